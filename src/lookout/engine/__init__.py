@@ -1,0 +1,1 @@
+"""Scheduling, queueing, running and judging checks."""

@@ -1,0 +1,1 @@
+"""Pure domain types. This package imports nothing else of Lookout's."""

@@ -1,0 +1,170 @@
+"""Settings of every check type other than uptime, with the spec's defaults."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from enum import StrEnum
+
+from pydantic import Field, field_validator
+
+from lookout.model.check_settings.base import NameValue, ScheduledSettings, SettingsModel
+
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_secret() -> str:
+    """A 16-character secret, the shape Oh Dear generates for application health."""
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(16))
+
+
+class PerformanceSettings(SettingsModel):
+    """Judged from the uptime request; it has no schedule of its own."""
+
+    threshold_in_ms: int = Field(default=3500, ge=1, le=600_000)
+    change_percentage: int = Field(default=50, ge=1, le=10_000)
+
+
+class CertificateHealthSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=3600, ge=5, le=86_400)
+    expires_soon_threshold_in_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class LinkType(StrEnum):
+    LINK = "link"
+    IMAGE = "image"
+    SCRIPT = "script"
+    STYLESHEET = "stylesheet"
+    OG_IMAGE = "og:image"
+
+
+class BrokenLinksSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=86_400, ge=60, le=604_800)
+    whitelisted_urls: list[str] = Field(default_factory=list, max_length=1000)
+    check_include_external_links: bool = False
+    types: list[LinkType] = Field(default_factory=lambda: list(LinkType), max_length=5)
+    do_not_crawl_urls: list[str] = Field(default_factory=list, max_length=1000)
+    force_crawl_urls: list[str] = Field(default_factory=list, max_length=1000)
+    new_links_only: bool = False
+
+
+class MixedContentSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=86_400, ge=60, le=604_800)
+
+
+class Continent(StrEnum):
+    EUROPE = "europe"
+    NORTH_AMERICA = "north-america"
+    ASIA = "asia"
+
+
+class DeviceEmulation(StrEnum):
+    DESKTOP = "desktop"
+    MOBILE = "mobile"
+
+
+class LighthouseSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=86_400, ge=300, le=604_800)
+    continent: Continent = Continent.EUROPE
+    device_emulation: DeviceEmulation = DeviceEmulation.DESKTOP
+    notification_settings: dict[str, int] | None = None
+    http_client_headers: list[NameValue] = Field(default_factory=list, max_length=10)
+
+
+class CronSettings(SettingsModel):
+    """Cron checks are passive: pings arrive, a sweep judges missed deadlines."""
+
+
+class ApplicationHealthSettings(ScheduledSettings):
+    result_url: str | None = Field(default=None, max_length=2048)
+    secret: str = Field(default_factory=generate_secret, min_length=1, max_length=255)
+    headers: list[NameValue] = Field(default_factory=list, max_length=10)
+
+
+class SitemapSpeed(StrEnum):
+    SLOWEST = "slowest"
+    SLOW = "slow"
+    DEFAULT = "default"
+    FAST = "fast"
+    FASTEST = "fastest"
+
+
+class SitemapSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=86_400, ge=300, le=604_800)
+    path: str = Field(default="sitemap.xml", min_length=1, max_length=1024)
+    speed: SitemapSpeed = SitemapSpeed.DEFAULT
+
+
+class DnsSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=3600, ge=60, le=86_400)
+    extra_cnames: list[str] = Field(default_factory=list, max_length=50)
+    monitor_main_domain: bool = False
+    ignored_record_types: list[str] = Field(default_factory=lambda: ["SOA"], max_length=20)
+    check_nameservers_in_sync: bool = True
+
+    @field_validator("ignored_record_types")
+    @classmethod
+    def _upper(cls, value: list[str]) -> list[str]:
+        return [item.upper() for item in value]
+
+
+class DomainSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=86_400, ge=3600, le=604_800)
+    not_supported_reason: str | None = None
+    expires_soon_threshold_in_days: int | None = Field(default=None, ge=1, le=365)
+
+
+Port = int
+
+
+def _check_ports(value: list[int]) -> list[int]:
+    for port in value:
+        if not 1 <= port <= 65535:
+            raise ValueError("must contain ports between 1 and 65535")
+    return value
+
+
+class PortsSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=3600, ge=60, le=86_400)
+    expected_open_ports: list[int] = Field(default_factory=lambda: [80, 443], max_length=20)
+    expected_closed_ports: list[int] = Field(default_factory=lambda: [22, 3306], max_length=20)
+    timeout_per_port_ms: int = Field(default=3000, ge=500, le=10_000)
+    failure_threshold: int = Field(default=2, ge=1, le=60)
+
+    _ports_in_range = field_validator("expected_open_ports", "expected_closed_ports")(
+        _check_ports
+    )
+
+
+class DnsBlocklistSettings(ScheduledSettings):
+    check_interval_in_seconds: int = Field(default=3600, ge=60, le=86_400)
+    use_all_blocklists: bool = True
+    enabled_blocklists: list[str] = Field(default_factory=list, max_length=100)
+
+
+class TimeUnit(StrEnum):
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"
+
+
+class HtmlStrippingLevel(StrEnum):
+    BASIC = "basic"
+    AGGRESSIVE = "aggressive"
+    NONE = "none"
+
+
+class AiSettings(SettingsModel):
+    location: str = "paris"
+    prompt: str = Field(default="", max_length=10_000)
+    frequency_unit: TimeUnit = TimeUnit.HOURS
+    frequency_value: int = Field(default=1, ge=1, le=1000)
+    suppress_repeated_success_notifications: bool = True
+    throttle_failed_interval_unit: TimeUnit = TimeUnit.HOURS
+    throttle_failed_interval_value: int = Field(default=1, ge=1, le=1000)
+    html_stripping_level: HtmlStrippingLevel = HtmlStrippingLevel.BASIC
+
+    @property
+    def check_interval_in_seconds(self) -> int:
+        per_unit = {TimeUnit.MINUTES: 60, TimeUnit.HOURS: 3600, TimeUnit.DAYS: 86_400}
+        return per_unit[self.frequency_unit] * self.frequency_value

@@ -1,0 +1,128 @@
+"""Uptime settings, one shape per monitor type (http, ping, tcp)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from lookout.model.check_settings.base import NameValue, ScheduledSettings, SettingsModel
+
+STATUS_PATTERN = re.compile(r"^[1-5](?:[0-9*]{0,2})$")
+
+
+class HttpVerb(StrEnum):
+    GET = "get"
+    HEAD = "head"
+    POST = "post"
+    PUT = "put"
+    PATCH = "patch"
+    DELETE = "delete"
+    OPTIONS = "options"
+
+
+class HeaderCondition(StrEnum):
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    MATCHES_REGEX = "matches_regex"
+
+
+def _normalise_condition(value: object) -> object:
+    # Clients write "not equals", "not-equals" or "matches regex"; store one spelling.
+    if isinstance(value, str):
+        text = re.sub(r"[\s\-]+", "_", value.strip().lower())
+        return "matches_regex" if text in {"matches", "regex", "matches_regexp"} else text
+    return value
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+class ExpectedResponseHeader(SettingsModel):
+    name: str = Field(min_length=1, max_length=255)
+    condition: Annotated[HeaderCondition, BeforeValidator(_normalise_condition)] = (
+        HeaderCondition.EQUALS
+    )
+    value: str = Field(default="", max_length=8192)
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> ExpectedResponseHeader:
+        if self.condition is HeaderCondition.MATCHES_REGEX:
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"is not a valid regular expression: {exc}") from None
+        return self
+
+
+class HttpUptimeSettings(ScheduledSettings):
+    location: str = "paris"
+    look_for_string: str = Field(default="", max_length=4096)
+    absent_string: str | None = Field(default=None, max_length=4096)
+    expected_response_headers: list[ExpectedResponseHeader] = Field(
+        default_factory=list, max_length=20
+    )
+    failed_notification_threshold: int = Field(default=2, ge=1, le=60)
+    http_verb: Annotated[HttpVerb, BeforeValidator(_lower)] = HttpVerb.GET
+    payload: list[NameValue] = Field(default_factory=list, max_length=50)
+    timeout: int = Field(default=5, ge=1, le=60)
+    valid_status_codes: list[str] = Field(default_factory=lambda: ["2*"], min_length=1, max_length=50)
+    max_redirect_count: int = Field(default=5, ge=0, le=20)
+    expected_final_redirect_url: str | None = Field(default=None, max_length=2048)
+    http_client_headers: list[NameValue] = Field(default_factory=list, max_length=10)
+
+    @field_validator("look_for_string", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("valid_status_codes", mode="before")
+    @classmethod
+    def _codes_as_strings(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [str(item) if isinstance(item, int) else item for item in value]
+        return value
+
+    @field_validator("valid_status_codes")
+    @classmethod
+    def _codes_are_patterns(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not STATUS_PATTERN.fullmatch(code):
+                raise ValueError("must be status codes like 200 or patterns like 2*")
+        return value
+
+
+class PingUptimeSettings(ScheduledSettings):
+    location: str = "paris"
+    ttl: int = Field(default=64, ge=1, le=255)
+    count: int = Field(default=5, ge=1, le=20)
+    packet_size_in_bytes: int = Field(default=56, ge=0, le=1472)
+    acceptable_packet_loss_percentage: int = Field(default=0, ge=0, le=100)
+    acceptable_average_response_time_in_ms: int = Field(default=400, ge=1, le=60_000)
+    timeout_in_seconds: int = Field(default=1, ge=1, le=30)
+    interval_in_seconds: float = Field(default=1, ge=0.01, le=10)
+    failed_notification_threshold: int = Field(default=2, ge=1, le=60)
+
+
+class TcpUptimeSettings(ScheduledSettings):
+    location: str = "paris"
+    tcp_send_string: str = Field(default="", max_length=4096)
+    timeout_in_ms: int = Field(default=1000, ge=100, le=60_000)
+    look_for_string_in_welcome_message: str = Field(default="", max_length=4096)
+    look_for_string_in_send_string_response: str = Field(default="", max_length=4096)
+    failed_notification_threshold: int = Field(default=2, ge=1, le=60)
+
+    @field_validator(
+        "tcp_send_string",
+        "look_for_string_in_welcome_message",
+        "look_for_string_in_send_string_response",
+        mode="before",
+    )
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return "" if value is None else value

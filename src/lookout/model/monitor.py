@@ -1,0 +1,70 @@
+"""Rules about a monitor's target that do not depend on storage or the API."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from lookout.model.check_type import MonitorType
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.(?!-)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+
+
+def is_hostname_or_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return bool(_HOSTNAME.match(value))
+    return True
+
+
+def split_host_port(value: str) -> tuple[str, int] | None:
+    """`host:port` or `[v6]:port` into its parts; None if it is not that shape."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^:\s/]+):(\d{1,5})", value)
+    if not match:
+        return None
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4))
+    if not 1 <= port <= 65535 or not is_hostname_or_ip(host):
+        return None
+    return host, port
+
+
+def is_http_url(value: str) -> bool:
+    if not value.lower().startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return bool(host) and is_hostname_or_ip(host) and (port is None or 1 <= port <= 65535)
+
+
+def sort_url(url: str, monitor_type: MonitorType) -> str:
+    """The URL without scheme and `www.`, as Oh Dear sorts and labels monitors."""
+    text = url
+    if monitor_type in (MonitorType.HTTP, MonitorType.AI):
+        text = re.sub(r"^https?://", "", text, flags=re.IGNORECASE)
+    if text.lower().startswith("www."):
+        text = text[4:]
+    return text.rstrip("/") if monitor_type in (MonitorType.HTTP, MonitorType.AI) else text
+
+
+def uses_https(url: str) -> bool:
+    return url.lower().startswith("https://")
+
+
+def target_host(url: str, monitor_type: MonitorType) -> str:
+    """The host name or IP address a monitor's checks connect to."""
+    if monitor_type in (MonitorType.HTTP, MonitorType.AI):
+        return urlsplit(url).hostname or ""
+    if monitor_type is MonitorType.TCP:
+        parts = split_host_port(url)
+        return parts[0] if parts else url
+    return url.strip("[]")

@@ -1,0 +1,1 @@
+"""Shared network I/O with no domain knowledge: guard, resolver, HTTP, TCP, ICMP."""

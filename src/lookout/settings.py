@@ -1,0 +1,68 @@
+"""Process settings: `LOOKOUT_*` environment variables over an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the file named by LOOKOUT_CONFIG, if any; environment variables win over it."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("LOOKOUT_CONFIG")
+        if not path:
+            return {}
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+        return {key.lower(): value for key, value in data.items()}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOOKOUT_", extra="ignore")
+
+    data_dir: Path = Path("./lookout-data")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Let monitors (and callbacks, webhooks) target private and loopback addresses.
+    # Cloud metadata addresses are refused whatever this says.
+    allow_private_targets: bool = False
+    # host:port of resolvers the checks use instead of the system's.
+    dns_resolvers: str | None = None
+    # Requests per minute per token on the Oh Dear API.
+    rate_limit_per_minute: int = Field(default=500, ge=1)
+    public_url: str | None = None
+    log_level: str = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @field_validator("database_url")
+    @classmethod
+    def _plain_postgres_uses_psycopg(cls, value: str | None) -> str | None:
+        if value and value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lookout.db').resolve()}"

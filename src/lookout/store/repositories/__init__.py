@@ -1,0 +1,1 @@
+"""Named queries over the tables; services call these, routers never do."""

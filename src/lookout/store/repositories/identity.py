@@ -1,0 +1,88 @@
+"""Users, teams, memberships and tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lookout.store.db import utcnow
+from lookout.store.tables import ApiToken, Membership, Team, User
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRole:
+    id: int
+    name: str
+    role: str
+
+
+def get_or_create_user(session: Session, email: str, name: str | None = None) -> User:
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name or email.split("@")[0], created_at=utcnow())
+        session.add(user)
+        session.flush()
+    return user
+
+
+def get_or_create_team(session: Session, name: str) -> Team:
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name, timezone="UTC", created_at=utcnow())
+        session.add(team)
+        session.flush()
+    return team
+
+
+def ensure_membership(session: Session, user_id: int, team_id: int, role: str) -> None:
+    exists = session.scalar(
+        select(Membership.id).where(Membership.user_id == user_id, Membership.team_id == team_id)
+    )
+    if exists is None:
+        session.add(Membership(user_id=user_id, team_id=team_id, role=role))
+        session.flush()
+
+
+def teams_of(session: Session, user_id: int) -> list[TeamRole]:
+    rows = session.execute(
+        select(Team.id, Team.name, Membership.role)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Team.id)
+    )
+    return [TeamRole(id=row.id, name=row.name, role=row.role) for row in rows]
+
+
+def add_token(session: Session, user_id: int, name: str, secret_hash: str) -> ApiToken:
+    token = ApiToken(user_id=user_id, name=name, secret_hash=secret_hash, created_at=utcnow())
+    session.add(token)
+    session.flush()
+    return token
+
+
+def active_token_by_hash(session: Session, secret_hash: str) -> tuple[ApiToken, User] | None:
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.secret_hash == secret_hash, ApiToken.revoked_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def revoke_token(session: Session, token_id: int) -> bool:
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+
+
+def count_users(session: Session) -> int:
+    return len(session.scalars(select(User.id).limit(1)).all())
