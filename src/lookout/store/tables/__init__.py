@@ -2,5 +2,28 @@
 
 from lookout.store.tables.identity import ApiToken, Membership, Team, User
 from lookout.store.tables.monitor import Check, Monitor, MonitorTag, Tag
+from lookout.store.tables.runs import (
+    CheckRun,
+    CheckState,
+    DowntimePeriod,
+    Snooze,
+    StateChange,
+    UptimeRollup,
+)
 
-__all__ = ["ApiToken", "Check", "Membership", "Monitor", "MonitorTag", "Tag", "Team", "User"]
+__all__ = [
+    "ApiToken",
+    "Check",
+    "CheckRun",
+    "CheckState",
+    "DowntimePeriod",
+    "Membership",
+    "Monitor",
+    "MonitorTag",
+    "Snooze",
+    "StateChange",
+    "Tag",
+    "Team",
+    "UptimeRollup",
+    "User",
+]

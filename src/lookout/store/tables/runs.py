@@ -1,0 +1,130 @@
+"""What the engine records: runs, evaluator state, state changes, downtime, snoozes, rollups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lookout.store.db import Base, UtcDateTime
+
+
+class CheckRun(Base):
+    """One observation of one check; raw rows are pruned after `retention_days`."""
+
+    __tablename__ = "check_runs"
+    __table_args__ = (
+        Index("ix_check_runs_check_started", "check_id", "started_at"),
+        Index("ix_check_runs_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    result: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    location: Mapped[str] = mapped_column(String(64))
+    total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dns_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    connect_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tls_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    first_byte_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    download_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CheckState(Base):
+    """The evaluator's memory of a check: one row per check that has run."""
+
+    __tablename__ = "check_states"
+
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="unknown")
+    failures_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+    successes_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+    # Start of the current failure streak; a downtime period opens at this instant.
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class StateChange(Base):
+    """A crossing up↔down; the outbox claims unprocessed rows by compare-and-set."""
+
+    __tablename__ = "state_changes"
+    __table_args__ = (Index("ix_state_changes_unprocessed", "processed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("checks.id", ondelete="CASCADE"), index=True
+    )
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class DowntimePeriod(Base):
+    __tablename__ = "downtime_periods"
+    __table_args__ = (Index("ix_downtime_periods_monitor_started", "monitor_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("checks.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    notes_markdown: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Snooze(Base):
+    """Mutes a check's notifications between two instants; the check keeps running."""
+
+    __tablename__ = "snoozes"
+    __table_args__ = (Index("ix_snoozes_check_ends", "check_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    snoozed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    unsnoozed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    source: Mapped[str] = mapped_column(String(32), default="API")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UptimeRollup(Base):
+    """Per check and hour or day: counts, up/down seconds and timing sums, kept forever."""
+
+    __tablename__ = "uptime_rollups"
+    __table_args__ = (UniqueConstraint("check_id", "bucket", "bucket_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
+    bucket: Mapped[str] = mapped_column(String(8))
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failed_runs: Mapped[int] = mapped_column(Integer, default=0)
+    up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    down_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # Runs that reported a total time; the per-phase sums divide by this.
+    timed_runs: Mapped[int] = mapped_column(Integer, default=0)
+    sum_total_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    min_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sum_dns_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_connect_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_tls_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_first_byte_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_download_ms: Mapped[float] = mapped_column(Float, default=0.0)
