@@ -1,0 +1,1 @@
+"""The HTTP APIs: thin translators over the services."""

@@ -1,0 +1,1 @@
+"""The Oh Dear-compatible REST API under /api."""

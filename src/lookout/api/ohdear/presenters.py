@@ -1,0 +1,113 @@
+"""Monitor and check objects in the exact shape of the Oh Dear API.
+
+This sits on the hot path of `GET /api/monitors` (200 monitors, up to thirteen checks
+each), so it builds plain dicts from rows and shares settings dicts instead of copying.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+
+from lookout.model.check_settings import SETTINGS_KEYS, settings_model_for
+from lookout.model.check_type import CHECK_LABELS, CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
+from lookout.model.monitor import uses_https
+from lookout.services.monitors import MonitorView
+from lookout.api.ohdear.timefmt import stamp
+
+_LABELS = {check_type.value: label for check_type, label in CHECK_LABELS.items()}
+_KEYS = {check_type.value: key for check_type, key in SETTINGS_KEYS.items()}
+_EMPTY_SETTINGS: list[Any] = []  # PHP's empty array: Oh Dear shows settings-less checks as []
+
+
+def _defaults_not_carried(monitor_type: MonitorType) -> dict[str, Any]:
+    """Settings objects for check types this monitor type lacks: shown with defaults."""
+    carried = set(CHECKS_BY_MONITOR_TYPE[monitor_type])
+    defaults: dict[str, Any] = {}
+    for check_type, key in SETTINGS_KEYS.items():
+        if check_type in carried or check_type in (CheckType.UPTIME, CheckType.AI):
+            continue
+        dumped = settings_model_for(check_type, monitor_type)().model_dump(mode="json")
+        if check_type is CheckType.APPLICATION_HEALTH:
+            dumped["secret"] = None
+        defaults[key] = dumped
+    return defaults
+
+
+# The order the spec's monitor object lists its settings objects in.
+_SETTINGS_ORDER = (
+    "uptime_check_settings",
+    "certificate_health_check_settings",
+    "broken_links_check_settings",
+    "dns_check_settings",
+    "lighthouse_check_settings",
+    "application_health_check_settings",
+    "domain_check_settings",
+    "performance_check_settings",
+    "sitemap_check_settings",
+    "ports_check_settings",
+    "dns_blocklist_check_settings",
+)
+assert set(_SETTINGS_ORDER) | {"ai_check_settings"} == set(SETTINGS_KEYS.values())
+
+_DEFAULTS_BY_TYPE = {monitor_type: _defaults_not_carried(monitor_type) for monitor_type in MonitorType}
+
+
+def check_json(check: Row[Any], average_response_time_in_ms: float | None = None) -> dict[str, Any]:
+    enabled = bool(check.enabled)
+    result = check.latest_run_result or "pending"
+    if not enabled:
+        summary = "Disabled"
+    else:
+        summary = check.summary or ("Pending" if check.latest_run_result is None else None)
+    body: dict[str, Any] = {
+        "id": check.id,
+        "type": check.type,
+        "label": _LABELS[check.type],
+        "enabled": enabled,
+        "latest_run_ended_at": stamp(check.latest_run_ended_at),
+        "latest_run_result": result,
+        "summary": summary,
+        "settings": check.settings or _EMPTY_SETTINGS,
+        "active_snooze": None,
+    }
+    if check.type == CheckType.PERFORMANCE:
+        body["average_response_time_in_ms"] = average_response_time_in_ms
+    return body
+
+
+def monitor_json(view: MonitorView, averages: dict[int, float] | None = None) -> dict[str, Any]:
+    monitor = view.monitor
+    monitor_type = MonitorType(monitor.type)
+    averages = averages or {}
+    checks = [check_json(check, averages.get(check.id)) for check in view.checks]
+    body: dict[str, Any] = {
+        "id": monitor.id,
+        "team_id": monitor.team_id,
+        "type": monitor.type,
+        "url": monitor.url,
+        "uses_https": uses_https(monitor.url),
+        "sort_url": monitor.sort_url,
+        "label": monitor.friendly_name or monitor.sort_url,
+        "group_name": monitor.group_name or "",
+        "tags": list(view.tags),
+        "description": monitor.description,
+        "notes": monitor.notes,
+        "latest_run_date": stamp(monitor.latest_run_date),
+        "summarized_check_result": monitor.summarized_check_result,
+        "checks": checks,
+    }
+    settings_by_key = {_KEYS[check.type]: check.settings for check in view.checks if check.type in _KEYS}
+    for key in _SETTINGS_ORDER:
+        body[key] = settings_by_key.get(key) or _DEFAULTS_BY_TYPE[monitor_type].get(key)
+    body["ai_check_settings"] = settings_by_key.get("ai_check_settings")
+    options = monitor.options or {}
+    body["crawler_headers"] = options.get("crawler_headers", [])
+    body["send_report_to_emails"] = options.get("send_report_to_emails", [])
+    body["include_check_types_in_report"] = options.get("include_check_types_in_report", [])
+    body["badge_id"] = monitor.badge_id
+    body["marked_for_deletion_at"] = stamp(monitor.marked_for_deletion_at)
+    body["created_at"] = stamp(monitor.created_at)
+    body["updated_at"] = stamp(monitor.updated_at)
+    return body

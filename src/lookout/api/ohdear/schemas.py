@@ -1,0 +1,196 @@
+"""OpenAPI descriptions of the Oh Dear API's bodies.
+
+Routers return plain dicts through orjson (the list endpoint is hot), so these models
+document requests and responses and keep schemathesis honest; they do not serialise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lookout.model.check_settings import SETTINGS_KEYS, UPTIME_SETTINGS, settings_model_for
+from lookout.model.check_type import CheckType, MonitorType
+
+
+class ErrorBody(BaseModel):
+    message: str
+    error: str
+
+
+class ValidationErrorBody(ErrorBody):
+    errors: dict[str, list[str]]
+
+
+class NameValueBody(BaseModel):
+    name: str
+    value: str
+
+
+class SnoozeBody(BaseModel):
+    id: int
+    starts_at: str
+    ends_at: str
+    snoozed_by: str | None
+    unsnoozed_by: str | None
+    source: str
+    created_at: str
+
+
+class CheckBody(BaseModel):
+    id: int
+    type: CheckType
+    label: str
+    enabled: bool
+    latest_run_ended_at: str | None
+    latest_run_result: str | None
+    summary: str | None
+    settings: dict[str, Any] | list[Any]
+    active_snooze: SnoozeBody | None
+    average_response_time_in_ms: float | None = Field(default=None, description="performance checks only")
+
+
+class MonitorBody(BaseModel):
+    id: int
+    team_id: int
+    type: MonitorType
+    url: str
+    uses_https: bool
+    sort_url: str
+    label: str
+    group_name: str
+    tags: list[str]
+    description: str | None
+    notes: str | None
+    latest_run_date: str | None
+    summarized_check_result: str | None
+    checks: list[CheckBody]
+    uptime_check_settings: dict[str, Any]
+    certificate_health_check_settings: dict[str, Any]
+    broken_links_check_settings: dict[str, Any]
+    dns_check_settings: dict[str, Any]
+    lighthouse_check_settings: dict[str, Any]
+    application_health_check_settings: dict[str, Any]
+    domain_check_settings: dict[str, Any]
+    performance_check_settings: dict[str, Any]
+    sitemap_check_settings: dict[str, Any]
+    ports_check_settings: dict[str, Any]
+    dns_blocklist_check_settings: dict[str, Any]
+    ai_check_settings: dict[str, Any] | None
+    crawler_headers: list[NameValueBody]
+    send_report_to_emails: list[str]
+    include_check_types_in_report: list[str]
+    badge_id: str
+    marked_for_deletion_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class PageLink(BaseModel):
+    url: str | None
+    label: str
+    active: bool
+
+
+class PageLinks(BaseModel):
+    first: str
+    last: str
+    prev: str | None
+    next: str | None
+
+
+class PageMeta(BaseModel):
+    current_page: int
+    from_: int | None = Field(alias="from")
+    last_page: int
+    links: list[PageLink]
+    path: str
+    per_page: int
+    to: int | None
+    total: int
+
+
+class MonitorPageBody(BaseModel):
+    data: list[MonitorBody]
+    links: PageLinks
+    meta: PageMeta
+
+
+class CheckSummaryBody(BaseModel):
+    result: str | None
+    summary: str | None
+
+
+class TeamBody(BaseModel):
+    id: int
+    name: str
+    role: str
+
+
+class MeBody(BaseModel):
+    id: int
+    name: str
+    email: str
+    photo_url: str
+    teams: list[TeamBody]
+
+
+class WhitelistBody(BaseModel):
+    whitelistUrl: str  # noqa: N815 - the API's own spelling
+
+
+def _partial_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(mode="validation")
+    schema.pop("required", None)
+    return schema
+
+
+def monitor_request_schema(*, for_update: bool) -> dict[str, Any]:
+    """JSON schema of the create (or update) body, settings objects included."""
+    properties: dict[str, Any] = {
+        "url": {"type": "string", "maxLength": 2048},
+        "checks": {"type": "array", "items": {"type": "string", "enum": [t.value for t in CheckType]}},
+        "group_name": {"type": ["string", "null"], "maxLength": 255},
+        "friendly_name": {"type": ["string", "null"], "maxLength": 255},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}, "maxItems": 50},
+        "notes": {"type": ["string", "null"]},
+        "description": {"type": ["string", "null"]},
+        "crawler_settings": {
+            "type": "object",
+            "properties": {"headers": {"type": "array", "items": NameValueBody.model_json_schema()}},
+        },
+        "send_report_to_emails": {"type": "array", "items": {"type": "string"}},
+        "include_check_types_in_report": {
+            "type": "array",
+            "items": {"type": "string", "enum": [t.value for t in CheckType]},
+        },
+        "uptime_check_settings": {
+            "anyOf": [_partial_schema(model) for model in dict.fromkeys(UPTIME_SETTINGS.values())]
+        },
+    }
+    for check_type, key in SETTINGS_KEYS.items():
+        if check_type is not CheckType.UPTIME:
+            properties[key] = _partial_schema(settings_model_for(check_type, MonitorType.HTTP))
+    if not for_update:
+        properties["team_id"] = {"type": "integer"}
+        properties["type"] = {"type": "string", "enum": [t.value for t in MonitorType]}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if not for_update:
+        schema["required"] = ["url", "team_id", "type"]
+    return schema
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong token"},
+    404: {"model": ErrorBody, "description": "Not found, or another team's"},
+    429: {"model": ErrorBody, "description": "Too many requests"},
+}
+WITH_422: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {"model": ValidationErrorBody, "description": "Invalid data"},
+}

@@ -1,0 +1,72 @@
+"""Composition root: the only place that knows which store, queue and clients run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout import __version__
+from lookout.api.ohdear import errors as ohdear_errors
+from lookout.api.ohdear.ratelimit import RateLimiter, RateLimitMiddleware
+from lookout.api.ohdear.responses import FastJSONResponse
+from lookout.api.ohdear.router import build_api_router
+from lookout.services.container import Services
+from lookout.services.monitors import MonitorService
+from lookout.services.tokens import TokenService
+from lookout.settings import Settings
+from lookout.store.db import create_db_engine, make_session_factory
+from lookout.store.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def open_store(settings: Settings) -> Store:
+    """Connect to the configured database and apply pending migrations."""
+    engine = create_db_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    return Store(engine, make_session_factory(engine))
+
+
+def build_services(store: Store) -> Services:
+    return Services(tokens=TokenService(store.sessions), monitors=MonitorService(store.sessions))
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    store = store or open_store(settings)
+    services = build_services(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="Lookout",
+        version=__version__,
+        description="Uptime and site-health monitoring with an Oh Dear-compatible API.",
+        lifespan=lifespan,
+        default_response_class=FastJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.services = services
+    ohdear_errors.install(app)
+    app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
+    app.include_router(build_api_router())
+
+    @app.get("/", include_in_schema=False)
+    def index() -> dict[str, str]:
+        return {"name": "Lookout", "version": __version__, "api": "/api", "docs": "/docs"}
+
+    return app

@@ -1,0 +1,308 @@
+"""Named queries the engine's scheduler and result writer run; plain rows in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from lookout.model.summary import summarize
+from lookout.store.tables import (
+    Check,
+    CheckRun,
+    CheckState,
+    DowntimePeriod,
+    Monitor,
+    StateChange,
+    UptimeRollup,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DueCheck:
+    check_id: int
+    monitor_id: int
+    check_type: str
+    monitor_type: str
+    url: str
+    settings: dict[str, Any]
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    check_id: int
+    monitor_id: int
+    enabled: bool
+
+
+def _due_select(check_types: Sequence[str]) -> Any:
+    return (
+        select(
+            Check.id,
+            Check.monitor_id,
+            Check.type,
+            Monitor.type,
+            Monitor.url,
+            Check.settings,
+            Check.next_run_at,
+        )
+        .join(Monitor, Monitor.id == Check.monitor_id)
+        .where(
+            Check.enabled.is_(True),
+            Check.type.in_(check_types),
+            Monitor.marked_for_deletion_at.is_(None),
+        )
+    )
+
+
+def claim_due(
+    session: Session,
+    now: datetime,
+    check_types: Sequence[str],
+    limit: int,
+    claim_until: datetime,
+) -> list[DueCheck]:
+    """Due checks (next_run_at passed or never set), pushed to `claim_until`.
+
+    The claim keeps the next tick (or another scheduler) from enqueuing them again; the
+    result writer replaces it with the real next run. A claim whose job died runs out and
+    the check becomes due again: that is how a crash resumes.
+    """
+    if limit <= 0 or not check_types:
+        return []
+    base = _due_select(check_types)
+    never = base.where(Check.next_run_at.is_(None)).limit(limit)
+    due = base.where(Check.next_run_at <= now).order_by(Check.next_run_at).limit(limit)
+    rows = list(session.execute(never.with_for_update(skip_locked=True, of=Check)))
+    if len(rows) < limit:
+        rows += list(
+            session.execute(
+                due.limit(limit - len(rows)).with_for_update(skip_locked=True, of=Check)
+            )
+        )
+    if not rows:
+        return []
+    session.execute(
+        update(Check)
+        .where(Check.id.in_([row[0] for row in rows]))
+        .values(next_run_at=claim_until)
+    )
+    return [
+        DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now)
+        for row in rows
+    ]
+
+
+def release_claims(session: Session, due_at: dict[int, datetime]) -> None:
+    """Give queued-but-unrun checks their due time back (a clean stop)."""
+    if due_at:
+        session.execute(
+            update(Check),
+            [{"id": check_id, "next_run_at": at} for check_id, at in due_at.items()],
+        )
+
+
+def job_source(session: Session, check_id: int, now: datetime) -> DueCheck | None:
+    row = session.execute(
+        select(
+            Check.id,
+            Check.monitor_id,
+            Check.type,
+            Monitor.type,
+            Monitor.url,
+            Check.settings,
+        )
+        .join(Monitor, Monitor.id == Check.monitor_id)
+        .where(Check.id == check_id)
+    ).first()
+    if row is None:
+        return None
+    return DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, now)
+
+
+def check_infos(session: Session, check_ids: Iterable[int]) -> dict[int, CheckInfo]:
+    rows = session.execute(
+        select(Check.id, Check.monitor_id, Check.enabled).where(
+            Check.id.in_(set(check_ids))
+        )
+    )
+    return {row[0]: CheckInfo(row[0], row[1], row[2]) for row in rows}
+
+
+def states(session: Session, check_ids: Iterable[int]) -> dict[int, CheckState]:
+    rows = session.scalars(
+        select(CheckState).where(CheckState.check_id.in_(set(check_ids)))
+    )
+    return {row.check_id: row for row in rows}
+
+
+def enabled_checks_of_type(
+    session: Session, monitor_ids: Iterable[int], check_type: str
+) -> dict[int, tuple[int, dict[str, Any]]]:
+    """monitor id → (check id, settings) of its enabled check of `check_type`."""
+    rows = session.execute(
+        select(Check.monitor_id, Check.id, Check.settings).where(
+            Check.monitor_id.in_(set(monitor_ids)),
+            Check.type == check_type,
+            Check.enabled.is_(True),
+        )
+    )
+    return {row[0]: (row[1], row[2] or {}) for row in rows}
+
+
+def recent_averages(
+    session: Session, check_ids: Iterable[int], since: datetime
+) -> dict[int, float]:
+    rows = session.execute(
+        select(CheckRun.check_id, func.avg(CheckRun.total_ms))
+        .where(CheckRun.check_id.in_(set(check_ids)), CheckRun.started_at >= since)
+        .group_by(CheckRun.check_id)
+    )
+    return {row[0]: float(row[1]) for row in rows if row[1] is not None}
+
+
+def insert_runs(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(CheckRun), rows)
+
+
+def _upsert(
+    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], set_: Any
+) -> None:
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:
+        stmt = sqlite.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_=set_(stmt.excluded, dialect)
+    )
+    session.execute(stmt, rows)
+
+
+def upsert_states(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    fields = [key for key in rows[0] if key != "check_id"]
+    _upsert(
+        session,
+        CheckState,
+        rows,
+        ["check_id"],
+        lambda excluded, _dialect: {name: excluded[name] for name in fields},
+    )
+
+
+def update_checks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk update by primary key; every row carries the same keys."""
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_keys.setdefault(tuple(sorted(row)), []).append(row)
+    for group in by_keys.values():
+        session.execute(update(Check), group)
+
+
+def insert_state_changes(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(StateChange), rows)
+
+
+def open_downtime(
+    session: Session, monitor_id: int, check_id: int, started_at: datetime
+) -> None:
+    session.add(
+        DowntimePeriod(monitor_id=monitor_id, check_id=check_id, started_at=started_at)
+    )
+
+
+def close_downtime(session: Session, check_id: int, ended_at: datetime) -> None:
+    session.execute(
+        update(DowntimePeriod)
+        .where(DowntimePeriod.check_id == check_id, DowntimePeriod.ended_at.is_(None))
+        .values(ended_at=ended_at)
+    )
+
+
+def refresh_monitors(session: Session, latest: dict[int, datetime]) -> None:
+    """Set latest_run_date and summarized_check_result of each monitor in `latest`."""
+    if not latest:
+        return
+    results: dict[int, list[str | None]] = {monitor_id: [] for monitor_id in latest}
+    rows = session.execute(
+        select(Check.monitor_id, Check.latest_run_result).where(
+            Check.monitor_id.in_(list(latest)), Check.enabled.is_(True)
+        )
+    )
+    for monitor_id, result in rows:
+        results[monitor_id].append(result)
+    session.execute(
+        update(Monitor),
+        [
+            {
+                "id": monitor_id,
+                "latest_run_date": latest[monitor_id],
+                "summarized_check_result": summarize(results[monitor_id]),
+            }
+            for monitor_id in latest
+        ],
+    )
+
+
+def _least(
+    a: ColumnElement[Any], b: ColumnElement[Any], dialect: str
+) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.least(a, b)  # ignores NULLs
+    return func.min(func.coalesce(a, b), func.coalesce(b, a))
+
+
+def _greatest(
+    a: ColumnElement[Any], b: ColumnElement[Any], dialect: str
+) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.greatest(a, b)
+    return func.max(func.coalesce(a, b), func.coalesce(b, a))
+
+
+_SUMMED = (
+    "runs",
+    "failed_runs",
+    "up_seconds",
+    "down_seconds",
+    "timed_runs",
+    "sum_total_ms",
+    "sum_dns_ms",
+    "sum_connect_ms",
+    "sum_tls_ms",
+    "sum_first_byte_ms",
+    "sum_download_ms",
+)
+
+
+def upsert_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add each row's counts to its (check, bucket, bucket_start) rollup."""
+    if not rows:
+        return
+    table = UptimeRollup.__table__
+
+    def merge(excluded: Any, dialect: str) -> dict[str, Any]:
+        merged: dict[str, Any] = {
+            name: table.c[name] + excluded[name] for name in _SUMMED
+        }
+        merged["min_total_ms"] = _least(
+            table.c.min_total_ms, excluded.min_total_ms, dialect
+        )
+        merged["max_total_ms"] = _greatest(
+            table.c.max_total_ms, excluded.max_total_ms, dialect
+        )
+        return merged
+
+    _upsert(session, UptimeRollup, rows, ["check_id", "bucket", "bucket_start"], merge)

@@ -1,0 +1,127 @@
+"""Monitors, their checks and tags. Reads return Core rows: listing 200 monitors with
+thirteen checks each must not build thousands of ORM objects."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from lookout.store.db import utcnow
+from lookout.store.tables import Check, Monitor, MonitorTag, Tag
+
+MONITOR_COLUMNS = tuple(Monitor.__table__.c)
+CHECK_COLUMNS = tuple(Check.__table__.c)
+
+
+def page_of_monitors(
+    session: Session, team_ids: Collection[int], offset: int, limit: int
+) -> tuple[Sequence[Row[Any]], int]:
+    where = Monitor.team_id.in_(team_ids)
+    total = session.scalar(select(func.count()).select_from(Monitor).where(where)) or 0
+    rows = session.execute(
+        select(*MONITOR_COLUMNS).where(where).order_by(Monitor.id).offset(offset).limit(limit)
+    ).all()
+    return rows, total
+
+
+def monitor_row(session: Session, monitor_id: int, team_ids: Collection[int]) -> Row[Any] | None:
+    return session.execute(
+        select(*MONITOR_COLUMNS).where(Monitor.id == monitor_id, Monitor.team_id.in_(team_ids))
+    ).first()
+
+
+def monitor_row_by_url(session: Session, url: str, team_ids: Collection[int]) -> Row[Any] | None:
+    variants = {url, url.rstrip("/"), url.rstrip("/") + "/"}
+    return session.execute(
+        select(*MONITOR_COLUMNS)
+        .where(Monitor.url.in_(variants), Monitor.team_id.in_(team_ids))
+        .order_by(Monitor.id)
+        .limit(1)
+    ).first()
+
+
+def url_taken(session: Session, team_id: int, monitor_type: str, url: str, exclude_id: int | None) -> bool:
+    query = select(Monitor.id).where(
+        Monitor.team_id == team_id, Monitor.type == monitor_type, Monitor.url == url
+    )
+    if exclude_id is not None:
+        query = query.where(Monitor.id != exclude_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def checks_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    by_monitor: dict[int, list[Row[Any]]] = defaultdict(list)
+    if not monitor_ids:
+        return by_monitor
+    rows = session.execute(
+        select(*CHECK_COLUMNS).where(Check.monitor_id.in_(monitor_ids)).order_by(Check.id)
+    )
+    for row in rows:
+        by_monitor[row.monitor_id].append(row)
+    return by_monitor
+
+
+def tags_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[str]]:
+    by_monitor: dict[int, list[str]] = defaultdict(list)
+    if not monitor_ids:
+        return by_monitor
+    rows = session.execute(
+        select(MonitorTag.monitor_id, Tag.name)
+        .join(Tag, Tag.id == MonitorTag.tag_id)
+        .where(MonitorTag.monitor_id.in_(monitor_ids))
+        .order_by(Tag.name)
+    )
+    for monitor_id, name in rows:
+        by_monitor[monitor_id].append(name)
+    return by_monitor
+
+
+def check_row(session: Session, check_id: int, team_ids: Collection[int]) -> Row[Any] | None:
+    return session.execute(
+        select(*CHECK_COLUMNS)
+        .join(Monitor, Monitor.id == Check.monitor_id)
+        .where(Check.id == check_id, Monitor.team_id.in_(team_ids))
+    ).first()
+
+
+def set_tags(session: Session, team_id: int, monitor_id: int, names: Sequence[str]) -> None:
+    """Replace a monitor's tags, creating the team's missing tags on the fly."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    existing = {
+        tag.name: tag.id
+        for tag in session.execute(
+            select(Tag.id, Tag.name).where(Tag.team_id == team_id, Tag.name.in_(wanted))
+        )
+    }
+    now = utcnow()
+    for name in wanted:
+        if name not in existing:
+            tag = Tag(team_id=team_id, name=name, slug=slugify(name), created_at=now, updated_at=now)
+            session.add(tag)
+            session.flush()
+            existing[name] = tag.id
+    session.execute(delete(MonitorTag).where(MonitorTag.monitor_id == monitor_id))
+    for name in wanted:
+        session.add(MonitorTag(monitor_id=monitor_id, tag_id=existing[name]))
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "tag"
+
+
+def update_monitor(session: Session, monitor_id: int, values: dict[str, Any]) -> None:
+    session.execute(update(Monitor).where(Monitor.id == monitor_id).values(**values))
+
+
+def update_check(session: Session, check_id: int, values: dict[str, Any]) -> None:
+    session.execute(update(Check).where(Check.id == check_id).values(**values))
+
+
+def delete_monitor(session: Session, monitor_id: int) -> None:
+    session.execute(delete(Monitor).where(Monitor.id == monitor_id))
+
