@@ -15,10 +15,16 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 from lookout.model.check_settings import SettingsModel
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.result import CheckResult
+from lookout.net.http import HttpClient
 
 if TYPE_CHECKING:
     from lookout.net.guard import TargetGuard
     from lookout.net.resolve import Resolver
+
+HttpClientFactory = Callable[["TargetGuard"], HttpClient]
+"""Builds the HTTP client for one check run. The default makes a fresh libcurl multi per
+run; the composition root should pass `lambda guard: HttpClient(guard, driver=driver)` with
+one `CurlDriver` per event loop (and `ca_file=` when it trusts a private CA)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,7 @@ class CheckContext:
     guard: TargetGuard
     clock: Callable[[], datetime]
     location: str = "local"
+    http_client: HttpClientFactory = HttpClient
 
 
 class Check(Protocol):

@@ -34,7 +34,7 @@ _PRIVATE_KINDS: list[tuple[str, Callable[[IPAddress], bool]]] = [
 ]
 
 
-class TargetRefused(LookoutError):
+class TargetRefused(LookoutError):  # noqa: N818  (the name the engine and services use)
     """The target may not be dialled; `reason` is written for a person."""
 
     def __init__(self, reason: str) -> None:

@@ -10,6 +10,7 @@ which address to dial with CONNECT_TO; the Host header and TLS SNI stay the URL'
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import ipaddress
 import os
@@ -97,10 +98,8 @@ class HttpResponse:
         match = _CHARSET.search(self.headers.get("content-type", ""))
         encoding = "utf-8"
         if match:
-            try:
+            with contextlib.suppress(LookupError):
                 encoding = codecs.lookup(match.group(1)).name
-            except LookupError:
-                pass
         return self.body.decode(encoding, errors="replace")
 
 
@@ -339,7 +338,8 @@ def _curl_timings(curl: pycurl.Curl) -> Timings:
     def at(info: int) -> float:
         return float(curl.getinfo(info)) / 1000
 
-    lookup, connect, tls = at(pycurl.NAMELOOKUP_TIME_T), at(pycurl.CONNECT_TIME_T), at(pycurl.APPCONNECT_TIME_T)
+    lookup, connect = at(pycurl.NAMELOOKUP_TIME_T), at(pycurl.CONNECT_TIME_T)
+    tls = at(pycurl.APPCONNECT_TIME_T)
     first_byte, total = at(pycurl.STARTTRANSFER_TIME_T), at(pycurl.TOTAL_TIME_T)
     ready = tls or connect
     return Timings(
@@ -395,4 +395,5 @@ def _transport_error(
             ErrorKind.OTHER, "the server closed the connection without answering", url=url,
             timings=timings,
         )
-    return TransportError(ErrorKind.OTHER, failure.message or f"curl error {failure.code}", url=url, timings=timings)
+    message = failure.message or f"curl error {failure.code}"
+    return TransportError(ErrorKind.OTHER, message, url=url, timings=timings)

@@ -87,20 +87,20 @@ class Resolver:
         answers = await asyncio.gather(self._query(name, "A"), self._query(name, "AAAA"))
         addresses = answers[0] + answers[1]
         if not addresses:
-            raise ResolveError(f"could not resolve {name}: it has no A or AAAA records")
+            raise ResolveError(f"could not resolve {name} (it has no A or AAAA records)")
         return addresses
 
     async def _query(self, name: str, rdtype: str) -> list[str]:
         try:
             answer = await self._dns().resolve(name, rdtype, search=False)
         except dns.resolver.NXDOMAIN:
-            raise ResolveError(f"could not resolve {name}: no such domain") from None
+            raise ResolveError(f"could not resolve {name} (no such domain)") from None
         except dns.resolver.NoAnswer:
             return []
-        except dns.resolver.NoNameservers as exc:
-            raise ResolveError(f"could not resolve {name}: no nameserver answered ({exc})") from None
+        except dns.resolver.NoNameservers:
+            raise ResolveError(f"could not resolve {name} (no nameserver answered)") from None
         except dns.exception.Timeout:
-            raise ResolveError(f"could not resolve {name}: the DNS lookup timed out") from None
+            raise ResolveError(f"could not resolve {name} (the DNS lookup timed out)") from None
         except dns.exception.DNSException as exc:
-            raise ResolveError(f"could not resolve {name}: {exc}") from None
+            raise ResolveError(f"could not resolve {name} ({exc})") from None
         return [rdata.to_text() for rdata in answer]

@@ -1,0 +1,50 @@
+"""Performance, judged from the uptime run's own timings: no second request.
+
+`judge_performance` returns None when the uptime run measured nothing (the target was down
+or errored): there is no response time to judge, and uptime already reports the outage, so
+the engine records no performance result for that run.
+"""
+
+from __future__ import annotations
+
+from lookout.model.check_settings import PerformanceSettings
+from lookout.model.result import CheckResult, Outcome
+
+
+def judge_performance(
+    uptime: CheckResult, settings: PerformanceSettings, recent_average_ms: float | None
+) -> CheckResult | None:
+    total_ms = uptime.timings.total_ms
+    if not uptime.outcome.is_up or total_ms is None:
+        return None
+    outcome, summary = Outcome.SUCCEEDED, f"{total_ms:.0f} ms"
+    rise = _rise_percentage(total_ms, recent_average_ms)
+    if total_ms > settings.threshold_in_ms:
+        outcome = Outcome.WARNING
+        summary = f"Slow: {total_ms:.0f} ms, threshold {settings.threshold_in_ms} ms"
+    elif rise is not None and rise > settings.change_percentage:
+        outcome = Outcome.WARNING
+        summary = (
+            f"Slower: {total_ms:.0f} ms, {rise:.0f}% above the recent average of "
+            f"{recent_average_ms:.0f} ms"
+        )
+    return CheckResult(
+        outcome=outcome,
+        summary=summary,
+        started_at=uptime.started_at,
+        ended_at=uptime.ended_at,
+        location=uptime.location,
+        timings=uptime.timings,
+        details={
+            "total_ms": total_ms,
+            "threshold_in_ms": settings.threshold_in_ms,
+            "recent_average_ms": recent_average_ms,
+            "change_percentage": None if rise is None else round(rise, 1),
+        },
+    )
+
+
+def _rise_percentage(total_ms: float, recent_average_ms: float | None) -> float | None:
+    if not recent_average_ms or recent_average_ms <= 0:
+        return None
+    return (total_ms / recent_average_ms - 1) * 100
