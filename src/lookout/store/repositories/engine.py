@@ -83,21 +83,14 @@ def claim_due(
     rows = list(session.execute(never.with_for_update(skip_locked=True, of=Check)))
     if len(rows) < limit:
         rows += list(
-            session.execute(
-                due.limit(limit - len(rows)).with_for_update(skip_locked=True, of=Check)
-            )
+            session.execute(due.limit(limit - len(rows)).with_for_update(skip_locked=True, of=Check))
         )
     if not rows:
         return []
     session.execute(
-        update(Check)
-        .where(Check.id.in_([row[0] for row in rows]))
-        .values(next_run_at=claim_until)
+        update(Check).where(Check.id.in_([row[0] for row in rows])).values(next_run_at=claim_until)
     )
-    return [
-        DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now)
-        for row in rows
-    ]
+    return [DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now) for row in rows]
 
 
 def release_claims(session: Session, due_at: dict[int, datetime]) -> None:
@@ -129,17 +122,13 @@ def job_source(session: Session, check_id: int, now: datetime) -> DueCheck | Non
 
 def check_infos(session: Session, check_ids: Iterable[int]) -> dict[int, CheckInfo]:
     rows = session.execute(
-        select(Check.id, Check.monitor_id, Check.enabled).where(
-            Check.id.in_(set(check_ids))
-        )
+        select(Check.id, Check.monitor_id, Check.enabled).where(Check.id.in_(set(check_ids)))
     )
     return {row[0]: CheckInfo(row[0], row[1], row[2]) for row in rows}
 
 
 def states(session: Session, check_ids: Iterable[int]) -> dict[int, CheckState]:
-    rows = session.scalars(
-        select(CheckState).where(CheckState.check_id.in_(set(check_ids)))
-    )
+    rows = session.scalars(select(CheckState).where(CheckState.check_id.in_(set(check_ids))))
     return {row.check_id: row for row in rows}
 
 
@@ -157,9 +146,7 @@ def enabled_checks_of_type(
     return {row[0]: (row[1], row[2] or {}) for row in rows}
 
 
-def recent_averages(
-    session: Session, check_ids: Iterable[int], since: datetime
-) -> dict[int, float]:
+def recent_averages(session: Session, check_ids: Iterable[int], since: datetime) -> dict[int, float]:
     rows = session.execute(
         select(CheckRun.check_id, func.avg(CheckRun.total_ms))
         .where(CheckRun.check_id.in_(set(check_ids)), CheckRun.started_at >= since)
@@ -173,18 +160,11 @@ def insert_runs(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(CheckRun), rows)
 
 
-def _upsert(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], set_: Any
-) -> None:
+def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], set_: Any) -> None:
     dialect = session.get_bind().dialect.name
     stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table)
-    else:
-        stmt = sqlite.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_=set_(stmt.excluded, dialect)
-    )
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=set_(stmt.excluded, dialect))
     session.execute(stmt, rows)
 
 
@@ -215,12 +195,8 @@ def insert_state_changes(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(StateChange), rows)
 
 
-def open_downtime(
-    session: Session, monitor_id: int, check_id: int, started_at: datetime
-) -> None:
-    session.add(
-        DowntimePeriod(monitor_id=monitor_id, check_id=check_id, started_at=started_at)
-    )
+def open_downtime(session: Session, monitor_id: int, check_id: int, started_at: datetime) -> None:
+    session.add(DowntimePeriod(monitor_id=monitor_id, check_id=check_id, started_at=started_at))
 
 
 def close_downtime(session: Session, check_id: int, ended_at: datetime) -> None:
@@ -256,17 +232,13 @@ def refresh_monitors(session: Session, latest: dict[int, datetime]) -> None:
     )
 
 
-def _least(
-    a: ColumnElement[Any], b: ColumnElement[Any], dialect: str
-) -> ColumnElement[Any]:
+def _least(a: ColumnElement[Any], b: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.least(a, b)  # ignores NULLs
     return func.min(func.coalesce(a, b), func.coalesce(b, a))
 
 
-def _greatest(
-    a: ColumnElement[Any], b: ColumnElement[Any], dialect: str
-) -> ColumnElement[Any]:
+def _greatest(a: ColumnElement[Any], b: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.greatest(a, b)
     return func.max(func.coalesce(a, b), func.coalesce(b, a))
@@ -294,15 +266,9 @@ def upsert_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
     table = UptimeRollup.__table__
 
     def merge(excluded: Any, dialect: str) -> dict[str, Any]:
-        merged: dict[str, Any] = {
-            name: table.c[name] + excluded[name] for name in _SUMMED
-        }
-        merged["min_total_ms"] = _least(
-            table.c.min_total_ms, excluded.min_total_ms, dialect
-        )
-        merged["max_total_ms"] = _greatest(
-            table.c.max_total_ms, excluded.max_total_ms, dialect
-        )
+        merged: dict[str, Any] = {name: table.c[name] + excluded[name] for name in _SUMMED}
+        merged["min_total_ms"] = _least(table.c.min_total_ms, excluded.min_total_ms, dialect)
+        merged["max_total_ms"] = _greatest(table.c.max_total_ms, excluded.max_total_ms, dialect)
         return merged
 
     _upsert(session, UptimeRollup, rows, ["check_id", "bucket", "bucket_start"], merge)

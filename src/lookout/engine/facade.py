@@ -1,0 +1,155 @@
+"""What the rest of Lookout may ask of the engine, and how it is put together.
+
+`Engine(session_factory, ctx)` wires scheduler → queue → runner → writer; `start()` runs
+them as tasks, `stop()` drains: no new jobs, queued jobs give their claims back, running
+checks finish and their results are stored. `request_run(check_id)` enqueues a run now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.checks.base import Check, CheckContext
+from lookout.engine.database import Database
+from lookout.engine.persist import PerformanceJudge
+from lookout.engine.queue.base import Lease, Queue
+from lookout.engine.queue.memory import MemoryQueue
+from lookout.engine.runner import Runner
+from lookout.engine.scheduler import Scheduler, job_for, scheduled_types
+from lookout.engine.sweeps import RetentionSweep
+from lookout.engine.writer import ResultWriter
+from lookout.model.check_type import CheckType
+from lookout.model.result import CheckResult
+from lookout.store.repositories import engine as repo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    concurrency: int = 500
+    per_host: int = 4
+    timeout_margin: float = 5.0
+    batch_size: int = 200
+    flush_interval: float = 0.1
+    tick_interval: float = 0.25
+    claim_ttl: float = 120.0
+    quick_recheck: float = 5.0
+    max_pending: int = 10_000
+    retention_days: int = 14
+    db_threads: int = 1
+
+
+def default_judge() -> PerformanceJudge | None:
+    """`lookout.checks.performance.judge_performance`, if that module exists yet."""
+    try:
+        module = importlib.import_module("lookout.checks.performance")
+    except ImportError:
+        return None
+    return cast(PerformanceJudge | None, getattr(module, "judge_performance", None))
+
+
+def default_checks() -> Mapping[CheckType, Check]:
+    from lookout.checks.registry import CHECKS
+
+    return CHECKS
+
+
+class Engine:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        ctx: CheckContext,
+        settings: EngineSettings | None = None,
+        *,
+        queue: Queue | None = None,
+        checks: Mapping[CheckType, Check] | None = None,
+        judge: PerformanceJudge | None = None,
+    ) -> None:
+        self.settings = settings = settings or EngineSettings()
+        self.ctx = ctx
+        self.db = Database(session_factory, settings.db_threads)
+        self.queue: Queue = queue or MemoryQueue(visibility_timeout=settings.claim_ttl)
+        self.checks = checks if checks is not None else default_checks()
+        self.scheduler = Scheduler(
+            self.db,
+            self.queue,
+            ctx.clock,
+            scheduled_types(self.checks),
+            location=ctx.location,
+            tick_interval=settings.tick_interval,
+            claim_ttl=settings.claim_ttl,
+            max_pending=settings.max_pending,
+        )
+        self.writer = ResultWriter(
+            self.db,
+            self.queue,
+            ctx.clock,
+            judge=judge or default_judge(),
+            batch_size=settings.batch_size,
+            flush_interval=settings.flush_interval,
+            quick_recheck=settings.quick_recheck,
+            on_stored=self.scheduler.stored,
+        )
+        self.runner = Runner(
+            self.queue,
+            ctx,
+            self.checks,
+            self._hand_over,
+            concurrency=settings.concurrency,
+            per_host=settings.per_host,
+            timeout_margin=settings.timeout_margin,
+        )
+        self.sweep = RetentionSweep(self.db, ctx.clock, settings.retention_days)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def _hand_over(self, lease: Lease, result: CheckResult) -> None:
+        await self.writer.submit(lease, result)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        for name, loop in (
+            ("writer", self.writer.run()),
+            ("runner", self.runner.run()),
+            ("scheduler", self.scheduler.run()),
+            ("sweep", self.sweep.run()),
+        ):
+            self._tasks[name] = asyncio.create_task(loop, name=f"lookout-engine-{name}")
+
+    async def stop(self) -> None:
+        """Drain: nothing new starts, running checks finish, every result is stored."""
+        if not self._tasks:
+            return
+        await self.scheduler.stop()
+        await self.sweep.stop()
+        await asyncio.gather(self._tasks.pop("scheduler"), self._tasks.pop("sweep"))
+        await self.runner.stop()
+        await self._tasks.pop("runner")
+        await self.scheduler.release_unstarted()
+        await self.writer.stop()
+        await self._tasks.pop("writer")
+        self.db.close()
+
+    async def request_run(self, check_id: int) -> bool:
+        """Enqueue a run of the check now; False if it does not exist or cannot run here."""
+        now = self.ctx.clock()
+        due = await self.db.run(lambda session: repo.job_source(session, check_id, now))
+        if due is None or CheckType(due.check_type) not in self.checks:
+            return False
+        job = job_for(due, self.ctx.location, requested=True)
+        if job is None:
+            return False
+        await self.queue.put(job)
+        return True

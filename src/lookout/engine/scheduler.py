@@ -1,0 +1,139 @@
+"""Finds due checks in the store and enqueues them.
+
+Due-ness lives in the store (`checks.next_run_at`), so a restart resumes every schedule
+and an overdue check runs once, not once per missed interval. Claiming pushes
+`next_run_at` ahead by `claim_ttl`; the writer then sets the real next run. A check
+whose type has no implementation in CHECKS, or which has no schedule of its own
+(performance, cron, ai), is never enqueued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+
+from lookout.engine.database import Database
+from lookout.engine.queue.base import Job, Queue
+from lookout.model.check_settings import ScheduledSettings, settings_model_for
+from lookout.model.check_type import CheckType, MonitorType
+from lookout.store.repositories import engine as repo
+
+log = logging.getLogger(__name__)
+
+
+def scheduled_types(available: Collection[CheckType]) -> list[str]:
+    """The check types the scheduler runs: implemented, and with an interval setting."""
+    return [
+        check_type.value
+        for check_type in available
+        if all(
+            issubclass(settings_model_for(check_type, monitor_type), ScheduledSettings)
+            for monitor_type in MonitorType
+        )
+    ]
+
+
+def job_for(due: repo.DueCheck, location: str, requested: bool = False) -> Job | None:
+    """A self-contained job; None when the stored settings no longer validate."""
+    check_type, monitor_type = CheckType(due.check_type), MonitorType(due.monitor_type)
+    try:
+        settings = settings_model_for(check_type, monitor_type).model_validate(due.settings)
+    except ValidationError:
+        log.warning("check %s has invalid settings; not run", due.check_id)
+        return None
+    return Job(
+        check_id=due.check_id,
+        monitor_id=due.monitor_id,
+        check_type=due.check_type,
+        monitor_type=due.monitor_type,
+        url=due.url,
+        settings=due.settings,
+        location=location,
+        due_at=due.due_at,
+        interval_seconds=float(getattr(settings, "check_interval_in_seconds", 60)),
+        threshold=int(getattr(settings, "failed_notification_threshold", 1)),
+        requested=requested,
+    )
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        queue: Queue,
+        clock: Callable[[], datetime],
+        check_types: list[str],
+        *,
+        location: str = "local",
+        tick_interval: float = 0.25,
+        claim_ttl: float = 120.0,
+        max_pending: int = 5000,
+        batch: int = 1000,
+    ) -> None:
+        self._db = db
+        self._queue = queue
+        self._clock = clock
+        self._types = check_types
+        self._location = location
+        self._tick_interval = tick_interval
+        self._claim_ttl = timedelta(seconds=claim_ttl)
+        self._max_pending = max_pending
+        self._batch = batch
+        # Checks enqueued by this process whose result is not stored yet.
+        self.pending: dict[int, datetime] = {}
+        self.lag_seconds: deque[float] = deque(maxlen=100_000)
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                enqueued = await self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+                enqueued = 0
+            if enqueued < self._batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._tick_interval)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def tick(self) -> int:
+        """Claim and enqueue what is due now; returns how many jobs were put."""
+        room = min(self._batch, self._max_pending - len(self.pending))
+        if room <= 0:
+            return 0
+        now = self._clock()
+        claim_until = now + self._claim_ttl
+        due = await self._db.run(lambda session: repo.claim_due(session, now, self._types, room, claim_until))
+        put = 0
+        for row in due:
+            if row.check_id in self.pending:
+                continue  # still queued or running here; its result sets the next run
+            job = job_for(row, self._location)
+            if job is None:
+                continue
+            self.pending[row.check_id] = row.due_at
+            self.lag_seconds.append(max(0.0, (now - row.due_at).total_seconds()))
+            await self._queue.put(job)
+            put += 1
+        return put
+
+    def stored(self, check_ids: Iterable[int]) -> None:
+        for check_id in check_ids:
+            self.pending.pop(check_id, None)
+
+    async def release_unstarted(self) -> int:
+        """Give back the claims of jobs still waiting in the queue (a clean stop)."""
+        jobs = await self._queue.drain_unleased(self._location)
+        due_at = {job.check_id: job.due_at for job in jobs if not job.requested}
+        if due_at:
+            await self._db.run(lambda session: repo.release_claims(session, due_at))
+        self.stored(job.check_id for job in jobs)
+        return len(jobs)

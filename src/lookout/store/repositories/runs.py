@@ -1,0 +1,295 @@
+"""Read side of the engine's records for the API: runs, uptime, downtime, metrics.
+
+Percentages and averages are computed here from rollups (hour/day, kept forever) and raw
+runs (minute grouping, kept `retention_days`); routers only reshape the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from lookout.store.tables import Check, CheckRun, DowntimePeriod, Snooze, UptimeRollup
+
+Split = Literal["hour", "day", "month"]
+GroupBy = Literal["minute", "hour", "day", "week", "month"]
+DELETE_CHUNK = 5000
+
+
+def runs_page(
+    session: Session,
+    check_id: int,
+    *,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+    result: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[CheckRun], int]:
+    """Newest first, and the total count under the same filters."""
+    where = [CheckRun.check_id == check_id]
+    if started_after is not None:
+        where.append(CheckRun.started_at >= started_after)
+    if started_before is not None:
+        where.append(CheckRun.started_at <= started_before)
+    if result is not None:
+        where.append(CheckRun.result == result)
+    total = session.scalar(select(func.count()).select_from(CheckRun).where(*where)) or 0
+    rows = session.scalars(
+        select(CheckRun)
+        .where(*where)
+        .order_by(CheckRun.started_at.desc(), CheckRun.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+def get_run(session: Session, run_id: int) -> CheckRun | None:
+    return session.get(CheckRun, run_id)
+
+
+def average_response_time(session: Session, check_id: int, since: datetime) -> float | None:
+    """Mean total time in ms of the check's runs started since `since` (None if none)."""
+    value = session.scalar(
+        select(func.avg(CheckRun.total_ms)).where(CheckRun.check_id == check_id, CheckRun.started_at >= since)
+    )
+    return None if value is None else float(value)
+
+
+def average_response_times(session: Session, check_ids: Iterable[int], since: datetime) -> dict[int, float]:
+    """The same for many checks at once (a monitor list); checks without runs are absent."""
+    rows = session.execute(
+        select(CheckRun.check_id, func.avg(CheckRun.total_ms))
+        .where(CheckRun.check_id.in_(set(check_ids)), CheckRun.started_at >= since)
+        .group_by(CheckRun.check_id)
+    )
+    return {row[0]: float(row[1]) for row in rows if row[1] is not None}
+
+
+def uptime_check_id(session: Session, monitor_id: int) -> int | None:
+    return session.scalar(select(Check.id).where(Check.monitor_id == monitor_id, Check.type == "uptime"))
+
+
+def _period_start(at: datetime, unit: str) -> datetime:
+    if unit == "minute":
+        return at.replace(second=0, microsecond=0)
+    if unit == "hour":
+        return at.replace(minute=0, second=0, microsecond=0)
+    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _rollups(
+    session: Session, check_ids: Sequence[int], bucket: str, start: datetime, end: datetime
+) -> list[UptimeRollup]:
+    return list(
+        session.scalars(
+            select(UptimeRollup)
+            .where(
+                UptimeRollup.check_id.in_(list(check_ids)),
+                UptimeRollup.bucket == bucket,
+                UptimeRollup.bucket_start >= _period_start(start, bucket),
+                UptimeRollup.bucket_start < end,
+            )
+            .order_by(UptimeRollup.bucket_start)
+        )
+    )
+
+
+def uptime_series(
+    session: Session, check_ids: Sequence[int], start: datetime, end: datetime, split: Split
+) -> list[tuple[datetime, float]]:
+    """(period start, uptime %) for every period with data, oldest first.
+
+    Time counts as down while the check was confirmed down (after the failure threshold),
+    so blips below the threshold do not lower the percentage.
+    """
+    bucket = "hour" if split == "hour" else "day"
+    sums: dict[datetime, list[float]] = {}
+    for row in _rollups(session, check_ids, bucket, start, end):
+        up_down = sums.setdefault(_period_start(row.bucket_start, split), [0.0, 0.0])
+        up_down[0] += row.up_seconds
+        up_down[1] += row.down_seconds
+    return [
+        (period, round(100 * up / (up + down), 4))
+        for period, (up, down) in sorted(sums.items())
+        if up + down > 0
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One period of a check's measurements; times in ms, None where nothing was timed."""
+
+    date: datetime
+    runs: int
+    failed_runs: int
+    up_seconds: float
+    down_seconds: float
+    average_total_ms: float | None
+    minimum_total_ms: float | None
+    maximum_total_ms: float | None
+    average_dns_ms: float | None
+    average_connect_ms: float | None
+    average_tls_ms: float | None
+    average_first_byte_ms: float | None
+    average_download_ms: float | None
+
+    @property
+    def uptime_percentage(self) -> float:
+        covered = self.up_seconds + self.down_seconds
+        return 100.0 if covered == 0 else round(100 * self.up_seconds / covered, 4)
+
+
+class _Acc:
+    def __init__(self) -> None:
+        self.runs = self.failed = self.timed = 0
+        self.up = self.down = 0.0
+        self.sums = dict.fromkeys(("total", "dns", "connect", "tls", "first_byte", "download"), 0.0)
+        self.low: float | None = None
+        self.high: float | None = None
+
+    def timing(self, low: float | None, high: float | None) -> None:
+        if low is not None:
+            self.low = low if self.low is None else min(self.low, low)
+        if high is not None:
+            self.high = high if self.high is None else max(self.high, high)
+
+    def point(self, date: datetime) -> MetricPoint:
+        def avg(name: str) -> float | None:
+            return self.sums[name] / self.timed if self.timed else None
+
+        return MetricPoint(
+            date,
+            self.runs,
+            self.failed,
+            self.up,
+            self.down,
+            avg("total"),
+            self.low,
+            self.high,
+            avg("dns"),
+            avg("connect"),
+            avg("tls"),
+            avg("first_byte"),
+            avg("download"),
+        )
+
+
+def metrics(
+    session: Session, check_id: int, start: datetime, end: datetime, group_by: GroupBy
+) -> list[MetricPoint]:
+    """Measurements grouped by period, oldest first; minutes come from raw runs."""
+    groups: dict[datetime, _Acc] = {}
+    if group_by == "minute":
+        _from_runs(session, check_id, start, end, groups)
+    else:
+        bucket = "hour" if group_by == "hour" else "day"
+        for row in _rollups(session, [check_id], bucket, start, end):
+            acc = groups.setdefault(_period_start(row.bucket_start, group_by), _Acc())
+            acc.runs += row.runs
+            acc.failed += row.failed_runs
+            acc.up += row.up_seconds
+            acc.down += row.down_seconds
+            acc.timed += row.timed_runs
+            for name in acc.sums:
+                acc.sums[name] += getattr(row, f"sum_{name}_ms")
+            acc.timing(row.min_total_ms, row.max_total_ms)
+    return [groups[date].point(date) for date in sorted(groups)]
+
+
+def _from_runs(
+    session: Session, check_id: int, start: datetime, end: datetime, groups: dict[datetime, _Acc]
+) -> None:
+    rows = session.execute(
+        select(
+            CheckRun.started_at,
+            CheckRun.result,
+            CheckRun.total_ms,
+            CheckRun.dns_ms,
+            CheckRun.connect_ms,
+            CheckRun.tls_ms,
+            CheckRun.first_byte_ms,
+            CheckRun.download_ms,
+        ).where(CheckRun.check_id == check_id, CheckRun.started_at >= start, CheckRun.started_at < end)
+    )
+    for started_at, result, total, *phases in rows:
+        acc = groups.setdefault(_period_start(started_at, "minute"), _Acc())
+        acc.runs += 1
+        up = result in ("succeeded", "warning")
+        acc.failed += 0 if up else 1
+        if total is None:
+            continue
+        acc.timed += 1
+        acc.sums["total"] += total
+        for name, value in zip(("dns", "connect", "tls", "first_byte", "download"), phases, strict=True):
+            acc.sums[name] += value or 0.0
+        acc.timing(total, total)
+    # Raw runs have no evaluator view: a minute's uptime is its share of runs that were up.
+    for acc in groups.values():
+        acc.up = 60.0 * (acc.runs - acc.failed) / acc.runs
+        acc.down = 60.0 - acc.up
+
+
+def downtime_page(
+    session: Session,
+    monitor_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[DowntimePeriod], int]:
+    """Periods overlapping [start, end], newest first; ongoing ones have ended_at None."""
+    where = [
+        DowntimePeriod.monitor_id == monitor_id,
+        DowntimePeriod.started_at < end,
+        (DowntimePeriod.ended_at.is_(None)) | (DowntimePeriod.ended_at > start),
+    ]
+    total = session.scalar(select(func.count()).select_from(DowntimePeriod).where(*where)) or 0
+    rows = session.scalars(
+        select(DowntimePeriod)
+        .where(*where)
+        .order_by(DowntimePeriod.started_at.desc(), DowntimePeriod.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+def get_downtime(session: Session, downtime_id: int) -> DowntimePeriod | None:
+    return session.get(DowntimePeriod, downtime_id)
+
+
+def delete_downtime(session: Session, downtime_id: int) -> bool:
+    """True when a period was deleted (the caller checks the team owns its monitor)."""
+    deleted = session.execute(delete(DowntimePeriod).where(DowntimePeriod.id == downtime_id))
+    return bool(getattr(deleted, "rowcount", 0))
+
+
+def active_snooze(session: Session, check_id: int, now: datetime) -> Snooze | None:
+    return session.scalar(
+        select(Snooze)
+        .where(Snooze.check_id == check_id, Snooze.starts_at <= now, Snooze.ends_at > now)
+        .order_by(Snooze.ends_at.desc())
+        .limit(1)
+    )
+
+
+def delete_runs_before(session: Session, cutoff: datetime, chunk: int = DELETE_CHUNK) -> int:
+    """Delete up to `chunk` runs started before `cutoff`; rollups were written with them."""
+    ids = list(session.scalars(select(CheckRun.id).where(CheckRun.started_at < cutoff).limit(chunk)))
+    if not ids:
+        return 0
+    session.execute(delete(CheckRun).where(CheckRun.id.in_(ids)))
+    return len(ids)
