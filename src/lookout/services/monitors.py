@@ -92,9 +92,8 @@ class MonitorService:
         view = self.get(who, monitor_id)
         for check in view.checks:
             if check.type == check_type:
-                if not check.enabled:
-                    return None, "Disabled"
-                return check.latest_run_result or "pending", check.summary
+                summary = shown_summary(check.enabled, check.latest_run_result, check.summary)
+                return (check.latest_run_result or "pending") if check.enabled else None, summary
         raise NotFoundError(f"The monitor has no {check_type} check.")
 
     # -- writes -----------------------------------------------------------------------
@@ -328,6 +327,13 @@ class MonitorService:
         repo.update_monitor(session, monitor.id, values)
         if fields.tags is not None:
             repo.set_tags(session, monitor.team_id, monitor.id, fields.tags)
+
+
+def shown_summary(enabled: bool, latest_run_result: str | None, summary: str | None) -> str | None:
+    """What a person sees for a check: Disabled, Pending until its first run, then its summary."""
+    if not enabled:
+        return "Disabled"
+    return "Pending" if latest_run_result is None else summary
 
 
 def _options(payload: ParsedPayload, current: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from lookout.api.ohdear import schemas
 from lookout.api.ohdear.pagination import page_request, paginated
 from lookout.api.ohdear.presenters import monitor_json
 from lookout.api.ohdear.responses import FastJSONResponse
-from lookout.errors import ValidationFailed
+from lookout.errors import NotFoundError, ValidationFailed
 
 AnyBody = Annotated[Any, Body()]
 
@@ -44,8 +44,15 @@ def build_router(prefix: str) -> APIRouter:
         summary="Get a monitor by its URL (URL-encoded)",
         operation_id=f"get{prefix.strip('/')}ByUrl",
     )
-    def get_by_url(monitor_url: str, who: PrincipalDep, services: ServicesDep) -> Response:
-        return FastJSONResponse(monitor_json(services.monitors.get_by_url(who, unquote(monitor_url))))
+    def get_by_url(request: Request, monitor_url: str, who: PrincipalDep, services: ServicesDep) -> Response:
+        url = unquote(monitor_url)
+        if request.url.query:
+            # A client that did not encode the url had its query string split off by HTTP.
+            try:
+                return FastJSONResponse(monitor_json(services.monitors.get_by_url(who, f"{url}?{request.url.query}")))
+            except NotFoundError:
+                pass
+        return FastJSONResponse(monitor_json(services.monitors.get_by_url(who, url)))
 
     @router.get(
         "/{monitor_id}",

@@ -30,7 +30,8 @@ def page_request(params: QueryParams, default_size: int = DEFAULT_PAGE_SIZE) -> 
 def paginated(data: list[Any], url: URL, page: int, size: int, total: int) -> dict[str, Any]:
     last_page = max(1, math.ceil(total / size))
     path = str(url.replace(query=""))
-    kept = [(k, v) for k, v in url.query_params.multi_items() if k not in ("page", "page[number]")]
+    query = QueryParams(url.query)
+    kept = [(k, v) for k, v in query.multi_items() if k not in ("page", "page[number]")]
 
     def link(number: int) -> str:
         return f"{path}?{urlencode([*kept, ('page[number]', str(number))])}"

@@ -13,7 +13,7 @@ from sqlalchemy import Row
 from lookout.model.check_settings import SETTINGS_KEYS, settings_model_for
 from lookout.model.check_type import CHECK_LABELS, CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
 from lookout.model.monitor import uses_https
-from lookout.services.monitors import MonitorView
+from lookout.services.monitors import MonitorView, shown_summary
 from lookout.api.ohdear.timefmt import stamp
 
 _LABELS = {check_type.value: label for check_type, label in CHECK_LABELS.items()}
@@ -57,10 +57,7 @@ _DEFAULTS_BY_TYPE = {monitor_type: _defaults_not_carried(monitor_type) for monit
 def check_json(check: Row[Any], average_response_time_in_ms: float | None = None) -> dict[str, Any]:
     enabled = bool(check.enabled)
     result = check.latest_run_result or "pending"
-    if not enabled:
-        summary = "Disabled"
-    else:
-        summary = check.summary or ("Pending" if check.latest_run_result is None else None)
+    summary = shown_summary(enabled, check.latest_run_result, check.summary)
     body: dict[str, Any] = {
         "id": check.id,
         "type": check.type,
