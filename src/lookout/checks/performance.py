@@ -25,8 +25,7 @@ def judge_performance(
     elif rise is not None and rise > settings.change_percentage:
         outcome = Outcome.WARNING
         summary = (
-            f"Slower: {total_ms:.0f} ms, {rise:.0f}% above the recent average of "
-            f"{recent_average_ms:.0f} ms"
+            f"Slower: {total_ms:.0f} ms, {rise:.0f}% above the recent average of {recent_average_ms:.0f} ms"
         )
     return CheckResult(
         outcome=outcome,

@@ -67,9 +67,7 @@ class CurlDriver:
             self._timer.cancel()
             self._timer = None
         if timeout_ms >= 0:
-            self._timer = self._loop.call_later(
-                timeout_ms / 1000, self._act, pycurl.SOCKET_TIMEOUT, 0
-            )
+            self._timer = self._loop.call_later(timeout_ms / 1000, self._act, pycurl.SOCKET_TIMEOUT, 0)
 
     def _act(self, fd: int, events: int) -> None:
         while True:

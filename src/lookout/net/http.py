@@ -177,7 +177,9 @@ class HttpClient:
             url = urljoin(url, location).split("#", 1)[0]
             if urlsplit(url).scheme not in ("http", "https"):
                 raise TransportError(
-                    ErrorKind.OTHER, f"redirected to an unsupported URL {url}", url=url,
+                    ErrorKind.OTHER,
+                    f"redirected to an unsupported URL {url}",
+                    url=url,
                     redirect_count=redirects,
                 )
             if hop.status == 303 or (hop.status in (301, 302) and method == "POST"):
@@ -377,8 +379,10 @@ def _transport_error(
         return error
     if failure.code == pycurl.E_COULDNT_CONNECT:
         os_errno = int(curl.getinfo(pycurl.OS_ERRNO))
-        reason = "connection refused" if os_errno in (0, errno.ECONNREFUSED) else (
-            f"could not connect: {os.strerror(os_errno).lower()}"
+        reason = (
+            "connection refused"
+            if os_errno in (0, errno.ECONNREFUSED)
+            else (f"could not connect: {os.strerror(os_errno).lower()}")
         )
         return TransportError(ErrorKind.REFUSED, reason, url=url, timings=timings)
     if failure.code == pycurl.E_COULDNT_RESOLVE_HOST:
@@ -392,7 +396,9 @@ def _transport_error(
         )
     if failure.code == pycurl.E_GOT_NOTHING:
         return TransportError(
-            ErrorKind.OTHER, "the server closed the connection without answering", url=url,
+            ErrorKind.OTHER,
+            "the server closed the connection without answering",
+            url=url,
             timings=timings,
         )
     message = failure.message or f"curl error {failure.code}"
