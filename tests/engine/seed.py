@@ -1,0 +1,56 @@
+"""Store helpers for engine tests and the benchmark: a migrated database and monitors."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.store.db import create_db_engine, make_session_factory, transaction
+from lookout.store.migrate import upgrade_to_head
+from lookout.store.tables import Check, Monitor, Team
+
+_badges = itertools.count(1)
+
+
+def migrated(url: str) -> sessionmaker[Session]:
+    engine = create_db_engine(url)
+    upgrade_to_head(engine)
+    return make_session_factory(engine)
+
+
+def add_monitor(
+    factory: sessionmaker[Session],
+    url: str,
+    monitor_type: str = "tcp",
+    checks: dict[str, dict[str, Any]] | None = None,
+    disabled: tuple[str, ...] = (),
+    next_run_at: datetime | None = None,
+) -> dict[str, int]:
+    """A monitor with the given enabled checks (type → settings); returns type → check id."""
+    now = datetime.now(UTC)
+    checks = checks if checks is not None else {"uptime": {}}
+    with transaction(factory) as session:
+        team = session.query(Team).first()
+        if team is None:
+            team = Team(name="team", timezone="UTC", created_at=now)
+            session.add(team)
+            session.flush()
+        monitor = Monitor(
+            team_id=team.id, type=monitor_type, url=url, sort_url=url,
+            badge_id=f"b{next(_badges)}-{id(session)}", created_at=now, updated_at=now,
+        )
+        session.add(monitor)
+        session.flush()
+        ids = {"monitor": monitor.id}
+        for check_type, settings in checks.items():
+            check = Check(
+                monitor_id=monitor.id, type=check_type, enabled=check_type not in disabled,
+                settings=settings, next_run_at=next_run_at, created_at=now, updated_at=now,
+            )
+            session.add(check)
+            session.flush()
+            ids[check_type] = check.id
+        return ids

@@ -1,0 +1,149 @@
+"""Persisting batches and reading them back, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.checks.performance import judge_performance
+from lookout.engine.persist import Finished, persist_batch
+from lookout.engine.queue import Job
+from lookout.model.result import CheckResult, Outcome, Timings
+from lookout.store.db import transaction
+from lookout.store.repositories import runs
+from lookout.store.tables import Check, CheckRun, DowntimePeriod, Monitor, StateChange, UptimeRollup
+from tests.engine.seed import add_monitor, migrated
+
+T0 = datetime(2025, 5, 1, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def factory(database_url: str) -> sessionmaker[Session]:
+    return migrated(database_url)
+
+
+def store(factory: sessionmaker[Session], ids: dict[str, int], outcomes: str, start: datetime = T0) -> None:
+    """One batch per letter: s=succeeded, f=failed, w=warning; a run every 60 s."""
+    for i, letter in enumerate(outcomes):
+        at = start + timedelta(seconds=60 * i)
+        outcome = {"s": Outcome.SUCCEEDED, "f": Outcome.FAILED, "w": Outcome.WARNING}[letter]
+        total = 100.0 + i if outcome.is_up else None
+        result = CheckResult(
+            outcome, outcome.value, at, at + timedelta(seconds=1),
+            timings=Timings(dns_ms=1, connect_ms=2, tls_ms=3, first_byte_ms=4, download_ms=5, total_ms=total),
+        )
+        job = Job(ids["uptime"], ids["monitor"], "uptime", "tcp", "x:1", {}, "local", at,
+                  interval_seconds=60, threshold=2)
+        with transaction(factory) as session:
+            persist_batch(session, [Finished(job, result)], at + timedelta(seconds=1), judge_performance)
+
+
+def test_threshold_downtime_and_display(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:1", checks={"uptime": {}, "performance": {}})
+    store(factory, ids, "sf")
+    with factory() as session:
+        check = session.get(Check, ids["uptime"])
+        assert check is not None and check.latest_run_result == "succeeded"
+        # The first failure is recorded, not shown, and re-checked in 5 s.
+        assert check.next_run_at == T0 + timedelta(seconds=65)
+    store(factory, ids, "f", T0 + timedelta(seconds=120))
+    store(factory, ids, "ffs", T0 + timedelta(seconds=180))
+    with factory() as session:
+        check = session.get(Check, ids["uptime"])
+        monitor = session.get(Monitor, ids["monitor"])
+        assert check is not None and monitor is not None
+        assert check.latest_run_result == "succeeded"
+        assert monitor.summarized_check_result == "succeeded"
+        changes = session.scalars(select(StateChange).where(StateChange.check_id == ids["uptime"]).order_by(StateChange.id))
+        assert [(c.from_status, c.to_status) for c in changes] == [("up", "down"), ("down", "up")]
+        (period,) = session.scalars(select(DowntimePeriod).where(DowntimePeriod.monitor_id == ids["monitor"]))
+        assert period.started_at == T0 + timedelta(seconds=60)
+        assert period.ended_at == T0 + timedelta(seconds=300)
+        perf_runs, total = runs.runs_page(session, ids["performance"])
+        assert total == 2  # only up uptime runs have a time to judge
+
+
+def test_failed_shows_at_threshold_and_monitor_summarises(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:2")
+    store(factory, ids, "ff")
+    with factory() as session:
+        check = session.get(Check, ids["uptime"])
+        monitor = session.get(Monitor, ids["monitor"])
+        assert check is not None and monitor is not None
+        assert check.latest_run_result == "failed"
+        assert monitor.summarized_check_result == "failed"
+        assert monitor.latest_run_date == T0 + timedelta(seconds=61)
+        page, total = runs.downtime_page(session, ids["monitor"], T0, T0 + timedelta(hours=1))
+        assert total == 1 and page[0].ended_at is None
+
+
+def test_runs_page_filters_and_average(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:3")
+    store(factory, ids, "sssfs")
+    with factory() as session:
+        items, total = runs.runs_page(session, ids["uptime"], limit=2)
+        assert total == 5 and [r.started_at for r in items] == [T0 + timedelta(seconds=240), T0 + timedelta(seconds=180)]
+        items, total = runs.runs_page(session, ids["uptime"], result="failed")
+        assert total == 1
+        items, total = runs.runs_page(
+            session, ids["uptime"], started_after=T0 + timedelta(seconds=60), started_before=T0 + timedelta(seconds=120)
+        )
+        assert total == 2
+        assert runs.average_response_time(session, ids["uptime"], T0) == pytest.approx((100 + 101 + 102 + 104) / 4)
+        assert runs.average_response_time(session, ids["uptime"], T0 + timedelta(days=1)) is None
+        assert runs.average_response_times(session, [ids["uptime"]], T0) == {
+            ids["uptime"]: pytest.approx(101.75)
+        }
+
+
+def test_rollups_merge_and_uptime_series(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:4")
+    # Down from the 2nd failure (confirmed) until the success: 3 runs × 60 s of 10.
+    store(factory, ids, "sssffffsss")
+    with factory() as session:
+        (hour,) = session.scalars(
+            select(UptimeRollup).where(UptimeRollup.check_id == ids["uptime"], UptimeRollup.bucket == "hour")
+        )
+        assert hour.runs == 10 and hour.failed_runs == 4 and hour.timed_runs == 6
+        assert hour.min_total_ms == 100 and hour.max_total_ms == 109
+        assert hour.down_seconds == 180
+        series = runs.uptime_series(session, [ids["uptime"]], T0, T0 + timedelta(days=1), "hour")
+        assert series == [(T0, pytest.approx(70.0))]
+        assert runs.uptime_series(session, [ids["uptime"]], T0, T0 + timedelta(days=1), "month") == [
+            (T0.replace(day=1, hour=0), pytest.approx(70.0))
+        ]
+        minutes = runs.metrics(session, ids["uptime"], T0, T0 + timedelta(hours=1), "minute")
+        assert len(minutes) == 10 and minutes[0].average_total_ms == 100 and minutes[4].average_total_ms is None
+        (hourly,) = runs.metrics(session, ids["uptime"], T0, T0 + timedelta(hours=1), "hour")
+        assert hourly.average_connect_ms == 2 and hourly.maximum_total_ms == 109
+        assert hourly.uptime_percentage == pytest.approx(70.0)
+        assert len(runs.metrics(session, ids["uptime"], T0, T0 + timedelta(days=40), "week")) == 1
+
+
+def test_delete_downtime_and_retention(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:5")
+    store(factory, ids, "ffs")
+    with transaction(factory) as session:
+        (period,), _ = runs.downtime_page(session, ids["monitor"], T0, T0 + timedelta(hours=1))
+        assert runs.delete_downtime(session, period.id)
+        assert not runs.delete_downtime(session, period.id)
+    with transaction(factory) as session:
+        deleted = runs.delete_runs_before(session, T0 + timedelta(seconds=90), chunk=1)
+        assert deleted == 1
+        runs.delete_runs_before(session, T0 + timedelta(seconds=90))
+        left = session.scalars(select(CheckRun.started_at).where(CheckRun.check_id == ids["uptime"])).all()
+        assert left == [T0 + timedelta(seconds=120)]
+        assert runs.uptime_series(session, [ids["uptime"]], T0, T0 + timedelta(hours=1), "day")
+
+
+def test_disabled_or_deleted_check_results_are_dropped(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:6", disabled=("uptime",))
+    job = Job(ids["uptime"], ids["monitor"], "uptime", "tcp", "x:1", {}, "local", T0)
+    gone = Job(10**9, ids["monitor"], "uptime", "tcp", "x:1", {}, "local", T0)
+    result = CheckResult(Outcome.SUCCEEDED, "Up", T0, T0)
+    with transaction(factory) as session:
+        report = persist_batch(session, [Finished(job, result), Finished(gone, result)], T0)
+    assert report.stored == 0 and report.dropped == 2
