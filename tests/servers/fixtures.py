@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 import trustme
 
+from lookout.checks.base import CheckContext
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
@@ -58,3 +60,15 @@ async def https_server(test_ca: trustme.CA) -> AsyncIterator[RunningServer]:
     context = server_context(test_ca, SITE, "127.0.0.1")
     async with serve_http(ssl_context=context) as server:
         yield server
+
+
+@pytest.fixture
+def ctx(resolver: Resolver, guard: TargetGuard, ca_file: str) -> CheckContext:
+    """A check context over the loopback DNS server, private targets allowed, test CA trusted."""
+    return CheckContext(
+        resolver=resolver,
+        guard=guard,
+        clock=lambda: datetime.now(UTC),
+        location="test",
+        http_client=lambda g: HttpClient(g, ca_file=ca_file),
+    )
