@@ -39,16 +39,26 @@ def add_monitor(
             session.add(team)
             session.flush()
         monitor = Monitor(
-            team_id=team.id, type=monitor_type, url=url, sort_url=url,
-            badge_id=f"b{next(_badges)}-{id(session)}", created_at=now, updated_at=now,
+            team_id=team.id,
+            type=monitor_type,
+            url=url,
+            sort_url=url,
+            badge_id=f"b{next(_badges)}-{id(session)}",
+            created_at=now,
+            updated_at=now,
         )
         session.add(monitor)
         session.flush()
         ids = {"monitor": monitor.id}
         for check_type, settings in checks.items():
             check = Check(
-                monitor_id=monitor.id, type=check_type, enabled=check_type not in disabled,
-                settings=settings, next_run_at=next_run_at, created_at=now, updated_at=now,
+                monitor_id=monitor.id,
+                type=check_type,
+                enabled=check_type not in disabled,
+                settings=settings,
+                next_run_at=next_run_at,
+                created_at=now,
+                updated_at=now,
             )
             session.add(check)
             session.flush()

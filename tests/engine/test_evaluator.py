@@ -13,7 +13,9 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 S, W, F, E = Outcome.SUCCEEDED, Outcome.WARNING, Outcome.FAILED, Outcome.ERRORED
 
 
-def run(outcomes: list[Outcome], threshold: int, state: CheckState | None = None) -> list[tuple[bool, Status, str | None]]:
+def run(
+    outcomes: list[Outcome], threshold: int, state: CheckState | None = None
+) -> list[tuple[bool, Status, str | None]]:
     state = state or CheckState()
     seen: list[tuple[bool, Status, str | None]] = []
     for i, outcome in enumerate(outcomes):
@@ -75,7 +77,9 @@ UP, DOWN, UNK = Status.UP, Status.DOWN, Status.UNKNOWN
         ),
     ],
 )
-def test_sequences(outcomes: list[Outcome], threshold: int, expected: list[tuple[bool, Status, str | None]]) -> None:
+def test_sequences(
+    outcomes: list[Outcome], threshold: int, expected: list[tuple[bool, Status, str | None]]
+) -> None:
     assert run(outcomes, threshold) == expected
 
 
@@ -95,6 +99,4 @@ def test_down_change_is_dated_from_the_first_failure() -> None:
 def test_recovery_clears_the_streak() -> None:
     down = CheckState(status=Status.DOWN, failures_in_a_row=4, failing_since=T0)
     ev = evaluate(down, CheckResult(S, "Up", T0, T0), 2, T0)
-    assert ev.state == CheckState(
-        status=Status.UP, successes_in_a_row=1, last_run_at=T0, changed_at=T0
-    )
+    assert ev.state == CheckState(status=Status.UP, successes_in_a_row=1, last_run_at=T0, changed_at=T0)

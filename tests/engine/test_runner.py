@@ -7,7 +7,12 @@ from typing import ClassVar
 from lookout.checks.base import CheckContext, Target
 from lookout.engine.queue import Job, Lease, MemoryQueue
 from lookout.engine.runner import Runner, timeout_of
-from lookout.model.check_settings import HttpUptimeSettings, PingUptimeSettings, SettingsModel, TcpUptimeSettings
+from lookout.model.check_settings import (
+    HttpUptimeSettings,
+    PingUptimeSettings,
+    SettingsModel,
+    TcpUptimeSettings,
+)
 from lookout.model.check_type import CheckType
 from lookout.model.result import CheckResult, Outcome
 from lookout.net.guard import TargetGuard
@@ -16,11 +21,15 @@ from lookout.net.resolve import Resolver
 
 def ctx() -> CheckContext:
     resolver = Resolver()
-    return CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=lambda: datetime.now(UTC))
+    return CheckContext(
+        resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=lambda: datetime.now(UTC)
+    )
 
 
 def job(check_id: int, url: str = "127.0.0.1:9", settings: dict[str, object] | None = None) -> Job:
-    return Job(check_id, 1, "uptime", "tcp", url, settings or {"timeout_in_ms": 100}, "local", datetime.now(UTC))
+    return Job(
+        check_id, 1, "uptime", "tcp", url, settings or {"timeout_in_ms": 100}, "local", datetime.now(UTC)
+    )
 
 
 class Behaving:
@@ -58,7 +67,9 @@ async def test_a_crash_becomes_an_errored_result() -> None:
 
 
 async def test_a_hanging_check_is_cut_at_its_timeout_plus_margin() -> None:
-    runner = Runner(MemoryQueue(), ctx(), {CheckType.UPTIME: Behaving("hang")}, sink=_nowhere, timeout_margin=0.1)
+    runner = Runner(
+        MemoryQueue(), ctx(), {CheckType.UPTIME: Behaving("hang")}, sink=_nowhere, timeout_margin=0.1
+    )
     started = asyncio.get_running_loop().time()
     result = await runner.run_job(job(1))
     assert result.outcome is Outcome.ERRORED and result.summary == "Timed out"
@@ -73,10 +84,13 @@ async def test_limits_hold_and_every_result_reaches_the_sink() -> None:
     queue = MemoryQueue()
     check = Behaving("ok")
     got: list[int] = []
+    all_in = asyncio.Event()
 
     async def sink(lease: Lease, result: CheckResult) -> None:
         got.append(lease.job.check_id)
         await queue.ack(lease)
+        if len(got) == 20:
+            all_in.set()
 
     runner = Runner(queue, ctx(), {CheckType.UPTIME: check}, sink, concurrency=6, per_host=2)
     for i in range(12):
@@ -84,8 +98,7 @@ async def test_limits_hold_and_every_result_reaches_the_sink() -> None:
     for i in range(12, 20):
         await queue.put(job(i, url=f"10.1.0.{i}:80"))
     task = asyncio.create_task(runner.run())
-    while len(got) < 20:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(all_in.wait(), 5)
     await runner.stop()
     await task
     assert sorted(got) == list(range(20))

@@ -32,11 +32,24 @@ def store(factory: sessionmaker[Session], ids: dict[str, int], outcomes: str, st
         outcome = {"s": Outcome.SUCCEEDED, "f": Outcome.FAILED, "w": Outcome.WARNING}[letter]
         total = 100.0 + i if outcome.is_up else None
         result = CheckResult(
-            outcome, outcome.value, at, at + timedelta(seconds=1),
+            outcome,
+            outcome.value,
+            at,
+            at + timedelta(seconds=1),
             timings=Timings(dns_ms=1, connect_ms=2, tls_ms=3, first_byte_ms=4, download_ms=5, total_ms=total),
         )
-        job = Job(ids["uptime"], ids["monitor"], "uptime", "tcp", "x:1", {}, "local", at,
-                  interval_seconds=60, threshold=2)
+        job = Job(
+            ids["uptime"],
+            ids["monitor"],
+            "uptime",
+            "tcp",
+            "x:1",
+            {},
+            "local",
+            at,
+            interval_seconds=60,
+            threshold=2,
+        )
         with transaction(factory) as session:
             persist_batch(session, [Finished(job, result)], at + timedelta(seconds=1), judge_performance)
 
@@ -57,7 +70,9 @@ def test_threshold_downtime_and_display(factory: sessionmaker[Session]) -> None:
         assert check is not None and monitor is not None
         assert check.latest_run_result == "succeeded"
         assert monitor.summarized_check_result == "succeeded"
-        changes = session.scalars(select(StateChange).where(StateChange.check_id == ids["uptime"]).order_by(StateChange.id))
+        changes = session.scalars(
+            select(StateChange).where(StateChange.check_id == ids["uptime"]).order_by(StateChange.id)
+        )
         assert [(c.from_status, c.to_status) for c in changes] == [("up", "down"), ("down", "up")]
         (period,) = session.scalars(select(DowntimePeriod).where(DowntimePeriod.monitor_id == ids["monitor"]))
         assert period.started_at == T0 + timedelta(seconds=60)
@@ -85,14 +100,22 @@ def test_runs_page_filters_and_average(factory: sessionmaker[Session]) -> None:
     store(factory, ids, "sssfs")
     with factory() as session:
         items, total = runs.runs_page(session, ids["uptime"], limit=2)
-        assert total == 5 and [r.started_at for r in items] == [T0 + timedelta(seconds=240), T0 + timedelta(seconds=180)]
+        assert total == 5 and [r.started_at for r in items] == [
+            T0 + timedelta(seconds=240),
+            T0 + timedelta(seconds=180),
+        ]
         items, total = runs.runs_page(session, ids["uptime"], result="failed")
         assert total == 1
         items, total = runs.runs_page(
-            session, ids["uptime"], started_after=T0 + timedelta(seconds=60), started_before=T0 + timedelta(seconds=120)
+            session,
+            ids["uptime"],
+            started_after=T0 + timedelta(seconds=60),
+            started_before=T0 + timedelta(seconds=120),
         )
         assert total == 2
-        assert runs.average_response_time(session, ids["uptime"], T0) == pytest.approx((100 + 101 + 102 + 104) / 4)
+        assert runs.average_response_time(session, ids["uptime"], T0) == pytest.approx(
+            (100 + 101 + 102 + 104) / 4
+        )
         assert runs.average_response_time(session, ids["uptime"], T0 + timedelta(days=1)) is None
         assert runs.average_response_times(session, [ids["uptime"]], T0) == {
             ids["uptime"]: pytest.approx(101.75)
@@ -116,7 +139,9 @@ def test_rollups_merge_and_uptime_series(factory: sessionmaker[Session]) -> None
             (T0.replace(day=1, hour=0), pytest.approx(70.0))
         ]
         minutes = runs.metrics(session, ids["uptime"], T0, T0 + timedelta(hours=1), "minute")
-        assert len(minutes) == 10 and minutes[0].average_total_ms == 100 and minutes[4].average_total_ms is None
+        assert (
+            len(minutes) == 10 and minutes[0].average_total_ms == 100 and minutes[4].average_total_ms is None
+        )
         (hourly,) = runs.metrics(session, ids["uptime"], T0, T0 + timedelta(hours=1), "hour")
         assert hourly.average_connect_ms == 2 and hourly.maximum_total_ms == 109
         assert hourly.uptime_percentage == pytest.approx(70.0)
