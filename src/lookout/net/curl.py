@@ -34,6 +34,7 @@ class CurlDriver:
         self._multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
         self._pending: dict[pycurl.Curl, asyncio.Future[CurlFailure | None]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._watching: dict[int, int] = {}
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -52,14 +53,24 @@ class CurlDriver:
                 self._multi.remove_handle(curl)
 
     def _on_socket(self, what: int, fd: int, multi: object, data: object) -> None:
-        if what in (pycurl.POLL_IN, pycurl.POLL_INOUT):
-            self._loop.add_reader(fd, self._act, fd, pycurl.CSELECT_IN)
+        # Only touch the selector for what changed: registering is most of a transfer's cost.
+        before = self._watching.get(fd, pycurl.POLL_NONE)
+        now = pycurl.POLL_NONE if what == pycurl.POLL_REMOVE else what
+        changed = before ^ now
+        if changed & pycurl.POLL_IN:
+            if now & pycurl.POLL_IN:
+                self._loop.add_reader(fd, self._act, fd, pycurl.CSELECT_IN)
+            else:
+                self._loop.remove_reader(fd)
+        if changed & pycurl.POLL_OUT:
+            if now & pycurl.POLL_OUT:
+                self._loop.add_writer(fd, self._act, fd, pycurl.CSELECT_OUT)
+            else:
+                self._loop.remove_writer(fd)
+        if now == pycurl.POLL_NONE:
+            self._watching.pop(fd, None)
         else:
-            self._loop.remove_reader(fd)
-        if what in (pycurl.POLL_OUT, pycurl.POLL_INOUT):
-            self._loop.add_writer(fd, self._act, fd, pycurl.CSELECT_OUT)
-        else:
-            self._loop.remove_writer(fd)
+            self._watching[fd] = now
 
     def _on_timer(self, timeout_ms: int) -> None:
         # libcurl forbids socket_action from inside its own callback, so always defer.

@@ -90,4 +90,4 @@ class TargetGuard:
                 reasons.append(reason)
         if not allowed:
             raise TargetRefused("; ".join(reasons))
-        return sorted(allowed, key=lambda a: ipaddress.ip_address(a).version)
+        return sorted(allowed, key=lambda address: ":" in address)
