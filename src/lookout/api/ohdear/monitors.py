@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Path, Request
 from starlette.responses import Response
 
 from lookout.api.deps import PrincipalDep, ServicesDep
@@ -19,6 +19,8 @@ from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.errors import NotFoundError, ValidationFailed
 
 AnyBody = Annotated[Any, Body()]
+# Ids beyond the database's integer range cannot exist; they are a 404 like any unknown id.
+MonitorId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def build_router(prefix: str) -> APIRouter:
@@ -60,7 +62,7 @@ def build_router(prefix: str) -> APIRouter:
         summary="Get a monitor",
         operation_id=f"get{prefix.strip('/')}",
     )
-    def get_monitor(monitor_id: int, who: PrincipalDep, services: ServicesDep) -> Response:
+    def get_monitor(monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep) -> Response:
         return FastJSONResponse(monitor_json(services.monitors.get(who, monitor_id)))
 
     @router.post(
@@ -85,7 +87,7 @@ def build_router(prefix: str) -> APIRouter:
         operation_id=f"update{prefix.strip('/')}",
     )
     def update_monitor(
-        monitor_id: int, who: PrincipalDep, services: ServicesDep, payload: AnyBody = None
+        monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep, payload: AnyBody = None
     ) -> Response:
         return FastJSONResponse(monitor_json(services.monitors.update(who, monitor_id, payload)))
 
@@ -96,7 +98,7 @@ def build_router(prefix: str) -> APIRouter:
         summary="Delete a monitor",
         operation_id=f"delete{prefix.strip('/')}",
     )
-    def delete_monitor(monitor_id: int, who: PrincipalDep, services: ServicesDep) -> Response:
+    def delete_monitor(monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep) -> Response:
         services.monitors.delete(who, monitor_id)
         return Response(status_code=204)
 
@@ -108,7 +110,7 @@ def build_router(prefix: str) -> APIRouter:
         operation_id=f"whitelist{prefix.strip('/')}BrokenLink",
     )
     def add_to_whitelist(
-        monitor_id: int, who: PrincipalDep, services: ServicesDep, payload: AnyBody = None
+        monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep, payload: AnyBody = None
     ) -> Response:
         url = payload.get("whitelistUrl") if isinstance(payload, dict) else None
         services.monitors.add_to_broken_links_whitelist(who, monitor_id, url)
@@ -120,7 +122,7 @@ def build_router(prefix: str) -> APIRouter:
         summary="The latest result and summary of one check",
         operation_id=f"get{prefix.strip('/')}CheckSummary",
     )
-    def check_summary(monitor_id: int, check_type: str, who: PrincipalDep, services: ServicesDep) -> Response:
+    def check_summary(monitor_id: MonitorId, check_type: str, who: PrincipalDep, services: ServicesDep) -> Response:
         result, summary = services.monitors.check_summary(who, monitor_id, check_type)
         return FastJSONResponse({"result": result, "summary": summary})
 
