@@ -1,0 +1,207 @@
+"""Engine throughput: N http monitors against loopback targets, the whole engine, real store.
+
+Targets run in a child process so the engine's CPU is measured alone. For each scenario
+the monitors are created directly in the store (phases spread by the scheduler's own
+jitter), the engine runs for a fixed time, and we report stored checks per second,
+schedule lag p50/p99, CPU ms per stored check (all threads: scheduler, runner, pycurl,
+writer, SQLite) and peak RSS. Writes bench/results/engine.json.
+
+    .venv/bin/python bench/engine.py [--seconds 60] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import multiprocessing
+import resource
+import socket
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from lookout.checks.base import CheckContext
+from lookout.engine.facade import Engine, EngineSettings
+from lookout.engine.timing import next_slot
+from lookout.net.guard import TargetGuard
+from lookout.net.resolve import Resolver
+from lookout.store.db import create_db_engine, make_session_factory, transaction
+from lookout.store.migrate import upgrade_to_head
+from lookout.store.tables import Check, Monitor, Team
+
+HOSTS = 250  # 127.0.0.1-250: distinct hosts, so the per-host limit does not serialise
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+
+def _serve(port_out: Any) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(RESPONSE)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "0.0.0.0", 0, backlog=4096)
+        port_out.send(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_targets(processes: int = 2) -> tuple[list[int], list[multiprocessing.Process]]:
+    ports, procs = [], []
+    for _ in range(processes):
+        parent, child = multiprocessing.Pipe()
+        proc = multiprocessing.Process(target=_serve, args=(child,), daemon=True)
+        proc.start()
+        ports.append(parent.recv())
+        procs.append(proc)
+    return ports, procs
+
+
+def seed(url: str, n: int, interval: int, ports: list[int]) -> Any:
+    engine = create_db_engine(url)
+    upgrade_to_head(engine)
+    factory = make_session_factory(engine)
+    now = datetime.now(UTC)
+    with transaction(factory) as session:
+        team = Team(name="bench", timezone="UTC", created_at=now)
+        session.add(team)
+        session.flush()
+        monitors = [
+            {
+                "team_id": team.id,
+                "type": "http",
+                "sort_url": "x",
+                "badge_id": f"b{i}",
+                "url": f"http://127.0.0.{i % HOSTS + 1}:{ports[i % len(ports)]}/ok",
+                "created_at": now,
+                "updated_at": now,
+                "options": {},
+                "group_name": "",
+                "summarized_check_result": "pending",
+            }
+            for i in range(n)
+        ]
+        session.execute(insert(Monitor), monitors)
+        ids = session.scalars(select(Monitor.id).order_by(Monitor.id)).all()
+        settings = {"check_interval_in_seconds": interval, "timeout": 5}
+        rows = [
+            {
+                "monitor_id": mid,
+                "type": t,
+                "enabled": True,
+                "settings": settings if t == "uptime" else {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for mid in ids
+            for t in ("uptime", "performance")
+        ]
+        session.execute(insert(Check), rows)
+        checks = session.scalars(select(Check.id).where(Check.type == "uptime")).all()
+        session.execute(
+            update(Check), [{"id": cid, "next_run_at": next_slot(cid, interval, now)} for cid in checks]
+        )
+    return factory
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def scenario(
+    name: str, n: int, interval: int, seconds: float, ports: list[int], db: str
+) -> dict[str, Any]:
+    factory = seed(db, n, interval, ports)
+    resolver = Resolver()
+    ctx = CheckContext(
+        resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=lambda: datetime.now(UTC)
+    )
+    engine = Engine(factory, ctx, EngineSettings(concurrency=1000, per_host=8))
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    await engine.start()
+    await asyncio.sleep(seconds)
+    stored_at_end = engine.writer.stored
+    lags = list(engine.scheduler.lag_seconds)
+    cpu1, wall1 = time.process_time(), time.monotonic()
+    await engine.stop()
+    wall = wall1 - wall0
+    uptime_runs = stored_at_end / 2  # every up uptime run also stores a performance run
+    return {
+        "scenario": name,
+        "monitors": n,
+        "interval_s": interval,
+        "seconds": round(wall, 1),
+        "uptime_checks": int(uptime_runs),
+        "checks_per_s": round(uptime_runs / wall, 1),
+        "demand_per_s": round(n / interval, 1),
+        "lag_p50_ms": round(percentile(lags, 0.5) * 1000, 1),
+        "lag_p99_ms": round(percentile(lags, 0.99) * 1000, 1),
+        "cpu_ms_per_check": round((cpu1 - cpu0) * 1000 / max(uptime_runs, 1), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    keys = list(rows[0])
+    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
+    print("  ".join(k.ljust(widths[k]) for k in keys))
+    for row in rows:
+        print("  ".join(str(row[k]).ljust(widths[k]) for k in keys))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--quick", action="store_true", help="small N, short runs")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    ports, procs = start_targets()
+    plan = [
+        ("n1000-60s", 1000, 60),
+        ("n10000-60s", 10_000, 60),
+        ("n10000-5s", 10_000, 5),
+        ("n20000-5s", 20_000, 5),
+    ]
+    if args.quick:
+        plan = [("n200-5s", 200, 5)]
+    rows = []
+    try:
+        for name, n, interval in plan:
+            with tempfile.TemporaryDirectory() as tmp:
+                rows.append(
+                    await scenario(name, n, interval, args.seconds, ports, f"sqlite:///{Path(tmp) / 'b.db'}")
+                )
+            print_table(rows[-1:])
+    finally:
+        for proc in procs:
+            proc.kill()
+    print()
+    print_table(rows)
+    out = Path(__file__).parent / "results" / "engine.json"
+    out.parent.mkdir(exist_ok=True)
+    meta = {
+        "python": sys.version.split()[0],
+        "cpus": multiprocessing.cpu_count(),
+        "host": socket.gethostname(),
+    }
+    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
