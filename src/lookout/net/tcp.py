@@ -48,7 +48,7 @@ class TcpConnection:
         """Everything read until `needle` appears, the peer closes, or time runs out."""
         data = bytearray()
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(max(timeout_s, 0)):
                 while needle not in data and len(data) < READ_LIMIT:
                     chunk = await self._reader.read(4096)
                     if not chunk:

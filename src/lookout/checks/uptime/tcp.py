@@ -1,6 +1,7 @@
 """Uptime of a TCP monitor: connect, optionally read a welcome message, send and read a reply.
 
-`timeout_in_ms` bounds the connect and, separately, each wait for an expected string.
+`timeout_in_ms` bounds the whole conversation, connect included, so the runner's hard
+timeout (derived from the same setting) never cuts a check short.
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ async def _connect(addresses: list[str], port: int, timeout_s: float) -> TcpConn
     raise AssertionError("the guard returned no address")
 
 
-async def _converse(connection: TcpConnection, settings: TcpUptimeSettings, timeout_s: float) -> str | None:
+async def _converse(connection: TcpConnection, settings: TcpUptimeSettings, deadline: float) -> str | None:
     """The reason the conversation went wrong, or None."""
     welcome = settings.look_for_string_in_welcome_message
     if welcome:
-        data = await connection.read_until(welcome.encode(), timeout_s)
+        data = await connection.read_until(welcome.encode(), deadline - time.perf_counter())
         if welcome.encode() not in data:
             return f"'{welcome}' not in the welcome message"
     if settings.tcp_send_string:
         await connection.send(settings.tcp_send_string.encode())
         wanted = settings.look_for_string_in_send_string_response
         if wanted:
-            data = await connection.read_until(wanted.encode(), timeout_s)
+            data = await connection.read_until(wanted.encode(), deadline - time.perf_counter())
             if wanted.encode() not in data:
                 return f"'{wanted}' not in the response to the sent string"
     return None
@@ -63,7 +64,7 @@ async def check_tcp(target: Target, settings: TcpUptimeSettings, ctx: CheckConte
     except TcpError as exc:
         return down(ctx, started_at, exc.message, details={"port": port})
     async with connection:
-        problem = await _converse(connection, settings, timeout_s)
+        problem = await _converse(connection, settings, started + timeout_s)
     timings = Timings(
         connect_ms=round(connection.connect_ms, 3), total_ms=round((time.perf_counter() - started) * 1000, 3)
     )
