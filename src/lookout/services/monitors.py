@@ -49,12 +49,15 @@ _URL_RULES: dict[MonitorType, tuple[Callable[[str], bool], str]] = {
 }
 
 
+CheckRecord = repo.CheckRecord
+
+
 @dataclass(frozen=True, slots=True)
 class MonitorView:
     """A monitor as stored, with its checks (in display order) and tag names."""
 
     monitor: Row[Any]
-    checks: Sequence[Row[Any]]
+    checks: Sequence[CheckRecord]
     tags: Sequence[str]
 
 

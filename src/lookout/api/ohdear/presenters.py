@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
-
 from lookout.model.check_settings import SETTINGS_KEYS, settings_model_for
 from lookout.model.check_type import CHECK_LABELS, CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
 from lookout.model.monitor import uses_https
-from lookout.services.monitors import MonitorView, shown_summary
+from lookout.services.monitors import CheckRecord, MonitorView, shown_summary
 from lookout.api.ohdear.timefmt import stamp
 
 _LABELS = {check_type.value: label for check_type, label in CHECK_LABELS.items()}
@@ -54,7 +52,7 @@ assert set(_SETTINGS_ORDER) | {"ai_check_settings"} == set(SETTINGS_KEYS.values(
 _DEFAULTS_BY_TYPE = {monitor_type: _defaults_not_carried(monitor_type) for monitor_type in MonitorType}
 
 
-def check_json(check: Row[Any], average_response_time_in_ms: float | None = None) -> dict[str, Any]:
+def check_json(check: CheckRecord, average_response_time_in_ms: float | None = None) -> dict[str, Any]:
     enabled = bool(check.enabled)
     result = check.latest_run_result or "pending"
     summary = shown_summary(enabled, check.latest_run_result, check.summary)

@@ -6,4 +6,5 @@ from datetime import datetime
 
 
 def stamp(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
+    # isoformat is several times faster than strftime, and this runs per check per listing.
+    return value.isoformat(" ", "seconds")[:19] if value is not None else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -15,7 +17,30 @@ from lookout.store.db import utcnow
 from lookout.store.tables import Check, Monitor, MonitorTag, Tag
 
 MONITOR_COLUMNS = tuple(Monitor.__table__.c)
-CHECK_COLUMNS = tuple(Check.__table__.c)
+CHECK_COLUMNS = (
+    Check.id,
+    Check.monitor_id,
+    Check.type,
+    Check.enabled,
+    Check.settings,
+    Check.latest_run_ended_at,
+    Check.latest_run_result,
+    Check.summary,
+)
+
+
+@dataclass(slots=True)
+class CheckRecord:
+    """The columns of a check the APIs show; a plain object is cheaper to read than a Row."""
+
+    id: int
+    monitor_id: int
+    type: str
+    enabled: bool
+    settings: dict[str, Any]
+    latest_run_ended_at: datetime | None
+    latest_run_result: str | None
+    summary: str | None
 
 
 def page_of_monitors(
@@ -23,7 +48,7 @@ def page_of_monitors(
 ) -> tuple[Sequence[Row[Any]], int]:
     where = Monitor.team_id.in_(team_ids)
     total = session.scalar(select(func.count()).select_from(Monitor).where(where)) or 0
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*MONITOR_COLUMNS).where(where).order_by(Monitor.id).offset(offset).limit(limit)
     ).all()
     return rows, total
@@ -54,23 +79,30 @@ def url_taken(session: Session, team_id: int, monitor_type: str, url: str, exclu
     return session.scalar(query.limit(1)) is not None
 
 
-def checks_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
-    by_monitor: dict[int, list[Row[Any]]] = defaultdict(list)
+def checks_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[CheckRecord]]:
+    by_monitor: dict[int, list[CheckRecord]] = defaultdict(list)
     if not monitor_ids:
         return by_monitor
-    rows = session.execute(
-        select(*CHECK_COLUMNS).where(Check.monitor_id.in_(monitor_ids)).order_by(Check.id)
-    )
-    for row in rows:
-        by_monitor[row.monitor_id].append(row)
+    # Core, not the ORM, and no ORDER BY (SQLite would sort every row in a temp tree):
+    # this runs for every check of a 200-monitor page.
+    rows = session.connection().execute(select(*CHECK_COLUMNS).where(Check.monitor_id.in_(monitor_ids)))
+    for row in rows.all():
+        record = CheckRecord(*row)
+        by_monitor[record.monitor_id].append(record)
+    for records in by_monitor.values():
+        records.sort(key=_by_id)
     return by_monitor
+
+
+def _by_id(record: CheckRecord) -> int:
+    return record.id
 
 
 def tags_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[str]]:
     by_monitor: dict[int, list[str]] = defaultdict(list)
     if not monitor_ids:
         return by_monitor
-    rows = session.execute(
+    rows = session.connection().execute(
         select(MonitorTag.monitor_id, Tag.name)
         .join(Tag, Tag.id == MonitorTag.tag_id)
         .where(MonitorTag.monitor_id.in_(monitor_ids))
@@ -81,12 +113,13 @@ def tags_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[str]
     return by_monitor
 
 
-def check_row(session: Session, check_id: int, team_ids: Collection[int]) -> Row[Any] | None:
-    return session.execute(
+def check_record(session: Session, check_id: int, team_ids: Collection[int]) -> CheckRecord | None:
+    row = session.connection().execute(
         select(*CHECK_COLUMNS)
         .join(Monitor, Monitor.id == Check.monitor_id)
         .where(Check.id == check_id, Monitor.team_id.in_(team_ids))
     ).first()
+    return CheckRecord(*row) if row else None
 
 
 def set_tags(session: Session, team_id: int, monitor_id: int, names: Sequence[str]) -> None:

@@ -13,7 +13,11 @@ from lookout.store.db import Base, UtcDateTime
 
 class Monitor(Base):
     __tablename__ = "monitors"
-    __table_args__ = (Index("ix_monitors_team_url", "team_id", "url"),)
+    __table_args__ = (
+        Index("ix_monitors_team_url", "team_id", "url"),
+        # Lists are a team's monitors in id order: this index serves them without a sort.
+        Index("ix_monitors_team_id_id", "team_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
