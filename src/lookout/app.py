@@ -16,11 +16,17 @@ from lookout.api.ohdear import errors as ohdear_errors
 from lookout.api.ohdear.ratelimit import RateLimiter, RateLimitMiddleware
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.api.ohdear.router import build_api_router
+from lookout.checks.base import CheckContext
+from lookout.engine.facade import Engine, EngineSettings
+from lookout.net.curl import CurlDriver
+from lookout.net.guard import TargetGuard
+from lookout.net.http import HttpClient
+from lookout.net.resolve import Resolver
 from lookout.services.container import Services
 from lookout.services.monitors import MonitorService
 from lookout.services.tokens import TokenService
 from lookout.settings import Settings
-from lookout.store.db import create_db_engine, make_session_factory
+from lookout.store.db import create_db_engine, make_session_factory, utcnow
 from lookout.store.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
@@ -43,13 +49,40 @@ def build_services(store: Store) -> Services:
     return Services(tokens=TokenService(store.sessions), monitors=MonitorService(store.sessions))
 
 
+def build_check_context(settings: Settings) -> CheckContext:
+    """The seams every check runs with; call inside the running loop (the curl driver binds to it)."""
+    resolver = Resolver.from_setting(settings.dns_resolvers)
+    guard = TargetGuard(resolver, allow_private=settings.allow_private_targets)
+    driver = CurlDriver()
+    return CheckContext(
+        resolver=resolver,
+        guard=guard,
+        clock=utcnow,
+        location=settings.location,
+        http_client=lambda target_guard: HttpClient(target_guard, driver=driver),
+    )
+
+
+def build_engine(settings: Settings, store: Store) -> Engine:
+    return Engine(store.sessions, build_check_context(settings), EngineSettings(concurrency=settings.engine_concurrency))
+
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or open_store(settings)
     services = build_services(store)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = build_engine(settings, store) if settings.run_engine else None
+        app.state.engine = engine
+        if engine is not None:
+            await engine.start()
+            log.info("engine started (location %s)", settings.location)
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.stop()
 
     app = FastAPI(
         title="Lookout",

@@ -14,7 +14,7 @@ from lookout.settings import Settings
 app = typer.Typer(help="Lookout: uptime and site-health monitoring.", no_args_is_help=True)
 token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _services(settings: Settings):  # type: ignore[no-untyped-def]

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     # Requests per minute per token on the Oh Dear API.
     rate_limit_per_minute: int = Field(default=500, ge=1)
     public_url: str | None = None
+    # Run the checks in this process (`lookout serve`); off for an API-only process.
+    run_engine: bool = True
+    # The name this process's checks report as their location.
+    location: str = "local"
+    # How many checks may run at once in this process.
+    engine_concurrency: int = Field(default=500, ge=1, le=10_000)
     log_level: str = "info"
 
     @classmethod

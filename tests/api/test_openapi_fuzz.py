@@ -22,7 +22,7 @@ CHECKS_LEFT_OUT = {"positive_data_acceptance"}
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'lookout.db'}"
-    config = Settings(database_url=url, rate_limit_per_minute=1_000_000)
+    config = Settings(database_url=url, rate_limit_per_minute=1_000_000, run_engine=False)
     store = open_store(config)
     services = build_services(store)
     issued = services.tokens.create("fuzz@example.test", "fuzz-team")

@@ -8,15 +8,15 @@ checks finish and their results are stored. `request_run(check_id)` enqueues a r
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.base import Check, CheckContext
+from lookout.checks.performance import judge_performance
+from lookout.checks.registry import CHECKS
 from lookout.engine.database import Database
 from lookout.engine.persist import PerformanceJudge
 from lookout.engine.queue.base import Lease, Queue
@@ -47,21 +47,6 @@ class EngineSettings:
     db_threads: int = 1
 
 
-def default_judge() -> PerformanceJudge | None:
-    """`lookout.checks.performance.judge_performance`, if that module exists yet."""
-    try:
-        module = importlib.import_module("lookout.checks.performance")
-    except ImportError:
-        return None
-    return cast(PerformanceJudge | None, getattr(module, "judge_performance", None))
-
-
-def default_checks() -> Mapping[CheckType, Check]:
-    from lookout.checks.registry import CHECKS
-
-    return CHECKS
-
-
 class Engine:
     def __init__(
         self,
@@ -77,7 +62,7 @@ class Engine:
         self.ctx = ctx
         self.db = Database(session_factory, settings.db_threads)
         self.queue: Queue = queue or MemoryQueue(visibility_timeout=settings.claim_ttl)
-        self.checks = checks if checks is not None else default_checks()
+        self.checks = checks if checks is not None else CHECKS
         self.scheduler = Scheduler(
             self.db,
             self.queue,
@@ -92,7 +77,7 @@ class Engine:
             self.db,
             self.queue,
             ctx.clock,
-            judge=judge or default_judge(),
+            judge=judge or judge_performance,
             batch_size=settings.batch_size,
             flush_interval=settings.flush_interval,
             quick_recheck=settings.quick_recheck,

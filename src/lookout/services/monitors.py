@@ -218,7 +218,12 @@ class MonitorService:
         """The checks to enable: those sent, the type's defaults on create, or None (keep)."""
         carried = CHECKS_BY_MONITOR_TYPE[monitor_type]
         if payload.fields.checks is None:
-            return set(DEFAULT_ENABLED_CHECKS[monitor_type]) if on_create else None
+            if not on_create:
+                return None
+            defaults = set(DEFAULT_ENABLED_CHECKS[monitor_type])
+            if payload.fields.url and not monitor_rules.uses_https(payload.fields.url):
+                defaults.discard(CheckType.CERTIFICATE_HEALTH)  # a plain http:// site has none
+            return defaults
         for index, check_type in enumerate(payload.fields.checks):
             if check_type not in carried:
                 errors.setdefault(f"checks.{index}", []).append(f"The selected checks.{index} is invalid.")

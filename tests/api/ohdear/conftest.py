@@ -51,12 +51,12 @@ class Cast:
 
 @pytest.fixture(scope="session")
 def store(database_url: str) -> Store:
-    return open_store(Settings(database_url=database_url, rate_limit_per_minute=100_000))
+    return open_store(Settings(database_url=database_url, rate_limit_per_minute=100_000, run_engine=False))
 
 
 @pytest.fixture(scope="session")
 def client(store: Store) -> Iterator[TestClient]:
-    settings = Settings(database_url=str(store.engine.url), rate_limit_per_minute=100_000)
+    settings = Settings(database_url=str(store.engine.url), rate_limit_per_minute=100_000, run_engine=False)
     with TestClient(create_app(settings, store)) as test_client:
         yield test_client
 

@@ -241,3 +241,10 @@ def test_a_body_that_is_not_an_object_is_a_422(alice: Caller, body: str) -> None
     )
     assert response.status_code == 422
     assert response.json()["message"] == "The given data was invalid."
+
+
+def test_a_plain_http_site_does_not_enable_certificate_health(alice: Caller) -> None:
+    monitor = create(alice, url="http://plain.example", type="http")
+    enabled = {check["type"] for check in monitor["checks"] if check["enabled"]}
+    assert enabled == {"uptime", "performance", "broken_links"}
+    assert monitor["uses_https"] is False
