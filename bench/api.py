@@ -38,17 +38,31 @@ def fill(settings: Settings, count: int) -> str:
     services = build_services(store)
     issued = services.tokens.create("bench@example.test", "bench")
     who = services.tokens.authenticate(issued.token)
-    first = services.monitors.create(who, {"url": "https://site-0.example", "team_id": issued.team_id, "type": "http", "tags": ["bench"]})
+    first = services.monitors.create(
+        who, {"url": "https://site-0.example", "team_id": issued.team_id, "type": "http", "tags": ["bench"]}
+    )
     with store.sessions() as session, session.begin():
-        template = dict(session.execute(select(*Monitor.__table__.c).where(Monitor.id == first.monitor.id)).one()._mapping)
-        checks = [dict(row._mapping) for row in session.execute(select(*Check.__table__.c).where(Check.monitor_id == first.monitor.id))]
+        template = dict(
+            session.execute(select(*Monitor.__table__.c).where(Monitor.id == first.monitor.id)).one()._mapping
+        )
+        checks = [
+            dict(row._mapping)
+            for row in session.execute(select(*Check.__table__.c).where(Check.monitor_id == first.monitor.id))
+        ]
         monitors = []
         for index in range(1, count):
-            row = {**template, "url": f"https://site-{index}.example", "sort_url": f"site-{index}.example", "badge_id": f"{index:026x}"}
+            row = {
+                **template,
+                "url": f"https://site-{index}.example",
+                "sort_url": f"site-{index}.example",
+                "badge_id": f"{index:026x}",
+            }
             row.pop("id")
             monitors.append(row)
         session.execute(insert(Monitor), monitors)
-        ids = session.scalars(select(Monitor.id).where(Monitor.id != first.monitor.id).order_by(Monitor.id)).all()
+        ids = session.scalars(
+            select(Monitor.id).where(Monitor.id != first.monitor.id).order_by(Monitor.id)
+        ).all()
         rows = []
         for monitor_id in ids:
             for check in checks:
@@ -113,13 +127,25 @@ def main() -> None:
             timed(client, ["/api/monitors"] * 10)  # warm up
             results: dict[str, Any] = {
                 "GET /api/monitors (page of 200)": summary(
-                    timed(client, [f"/api/monitors?page[number]={rng.randint(1, pages)}" for _ in range(args.requests)])
+                    timed(
+                        client,
+                        [f"/api/monitors?page[number]={rng.randint(1, pages)}" for _ in range(args.requests)],
+                    )
                 ),
                 "GET /api/monitors?page[size]=50": summary(
-                    timed(client, [f"/api/monitors?page[size]=50&page[number]={rng.randint(1, pages * 4)}" for _ in range(args.requests)])
+                    timed(
+                        client,
+                        [
+                            f"/api/monitors?page[size]=50&page[number]={rng.randint(1, pages * 4)}"
+                            for _ in range(args.requests)
+                        ],
+                    )
                 ),
                 "GET /api/monitors/{id}": summary(
-                    timed(client, [f"/api/monitors/{rng.randint(1, args.monitors)}" for _ in range(args.requests * 3)])
+                    timed(
+                        client,
+                        [f"/api/monitors/{rng.randint(1, args.monitors)}" for _ in range(args.requests * 3)],
+                    )
                 ),
             }
     finally:
@@ -129,9 +155,13 @@ def main() -> None:
     print(f"{args.monitors} http monitors (13 checks each) in SQLite, filled in {fill_seconds:.1f} s")
     print(f"{'request':36} {'median ms':>10} {'p99 ms':>10} {'mean ms':>10} {'n':>6}")
     for name, row in results.items():
-        print(f"{name:36} {row['median_ms']:>10} {row['p99_ms']:>10} {row['mean_ms']:>10} {row['requests']:>6}")
+        print(
+            f"{name:36} {row['median_ms']:>10} {row['p99_ms']:>10} {row['mean_ms']:>10} {row['requests']:>6}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"monitors": args.monitors, "database": "sqlite", "results": results}, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps({"monitors": args.monitors, "database": "sqlite", "results": results}, indent=2) + "\n"
+    )
     print(f"wrote {RESULTS}")
 
 

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("LOOKOUT_TEST_REQUIRE_SERVICES") == "1"
-POSTGRES_URL = os.environ.get("LOOKOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "LOOKOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

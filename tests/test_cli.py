@@ -24,8 +24,12 @@ def test_token_create_json_then_revoke(tmp_path: Path) -> None:
     assert set(body) == {"id", "token", "dnspod_token", "user_id", "team_id"}
     assert body["dnspod_token"] == f"{body['id']},{body['token']}"
     assert (tmp_path / "lookout.db").exists()
-    again = json.loads(lookout(tmp_path, "token", "create", "--email", "cli@example.test", "--team", "CLI", "--json").stdout)
-    assert (again["user_id"], again["team_id"]) == (body["user_id"], body["team_id"]) and again["id"] != body["id"]
+    again = json.loads(
+        lookout(tmp_path, "token", "create", "--email", "cli@example.test", "--team", "CLI", "--json").stdout
+    )
+    assert (again["user_id"], again["team_id"]) == (body["user_id"], body["team_id"]) and again["id"] != body[
+        "id"
+    ]
 
     revoked = lookout(tmp_path, "token", "revoke", str(body["id"]))
     assert revoked.returncode == 0 and "revoked" in revoked.stdout

@@ -15,7 +15,20 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lookout"
 
 # For each package: the Lookout packages it must never import.
 FORBIDDEN: dict[str, set[str]] = {
-    "model": {"net", "checks", "engine", "services", "api", "web", "store", "notify", "failover", "app", "cli", "settings"},
+    "model": {
+        "net",
+        "checks",
+        "engine",
+        "services",
+        "api",
+        "web",
+        "store",
+        "notify",
+        "failover",
+        "app",
+        "cli",
+        "settings",
+    },
     "net": {"checks", "engine", "services", "api", "web", "store", "notify", "failover", "app", "cli"},
     "checks": {"engine", "services", "api", "web", "store", "notify", "failover", "app", "cli"},
     "store": {"net", "checks", "engine", "services", "api", "web", "notify", "failover", "app", "cli"},

@@ -96,7 +96,7 @@ def test_restart_loses_no_result_and_no_schedule(tmp_path: Path, target: str) ->
     env.pop("LOOKOUT_DATABASE_URL", None)
     issued = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "lookout", "token", "create", "--email", "r@example.test", "--team", "R", "--json"],
+            [sys.executable, "-m", "lookout", "token", "create", "--email", "r@e.test", "--team", "R", "--json"],  # noqa: E501
             env=env, capture_output=True, text=True, check=True,
         ).stdout
     )  # fmt: skip
@@ -127,7 +127,9 @@ def test_restart_loses_no_result_and_no_schedule(tmp_path: Path, target: str) ->
     try:
         after = wait_for_runs(db, int(runs_at_stop[0]) + 2, 20)  # type: ignore[call-overload]
         assert after >= int(runs_at_stop[0]) + 2, "the schedule did not resume"  # type: ignore[call-overload]
-        summary = httpx.get(f"{api}/monitors/{created.json()['id']}/check-summary/uptime", headers=headers).json()
+        summary = httpx.get(
+            f"{api}/monitors/{created.json()['id']}/check-summary/uptime", headers=headers
+        ).json()
         assert summary == {"result": "succeeded", "summary": "Up"}
     finally:
         stop(second)

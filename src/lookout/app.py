@@ -17,7 +17,8 @@ from lookout.api.ohdear.ratelimit import RateLimiter, RateLimitMiddleware
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.api.ohdear.router import build_api_router
 from lookout.checks.base import CheckContext
-from lookout.engine.facade import Engine, EngineSettings
+from lookout.engine.facade import Engine as CheckEngine
+from lookout.engine.facade import EngineSettings
 from lookout.net.curl import CurlDriver
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
@@ -63,8 +64,10 @@ def build_check_context(settings: Settings) -> CheckContext:
     )
 
 
-def build_engine(settings: Settings, store: Store) -> Engine:
-    return Engine(store.sessions, build_check_context(settings), EngineSettings(concurrency=settings.engine_concurrency))
+def build_engine(settings: Settings, store: Store) -> CheckEngine:
+    return CheckEngine(
+        store.sessions, build_check_context(settings), EngineSettings(concurrency=settings.engine_concurrency)
+    )
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

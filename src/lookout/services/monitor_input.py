@@ -43,9 +43,7 @@ class MonitorPayload(BaseModel):
     description: str | None = Field(default=None, max_length=10_000)
     crawler_settings: CrawlerSettings | None = None
     send_report_to_emails: list[str] | None = Field(default=None, max_length=20)
-    include_check_types_in_report: list[CheckType] | None = Field(
-        default=None, max_length=len(CheckType)
-    )
+    include_check_types_in_report: list[CheckType] | None = Field(default=None, max_length=len(CheckType))
 
     @field_validator("url")
     @classmethod

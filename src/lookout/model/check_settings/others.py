@@ -131,9 +131,7 @@ class PortsSettings(ScheduledSettings):
     timeout_per_port_ms: int = Field(default=3000, ge=500, le=10_000)
     failure_threshold: int = Field(default=2, ge=1, le=60)
 
-    _ports_in_range = field_validator("expected_open_ports", "expected_closed_ports")(
-        _check_ports
-    )
+    _ports_in_range = field_validator("expected_open_ports", "expected_closed_ports")(_check_ports)
 
 
 class DnsBlocklistSettings(ScheduledSettings):

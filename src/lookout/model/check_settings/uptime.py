@@ -45,9 +45,7 @@ def _lower(value: object) -> object:
 
 class ExpectedResponseHeader(SettingsModel):
     name: str = Field(min_length=1, max_length=255)
-    condition: Annotated[HeaderCondition, BeforeValidator(_normalise_condition)] = (
-        HeaderCondition.EQUALS
-    )
+    condition: Annotated[HeaderCondition, BeforeValidator(_normalise_condition)] = HeaderCondition.EQUALS
     value: str = Field(default="", max_length=8192)
 
     @model_validator(mode="after")
@@ -64,9 +62,7 @@ class HttpUptimeSettings(ScheduledSettings):
     location: str = "paris"
     look_for_string: str = Field(default="", max_length=4096)
     absent_string: str | None = Field(default=None, max_length=4096)
-    expected_response_headers: list[ExpectedResponseHeader] = Field(
-        default_factory=list, max_length=20
-    )
+    expected_response_headers: list[ExpectedResponseHeader] = Field(default_factory=list, max_length=20)
     failed_notification_threshold: int = Field(default=2, ge=1, le=60)
     http_verb: Annotated[HttpVerb, BeforeValidator(_lower)] = HttpVerb.GET
     payload: list[NameValue] = Field(default_factory=list, max_length=50)

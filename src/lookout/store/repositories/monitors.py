@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Row, delete, func, select, update
@@ -48,9 +48,11 @@ def page_of_monitors(
 ) -> tuple[Sequence[Row[Any]], int]:
     where = Monitor.team_id.in_(team_ids)
     total = session.scalar(select(func.count()).select_from(Monitor).where(where)) or 0
-    rows = session.connection().execute(
-        select(*MONITOR_COLUMNS).where(where).order_by(Monitor.id).offset(offset).limit(limit)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(select(*MONITOR_COLUMNS).where(where).order_by(Monitor.id).offset(offset).limit(limit))
+        .all()
+    )
     return rows, total
 
 
@@ -114,11 +116,15 @@ def tags_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[str]
 
 
 def check_record(session: Session, check_id: int, team_ids: Collection[int]) -> CheckRecord | None:
-    row = session.connection().execute(
-        select(*CHECK_COLUMNS)
-        .join(Monitor, Monitor.id == Check.monitor_id)
-        .where(Check.id == check_id, Monitor.team_id.in_(team_ids))
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            select(*CHECK_COLUMNS)
+            .join(Monitor, Monitor.id == Check.monitor_id)
+            .where(Check.id == check_id, Monitor.team_id.in_(team_ids))
+        )
+        .first()
+    )
     return CheckRecord(*row) if row else None
 
 
@@ -157,4 +163,3 @@ def update_check(session: Session, check_id: int, values: dict[str, Any]) -> Non
 
 def delete_monitor(session: Session, monitor_id: int) -> None:
     session.execute(delete(Monitor).where(Monitor.id == monitor_id))
-
