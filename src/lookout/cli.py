@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import runpy
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -105,6 +108,23 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id")]
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     console.print(f"Token {token_id} revoked.")
+
+
+@app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def bench(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="engine, api or http_clients")],
+) -> None:
+    """Run a benchmark from bench/ (a source checkout); extra options go to the script."""
+    script = Path(__file__).resolve().parents[2] / "bench" / f"{name.replace('-', '_')}.py"
+    if not script.is_file():
+        console.print(f"[red]No benchmark {name!r} at {script}[/red] (benchmarks need a source checkout)")
+        raise typer.Exit(2)
+    sys.argv = [str(script), *ctx.args]
+    runpy.run_path(str(script), run_name="__main__")
 
 
 def main() -> None:
