@@ -3,10 +3,14 @@
 Targets run in a child process so the engine's CPU is measured alone. For each scenario
 the monitors are created directly in the store (phases spread by the scheduler's own
 jitter), the engine runs for a fixed time, and we report stored checks per second,
-schedule lag p50/p99, CPU ms per stored check (all threads: scheduler, runner, pycurl,
-writer, SQLite) and peak RSS. Writes bench/results/engine.json.
+schedule lag p50/p99, CPU ms per stored check (all threads of this process: scheduler,
+runner, pycurl, writer, SQLite; the targets' processes are not counted) and peak RSS. The
+check context is built as `lookout serve` builds it (one curl driver per loop). Prints a
+table and merges the rows, by scenario name, into bench/results/engine.json.
 
-    .venv/bin/python bench/engine.py [--seconds 60] [--quick]
+    .venv/bin/python bench/engine.py                      # the standard four scenarios
+    .venv/bin/python bench/engine.py --monitors 10000 --interval 5 --seconds 30
+    .venv/bin/python bench/engine.py --quick --loop asyncio
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from sqlalchemy import insert, select, update
 from lookout.checks.base import CheckContext
 from lookout.engine.facade import Engine, EngineSettings
 from lookout.engine.timing import next_slot
+from lookout.net.curl import CurlDriver
 from lookout.net.guard import TargetGuard
+from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
 from lookout.store.db import create_db_engine, make_session_factory, transaction
 from lookout.store.migrate import upgrade_to_head
@@ -129,8 +135,12 @@ async def scenario(
 ) -> dict[str, Any]:
     factory = seed(db, n, interval, ports)
     resolver = Resolver()
+    driver = CurlDriver()
     ctx = CheckContext(
-        resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=lambda: datetime.now(UTC)
+        resolver=resolver,
+        guard=TargetGuard(resolver, allow_private=True),
+        clock=lambda: datetime.now(UTC),
+        http_client=lambda guard: HttpClient(guard, driver=driver),
     )
     engine = Engine(factory, ctx, EngineSettings(concurrency=1000, per_host=8))
     cpu0, wall0 = time.process_time(), time.monotonic()
@@ -162,46 +172,82 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
     print("  ".join(k.ljust(widths[k]) for k in keys))
     for row in rows:
-        print("  ".join(str(row[k]).ljust(widths[k]) for k in keys))
+        print("  ".join(str(row[k]).ljust(widths[k]) for k in keys), flush=True)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--quick", action="store_true", help="small N, short runs")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+STANDARD = [
+    ("n1000-60s", 1000, 60),
+    ("n10000-60s", 10_000, 60),
+    ("n10000-5s", 10_000, 5),
+    ("n20000-5s", 20_000, 5),
+]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Engine throughput against loopback targets.")
+    parser.add_argument("--monitors", type=int, help="run one scenario with this many monitors")
+    parser.add_argument("--interval", type=int, default=60, help="seconds between runs (with --monitors)")
+    parser.add_argument("--seconds", type=float, default=30, help="how long each scenario runs")
+    parser.add_argument("--quick", action="store_true", help="200 monitors at 5 s")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="as under uvicorn")
+    parser.add_argument("--no-write", action="store_true", help="leave bench/results/engine.json alone")
+    return parser.parse_args(argv)
+
+
+async def run_plan(plan: list[tuple[str, int, int]], seconds: float) -> list[dict[str, Any]]:
     ports, procs = start_targets()
-    plan = [
-        ("n1000-60s", 1000, 60),
-        ("n10000-60s", 10_000, 60),
-        ("n10000-5s", 10_000, 5),
-        ("n20000-5s", 20_000, 5),
-    ]
-    if args.quick:
-        plan = [("n200-5s", 200, 5)]
     rows = []
     try:
         for name, n, interval in plan:
             with tempfile.TemporaryDirectory() as tmp:
-                rows.append(
-                    await scenario(name, n, interval, args.seconds, ports, f"sqlite:///{Path(tmp) / 'b.db'}")
-                )
+                db = f"sqlite:///{Path(tmp) / 'b.db'}"
+                rows.append(await scenario(name, n, interval, seconds, ports, db))
             print_table(rows[-1:])
     finally:
         for proc in procs:
             proc.kill()
-    print()
-    print_table(rows)
+    return rows
+
+
+def write_results(rows: list[dict[str, Any]], loop: str) -> Path:
+    """Merge `rows` into the results file, replacing earlier rows of the same scenario."""
     out = Path(__file__).parent / "results" / "engine.json"
     out.parent.mkdir(exist_ok=True)
+    previous: list[dict[str, Any]] = []
+    if out.exists():
+        previous = json.loads(out.read_text()).get("results", [])
+    names = {row["scenario"] for row in rows}
+    merged = [row for row in previous if row["scenario"] not in names] + rows
     meta = {
         "python": sys.version.split()[0],
         "cpus": multiprocessing.cpu_count(),
         "host": socket.gethostname(),
+        "loop": loop,
     }
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    out.write_text(json.dumps({"meta": meta, "results": merged}, indent=2) + "\n")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    logging.basicConfig(level=logging.WARNING)
+    plan = STANDARD
+    if args.quick:
+        plan = [("n200-5s", 200, 5)]
+    if args.monitors:
+        plan = [(f"n{args.monitors}-{args.interval}s", args.monitors, args.interval)]
+    if args.loop == "uvloop":
+        import uvloop
+
+        rows = uvloop.run(run_plan(plan, args.seconds))
+    else:
+        rows = asyncio.run(run_plan(plan, args.seconds))
+    print()
+    print_table(rows)
+    if not args.no_write:
+        print(f"\nwrote {write_results(rows, args.loop)}")
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())

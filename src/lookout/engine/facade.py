@@ -23,6 +23,7 @@ from lookout.engine.queue.base import Lease, Queue
 from lookout.engine.queue.memory import MemoryQueue
 from lookout.engine.runner import Runner
 from lookout.engine.scheduler import Scheduler, job_for, scheduled_types
+from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.sweeps import RetentionSweep
 from lookout.engine.writer import ResultWriter
 from lookout.model.check_type import CheckType
@@ -37,7 +38,7 @@ class EngineSettings:
     concurrency: int = 500
     per_host: int = 4
     timeout_margin: float = 5.0
-    batch_size: int = 200
+    batch_size: int = 1000
     flush_interval: float = 0.1
     tick_interval: float = 0.25
     claim_ttl: float = 120.0
@@ -63,6 +64,8 @@ class Engine:
         self.db = Database(session_factory, settings.db_threads)
         self.queue: Queue = queue or MemoryQueue(visibility_timeout=settings.claim_ttl)
         self.checks = checks if checks is not None else CHECKS
+        # Shared so the runner finds the settings the scheduler validated.
+        self.settings_cache = SettingsCache()
         self.scheduler = Scheduler(
             self.db,
             self.queue,
@@ -72,6 +75,7 @@ class Engine:
             tick_interval=settings.tick_interval,
             claim_ttl=settings.claim_ttl,
             max_pending=settings.max_pending,
+            settings_cache=self.settings_cache,
         )
         self.writer = ResultWriter(
             self.db,
@@ -91,6 +95,7 @@ class Engine:
             concurrency=settings.concurrency,
             per_host=settings.per_host,
             timeout_margin=settings.timeout_margin,
+            settings_cache=self.settings_cache,
         )
         self.sweep = RetentionSweep(self.db, ctx.clock, settings.retention_days)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -133,7 +138,7 @@ class Engine:
         due = await self.db.run(lambda session: repo.job_source(session, check_id, now))
         if due is None or CheckType(due.check_type) not in self.checks:
             return False
-        job = job_for(due, self.ctx.location, requested=True)
+        job = job_for(due, self.ctx.location, requested=True, cache=self.settings_cache)
         if job is None:
             return False
         await self.queue.put(job)

@@ -22,7 +22,6 @@ from lookout.model.check_settings import PerformanceSettings
 from lookout.model.check_type import CheckType
 from lookout.model.result import CheckResult
 from lookout.store.repositories import engine as repo
-from lookout.store.tables import CheckState as StateRow
 
 PerformanceJudge = Callable[[CheckResult, PerformanceSettings, float | None], CheckResult | None]
 AVERAGE_WINDOW = timedelta(minutes=15)
@@ -130,7 +129,7 @@ def _performance_items(
     return derived
 
 
-def _state(row: StateRow) -> CheckState:
+def _state(row: repo.StoredState) -> CheckState:
     return CheckState(
         Status(row.status),
         row.failures_in_a_row,

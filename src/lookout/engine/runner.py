@@ -10,37 +10,28 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lookout.checks.base import Check, CheckContext, Target
 from lookout.engine.queue.base import Job, Lease, Queue
-from lookout.model.check_settings import SettingsModel, settings_model_for
+from lookout.engine.settings_cache import DEFAULT_TIMEOUT, SettingsCache, timeout_of
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.result import CheckResult, Outcome
 
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Lease, CheckResult], Awaitable[None]]
-DEFAULT_TIMEOUT = 60.0
 
 
-def timeout_of(settings: SettingsModel) -> float:
-    """The check's own time budget in seconds, from whichever field its settings have."""
-    fields = settings.model_dump()
-    if "timeout" in fields:
-        return float(fields["timeout"])
-    if "timeout_in_ms" in fields:
-        return float(fields["timeout_in_ms"]) / 1000
-    if "timeout_in_seconds" in fields:
-        # Ping: every packet may wait for its reply, one interval apart.
-        count = fields.get("count", 1)
-        return float(fields["timeout_in_seconds"] + count * fields.get("interval_in_seconds", 0))
-    return DEFAULT_TIMEOUT
+@lru_cache(maxsize=65_536)
+def _host_of_url(url: str) -> str:
+    host = urlsplit(url if "//" in url else f"//{url}").hostname
+    return host or url
 
 
 def host_of(job: Job) -> str:
-    host = urlsplit(job.url if "//" in job.url else f"//{job.url}").hostname
-    return host or job.url
+    return _host_of_url(job.url)
 
 
 class Runner:
@@ -55,6 +46,7 @@ class Runner:
         per_host: int = 4,
         timeout_margin: float = 5.0,
         take_timeout: float = 0.2,
+        settings_cache: SettingsCache | None = None,
     ) -> None:
         self._queue = queue
         self._ctx = ctx
@@ -66,6 +58,7 @@ class Runner:
         self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
         self._margin = timeout_margin
         self._take_timeout = take_timeout
+        self._cache = settings_cache if settings_cache is not None else SettingsCache()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
@@ -123,12 +116,11 @@ class Runner:
             self._release_host(host)
 
     async def _run_check(self, job: Job, started: datetime) -> CheckResult:
-        check_type, monitor_type = CheckType(job.check_type), MonitorType(job.monitor_type)
-        check = self._checks[check_type]
-        settings = settings_model_for(check_type, monitor_type).model_validate(job.settings)
-        target = Target(job.monitor_id, monitor_type, job.url, job.extra.get("connect_ip"))
-        async with asyncio.timeout(timeout_of(settings) + self._margin):
-            return await check.run(target, settings, self._ctx)
+        prepared = self._cache.get(job.check_id, job.check_type, job.monitor_type, job.settings)
+        check = self._checks[CheckType(job.check_type)]
+        target = Target(job.monitor_id, MonitorType(job.monitor_type), job.url, job.extra.get("connect_ip"))
+        async with asyncio.timeout(prepared.timeout + self._margin):
+            return await check.run(target, prepared.settings, self._ctx)
 
     def _host_semaphore(self, host: str) -> asyncio.Semaphore:
         semaphore, users = self._hosts.get(host, (None, 0))
@@ -149,3 +141,6 @@ def _errored(job: Job, started: datetime, ended: datetime, summary: str, locatio
     return CheckResult(
         Outcome.ERRORED, summary, started, ended, location, details={"check_type": job.check_type}
     )
+
+
+__all__ = ["DEFAULT_TIMEOUT", "Runner", "Sink", "host_of", "timeout_of"]

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from lookout.engine.database import Database
 from lookout.engine.queue.base import Job, Queue
+from lookout.engine.settings_cache import SettingsCache
 from lookout.model.check_settings import ScheduledSettings, settings_model_for
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.store.repositories import engine as repo
@@ -39,12 +40,14 @@ def scheduled_types(available: Collection[CheckType]) -> list[str]:
     ]
 
 
-def job_for(due: repo.DueCheck, location: str, requested: bool = False) -> Job | None:
+def job_for(
+    due: repo.DueCheck, location: str, requested: bool = False, cache: SettingsCache | None = None
+) -> Job | None:
     """A self-contained job; None when the stored settings no longer validate."""
-    check_type, monitor_type = CheckType(due.check_type), MonitorType(due.monitor_type)
+    cache = cache if cache is not None else SettingsCache()
     try:
-        settings = settings_model_for(check_type, monitor_type).model_validate(due.settings)
-    except ValidationError:
+        prepared = cache.get(due.check_id, due.check_type, due.monitor_type, due.settings)
+    except (ValidationError, ValueError):  # ValueError: an unknown check or monitor type
         log.warning("check %s has invalid settings; not run", due.check_id)
         return None
     return Job(
@@ -56,8 +59,8 @@ def job_for(due: repo.DueCheck, location: str, requested: bool = False) -> Job |
         settings=due.settings,
         location=location,
         due_at=due.due_at,
-        interval_seconds=float(getattr(settings, "check_interval_in_seconds", 60)),
-        threshold=int(getattr(settings, "failed_notification_threshold", 1)),
+        interval_seconds=prepared.interval,
+        threshold=prepared.threshold,
         requested=requested,
     )
 
@@ -75,6 +78,7 @@ class Scheduler:
         claim_ttl: float = 120.0,
         max_pending: int = 5000,
         batch: int = 1000,
+        settings_cache: SettingsCache | None = None,
     ) -> None:
         self._db = db
         self._queue = queue
@@ -85,6 +89,7 @@ class Scheduler:
         self._claim_ttl = timedelta(seconds=claim_ttl)
         self._max_pending = max_pending
         self._batch = batch
+        self._cache = settings_cache if settings_cache is not None else SettingsCache()
         # Checks enqueued by this process whose result is not stored yet.
         self.pending: dict[int, datetime] = {}
         self.lag_seconds: deque[float] = deque(maxlen=100_000)
@@ -116,7 +121,7 @@ class Scheduler:
         for row in due:
             if row.check_id in self.pending:
                 continue  # still queued or running here; its result sets the next run
-            job = job_for(row, self._location)
+            job = job_for(row, self._location, cache=self._cache)
             if job is None:
                 continue
             self.pending[row.check_id] = row.due_at

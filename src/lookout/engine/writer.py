@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -30,7 +31,7 @@ class ResultWriter:
         clock: Callable[[], datetime],
         *,
         judge: PerformanceJudge | None = None,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         flush_interval: float = 0.1,
         quick_recheck: float = 5.0,
         on_stored: Callable[[Sequence[int]], None] | None = None,
@@ -43,49 +44,43 @@ class ResultWriter:
         self._flush_interval = flush_interval
         self._quick_recheck = quick_recheck
         self._on_stored = on_stored
-        self._inbox: asyncio.Queue[_Item | None] = asyncio.Queue()
+        # A deque and an event rather than asyncio.Queue: no future per item, and a batch
+        # is taken in one slice.
+        self._inbox: deque[_Item] = deque()
+        self._arrived = asyncio.Event()
+        self._stopping = False
         self.stored = 0
 
     async def submit(self, lease: Lease, result: CheckResult) -> None:
-        await self._inbox.put((lease, result))
+        self._inbox.append((lease, result))
+        if not self._arrived.is_set():
+            self._arrived.set()
 
     async def stop(self) -> None:
         """Write everything submitted so far, then end `run()`."""
-        await self._inbox.put(None)  # None marks the end
+        self._stopping = True
+        self._arrived.set()
 
     async def run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch, stopping = await self._gather()
+        while True:
+            stopping = self._stopping
+            if not self._inbox and not stopping:
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            if not stopping and len(self._inbox) < self._batch_size:
+                # Let a batch gather; while a write runs, results gather anyway, so under
+                # load batches grow towards batch_size on their own.
+                await asyncio.sleep(self._flush_interval)
+            batch = self._take()
             if batch:
                 await self._write(batch)
+            elif stopping:
+                return
 
-    async def _gather(self) -> tuple[list[_Item], bool]:
-        first = await self._inbox.get()
-        if first is None:
-            return self._drain_now(), True
-        batch = [first]
-        deadline = asyncio.get_running_loop().time() + self._flush_interval
-        while len(batch) < self._batch_size:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                break
-            try:
-                item = await asyncio.wait_for(self._inbox.get(), remaining)
-            except TimeoutError:
-                break
-            if item is None:
-                return [*batch, *self._drain_now()], True
-            batch.append(item)
-        return batch, False
-
-    def _drain_now(self) -> list[tuple[Lease, CheckResult]]:
-        items: list[_Item] = []
-        while not self._inbox.empty():
-            item = self._inbox.get_nowait()
-            if item is not None:
-                items.append(item)
-        return items
+    def _take(self) -> list[_Item]:
+        count = min(len(self._inbox), self._batch_size)
+        return [self._inbox.popleft() for _ in range(count)]
 
     async def _write(self, batch: list[tuple[Lease, CheckResult]]) -> None:
         finished = [Finished(lease.job, result) for lease, result in batch]

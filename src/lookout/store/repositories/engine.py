@@ -1,13 +1,20 @@
-"""Named queries the engine's scheduler and result writer run; plain rows in and out."""
+"""Named queries the engine's scheduler and result writer run; plain rows in and out.
+
+The writer's batch statements are the engine's hottest code. On SQLite they go straight to
+the driver's executemany with values already in SQLAlchemy's storage format (naive UTC
+`YYYY-MM-DD HH:MM:SS.ffffff`, orjson text), which costs half of Core's per-row bind
+processing and a third of the ORM bulk path; other dialects use Core statements.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+import orjson
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -127,9 +134,23 @@ def check_infos(session: Session, check_ids: Iterable[int]) -> dict[int, CheckIn
     return {row[0]: CheckInfo(row[0], row[1], row[2]) for row in rows}
 
 
-def states(session: Session, check_ids: Iterable[int]) -> dict[int, CheckState]:
-    rows = session.scalars(select(CheckState).where(CheckState.check_id.in_(set(check_ids))))
-    return {row.check_id: row for row in rows}
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    check_id: int
+    status: str
+    failures_in_a_row: int
+    successes_in_a_row: int
+    failing_since: datetime | None
+    last_run_at: datetime | None
+    changed_at: datetime | None
+
+
+def states(session: Session, check_ids: Iterable[int]) -> dict[int, StoredState]:
+    table = CheckState.__table__
+    rows = session.execute(
+        select(*(table.c[name] for name in STATE_COLUMNS)).where(table.c.check_id.in_(set(check_ids)))
+    )
+    return {row[0]: StoredState(*row) for row in rows}
 
 
 def enabled_checks_of_type(
@@ -155,9 +176,90 @@ def recent_averages(session: Session, check_ids: Iterable[int], since: datetime)
     return {row[0]: float(row[1]) for row in rows if row[1] is not None}
 
 
+RUN_COLUMNS = (
+    "check_id",
+    "monitor_id",
+    "result",
+    "summary",
+    "started_at",
+    "ended_at",
+    "location",
+    "total_ms",
+    "dns_ms",
+    "connect_ms",
+    "tls_ms",
+    "first_byte_ms",
+    "download_ms",
+    "details",
+)
+STATE_COLUMNS = (
+    "check_id",
+    "status",
+    "failures_in_a_row",
+    "successes_in_a_row",
+    "failing_since",
+    "last_run_at",
+    "changed_at",
+)
+_DATETIMES = frozenset(
+    {
+        "started_at",
+        "ended_at",
+        "failing_since",
+        "last_run_at",
+        "changed_at",
+        "bucket_start",
+        "latest_run_started_at",
+        "latest_run_ended_at",
+        "next_run_at",
+        "updated_at",
+        "latest_run_date",
+    }
+)
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _converters(columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
+    return [
+        _sqlite_datetime if name in _DATETIMES else _json if name == "details" else None for name in columns
+    ]
+
+
+def _sqlite_params(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    pairs = list(zip(columns, _converters(columns), strict=True))
+    return [tuple(row[name] if conv is None else conv(row[name]) for name, conv in pairs) for row in rows]
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
+    session.connection().exec_driver_sql(sql, params)
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 def insert_runs(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(CheckRun), rows)
+    if not rows:
+        return
+    if _is_sqlite(session):
+        _executemany(session, _insert_sql("check_runs", RUN_COLUMNS), _sqlite_params(rows, RUN_COLUMNS))
+    else:
+        session.execute(insert(CheckRun.__table__), rows)
 
 
 def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], set_: Any) -> None:
@@ -171,10 +273,17 @@ def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list
 def upsert_states(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    fields = [key for key in rows[0] if key != "check_id"]
+    fields = [key for key in STATE_COLUMNS if key != "check_id"]
+    if _is_sqlite(session):
+        sql = _insert_sql("check_states", STATE_COLUMNS) + (
+            " ON CONFLICT (check_id) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in fields)
+        )
+        _executemany(session, sql, _sqlite_params(rows, STATE_COLUMNS))
+        return
     _upsert(
         session,
-        CheckState,
+        CheckState.__table__,
         rows,
         ["check_id"],
         lambda excluded, _dialect: {name: excluded[name] for name in fields},
@@ -182,12 +291,23 @@ def upsert_states(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def update_checks(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk update by primary key; every row carries the same keys."""
+    """Bulk update by primary key; rows are grouped by the keys they carry."""
     by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        by_keys.setdefault(tuple(sorted(row)), []).append(row)
-    for group in by_keys.values():
-        session.execute(update(Check), group)
+        by_keys.setdefault(tuple(sorted(key for key in row if key != "id")), []).append(row)
+    table = Check.__table__
+    sqlite_ = _is_sqlite(session)
+    for keys, group in by_keys.items():
+        if sqlite_:
+            sql = f"UPDATE checks SET {', '.join(f'{key} = ?' for key in keys)} WHERE id = ?"
+            _executemany(session, sql, _sqlite_params(group, (*keys, "id")))
+        else:
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values({key: bindparam(f"b_{key}") for key in keys})
+            )
+            session.execute(stmt, [{f"b_{key}": value for key, value in row.items()} for row in group])
 
 
 def insert_state_changes(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -219,14 +339,23 @@ def refresh_monitors(session: Session, latest: dict[int, datetime]) -> None:
     )
     for monitor_id, result in rows:
         results[monitor_id].append(result)
+    if _is_sqlite(session):
+        _executemany(
+            session,
+            "UPDATE monitors SET latest_run_date = ?, summarized_check_result = ? WHERE id = ?",
+            [
+                (_sqlite_datetime(latest[monitor_id]), summarize(results[monitor_id]), monitor_id)
+                for monitor_id in latest
+            ],
+        )
+        return
+    table = Monitor.__table__
     session.execute(
-        update(Monitor),
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(latest_run_date=bindparam("b_date"), summarized_check_result=bindparam("b_summary")),
         [
-            {
-                "id": monitor_id,
-                "latest_run_date": latest[monitor_id],
-                "summarized_check_result": summarize(results[monitor_id]),
-            }
+            {"b_id": monitor_id, "b_date": latest[monitor_id], "b_summary": summarize(results[monitor_id])}
             for monitor_id in latest
         ],
     )
@@ -259,9 +388,31 @@ _SUMMED = (
 )
 
 
+ROLLUP_COLUMNS = ("check_id", "bucket", "bucket_start", *_SUMMED, "min_total_ms", "max_total_ms")
+
+
+def _sqlite_rollup_sql() -> str:
+    summed = ", ".join(f"{name} = uptime_rollups.{name} + excluded.{name}" for name in _SUMMED)
+    extremes = ", ".join(
+        f"{name} = {fn}(coalesce(uptime_rollups.{name}, excluded.{name}), "
+        f"coalesce(excluded.{name}, uptime_rollups.{name}))"
+        for name, fn in (("min_total_ms", "min"), ("max_total_ms", "max"))
+    )
+    return (
+        _insert_sql("uptime_rollups", ROLLUP_COLUMNS)
+        + f" ON CONFLICT (check_id, bucket, bucket_start) DO UPDATE SET {summed}, {extremes}"
+    )
+
+
+_SQLITE_ROLLUP_SQL = _sqlite_rollup_sql()
+
+
 def upsert_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add each row's counts to its (check, bucket, bucket_start) rollup."""
     if not rows:
+        return
+    if _is_sqlite(session):
+        _executemany(session, _SQLITE_ROLLUP_SQL, _sqlite_params(rows, ROLLUP_COLUMNS))
         return
     table = UptimeRollup.__table__
 
@@ -271,4 +422,4 @@ def upsert_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
         merged["max_total_ms"] = _greatest(table.c.max_total_ms, excluded.max_total_ms, dialect)
         return merged
 
-    _upsert(session, UptimeRollup, rows, ["check_id", "bucket", "bucket_start"], merge)
+    _upsert(session, table, rows, ["check_id", "bucket", "bucket_start"], merge)
