@@ -23,7 +23,9 @@ from lookout.net.curl import CurlDriver
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
+from lookout.services.checks import CheckService
 from lookout.services.container import Services
+from lookout.services.history import HistoryService
 from lookout.services.monitors import MonitorService
 from lookout.services.tokens import TokenService
 from lookout.settings import Settings
@@ -47,7 +49,12 @@ def open_store(settings: Settings) -> Store:
 
 
 def build_services(store: Store) -> Services:
-    return Services(tokens=TokenService(store.sessions), monitors=MonitorService(store.sessions))
+    return Services(
+        tokens=TokenService(store.sessions),
+        monitors=MonitorService(store.sessions),
+        checks=CheckService(store.sessions),
+        history=HistoryService(store.sessions),
+    )
 
 
 def build_check_context(settings: Settings) -> CheckContext:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lookout.services.checks import CheckService
+from lookout.services.history import HistoryService
 from lookout.services.monitors import MonitorService
 from lookout.services.tokens import TokenService
 
@@ -12,3 +14,5 @@ from lookout.services.tokens import TokenService
 class Services:
     tokens: TokenService
     monitors: MonitorService
+    checks: CheckService
+    history: HistoryService

@@ -7,10 +7,11 @@ check type's model, so the store only ever holds complete, valid settings.
 
 from __future__ import annotations
 
+import builtins
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,6 +33,7 @@ from lookout.services.monitor_input import ParsedPayload, parse_payload
 from lookout.services.tokens import Principal
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as repo
+from lookout.store.repositories import runs as runs_repo
 from lookout.store.tables import Check, Monitor
 
 URL_SCHEME_MESSAGE = 'You should enter a url that starts with either "http://" or "https://".'
@@ -50,15 +52,26 @@ _URL_RULES: dict[MonitorType, tuple[Callable[[str], bool], str]] = {
 
 
 CheckRecord = repo.CheckRecord
+# `MonitorService.list` shadows the builtin inside the class body.
+Errors = dict[str, list[str]]
+SnoozeRecord = runs_repo.SnoozeRecord
+# Oh Dear's `average_response_time_in_ms` covers the past 15 minutes.
+AVERAGE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
 class MonitorView:
-    """A monitor as stored, with its checks (in display order) and tag names."""
+    """A monitor as stored, with its checks (in display order) and tag names.
+
+    `averages` (performance check id → ms) and `snoozes` (check id → running snooze)
+    hold only the checks that have one.
+    """
 
     monitor: Row[Any]
     checks: Sequence[CheckRecord]
     tags: Sequence[str]
+    averages: Mapping[int, float] = field(default_factory=dict)
+    snoozes: Mapping[int, SnoozeRecord] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +115,7 @@ class MonitorService:
     # -- writes -----------------------------------------------------------------------
 
     def create(self, who: Principal, raw: Any) -> MonitorView:
-        errors: dict[str, list[str]] = {}
+        errors: Errors = {}
         payload = parse_payload(raw, errors)
         fields = payload.fields
         if fields.url is None and "url" not in errors:
@@ -129,7 +142,7 @@ class MonitorService:
             return self._view(session, repo.monitor_row(session, monitor_id, who.team_ids))
 
     def update(self, who: Principal, monitor_id: int, raw: Any) -> MonitorView:
-        errors: dict[str, list[str]] = {}
+        errors: Errors = {}
         payload = parse_payload(raw, errors)
         for forbidden in ("team_id", "type"):
             if isinstance(raw, dict) and forbidden in raw:
@@ -184,12 +197,19 @@ class MonitorService:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _views(self, session: Session, rows: Sequence[Row[Any]]) -> list[MonitorView]:
+    def _views(self, session: Session, rows: Sequence[Row[Any]]) -> builtins.list[MonitorView]:
         ids = [row.id for row in rows]
         checks = repo.checks_of(session, ids)
         tags = repo.tags_of(session, ids)
+        now = self._clock()
+        # One query each for the whole page, never one per monitor.
+        performance = [c.id for records in checks.values() for c in records if c.type == CheckType.PERFORMANCE]
+        averages = {}
+        if performance:
+            averages = runs_repo.average_response_times(session, performance, now - AVERAGE_WINDOW)
+        snoozes = runs_repo.active_snoozes(session, ids, now)
         # Checks are inserted in display order, so id order is display order.
-        return [MonitorView(row, checks[row.id], tags[row.id]) for row in rows]
+        return [MonitorView(row, checks[row.id], tags[row.id], averages, snoozes) for row in rows]
 
     def _view(self, session: Session, row: Row[Any] | None) -> MonitorView:
         if row is None:
@@ -197,7 +217,7 @@ class MonitorService:
         return self._views(session, [row])[0]
 
     @staticmethod
-    def _check_url(url: str, monitor_type: MonitorType, errors: dict[str, list[str]]) -> None:
+    def _check_url(url: str, monitor_type: MonitorType, errors: Errors) -> None:
         if "url" in errors:
             return
         if not url:
@@ -211,7 +231,7 @@ class MonitorService:
     def _enabled_checks(
         payload: ParsedPayload,
         monitor_type: MonitorType,
-        errors: dict[str, list[str]],
+        errors: Errors,
         *,
         on_create: bool,
     ) -> set[CheckType] | None:
@@ -234,7 +254,7 @@ class MonitorService:
         payload: ParsedPayload,
         monitor_type: MonitorType,
         stored: dict[CheckType, dict[str, Any]],
-        errors: dict[str, list[str]],
+        errors: Errors,
     ) -> dict[CheckType, dict[str, Any]]:
         merged: dict[CheckType, dict[str, Any]] = {}
         for check_type in CHECKS_BY_MONITOR_TYPE[monitor_type]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from lookout.api.ohdear.timefmt import stamp
 from lookout.model.check_settings import SETTINGS_KEYS, settings_model_for
 from lookout.model.check_type import CHECK_LABELS, CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
 from lookout.model.monitor import uses_https
-from lookout.services.monitors import CheckRecord, MonitorView, shown_summary
-from lookout.api.ohdear.timefmt import stamp
+from lookout.services.checks import CheckView
+from lookout.services.monitors import CheckRecord, MonitorView, SnoozeRecord, shown_summary
 
 _LABELS = {check_type.value: label for check_type, label in CHECK_LABELS.items()}
 _KEYS = {check_type.value: key for check_type, key in SETTINGS_KEYS.items()}
@@ -52,7 +53,25 @@ assert set(_SETTINGS_ORDER) | {"ai_check_settings"} == set(SETTINGS_KEYS.values(
 _DEFAULTS_BY_TYPE = {monitor_type: _defaults_not_carried(monitor_type) for monitor_type in MonitorType}
 
 
-def check_json(check: CheckRecord, average_response_time_in_ms: float | None = None) -> dict[str, Any]:
+def snooze_json(snooze: SnoozeRecord | None) -> dict[str, Any] | None:
+    if snooze is None:
+        return None
+    return {
+        "id": snooze.id,
+        "starts_at": stamp(snooze.starts_at),
+        "ends_at": stamp(snooze.ends_at),
+        "snoozed_by": snooze.snoozed_by,
+        "unsnoozed_by": snooze.unsnoozed_by,
+        "source": snooze.source,
+        "created_at": stamp(snooze.created_at),
+    }
+
+
+def check_json(
+    check: CheckRecord,
+    average_response_time_in_ms: float | None = None,
+    snooze: SnoozeRecord | None = None,
+) -> dict[str, Any]:
     enabled = bool(check.enabled)
     result = check.latest_run_result or "pending"
     summary = shown_summary(enabled, check.latest_run_result, check.summary)
@@ -65,18 +84,20 @@ def check_json(check: CheckRecord, average_response_time_in_ms: float | None = N
         "latest_run_result": result,
         "summary": summary,
         "settings": check.settings or _EMPTY_SETTINGS,
-        "active_snooze": None,
+        "active_snooze": snooze_json(snooze) if snooze is not None else None,
     }
     if check.type == CheckType.PERFORMANCE:
-        body["average_response_time_in_ms"] = average_response_time_in_ms
+        body["average_response_time_in_ms"] = (
+            None if average_response_time_in_ms is None else round(average_response_time_in_ms, 2)
+        )
     return body
 
 
-def monitor_json(view: MonitorView, averages: dict[int, float] | None = None) -> dict[str, Any]:
+def monitor_json(view: MonitorView) -> dict[str, Any]:
     monitor = view.monitor
     monitor_type = MonitorType(monitor.type)
-    averages = averages or {}
-    checks = [check_json(check, averages.get(check.id)) for check in view.checks]
+    averages, snoozes = view.averages, view.snoozes
+    checks = [check_json(check, averages.get(check.id), snoozes.get(check.id)) for check in view.checks]
     body: dict[str, Any] = {
         "id": monitor.id,
         "team_id": monitor.team_id,
@@ -106,3 +127,7 @@ def monitor_json(view: MonitorView, averages: dict[int, float] | None = None) ->
     body["created_at"] = stamp(monitor.created_at)
     body["updated_at"] = stamp(monitor.updated_at)
     return body
+
+
+def check_view_json(view: CheckView) -> dict[str, Any]:
+    return check_json(view.check, view.average_response_time_in_ms, view.active_snooze)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from lookout.model.check_settings import SETTINGS_KEYS, UPTIME_SETTINGS, settings_model_for
 from lookout.model.check_type import CheckType, MonitorType
@@ -136,6 +136,109 @@ class MeBody(BaseModel):
     teams: list[TeamBody]
 
 
+class CheckRunBody(BaseModel):
+    id: int
+    check_id: int
+    check_type: CheckType
+    result: str
+    summary: str | None
+    started_at: str = Field(description="ISO-8601, e.g. 2026-03-17T00:30:00+00:00")
+    ended_at: str = Field(description="ISO-8601")
+
+
+class CheckRunPageBody(BaseModel):
+    data: list[CheckRunBody]
+    links: PageLinks
+    meta: PageMeta
+
+
+class UptimeBody(BaseModel):
+    datetime: str = Field(description="Start of the period, UTC, `Y-m-d H:i:s`")
+    uptime_percentage: float
+
+
+class UptimeListBody(RootModel[list[UptimeBody]]):
+    pass
+
+
+class DowntimeBody(BaseModel):
+    id: int
+    started_at: str
+    ended_at: str | None = Field(description="null while the downtime is ongoing")
+    notes_html: str | None
+    notes_markdown: str | None
+
+
+class DowntimePageBody(BaseModel):
+    data: list[DowntimeBody]
+    links: PageLinks
+    meta: PageMeta
+
+
+class CurlTimesBody(BaseModel):
+    namelookup_time: float | None
+    connect_time: float | None
+    appconnect_time: float | None
+    starttransfer_time: float | None
+    pretransfer_time: float | None
+    redirect_time: float | None
+    total_time: float | None
+    header_size: int
+    size_download: int
+    speed_download: int
+
+
+class HttpMetricBody(BaseModel):
+    dns_time_in_seconds: float | None
+    tcp_time_in_seconds: float | None
+    ssl_handshake_time_in_seconds: float | None
+    remote_server_processing_time_in_seconds: float | None
+    download_time_in_seconds: float | None
+    total_time_in_seconds: float | None
+    curl: CurlTimesBody
+    date: str
+
+
+class UptimeShareBody(BaseModel):
+    uptime_percentage: float
+    downtime_percentage: float
+    uptime_seconds: int
+    downtime_seconds: int
+
+
+class PingMetricBody(UptimeShareBody):
+    minimum_time_in_ms: float | None
+    maximum_time_in_ms: float | None
+    average_time_in_ms: float | None
+    packet_loss_percentage: float
+    date: str
+
+
+class TcpMetricBody(UptimeShareBody):
+    time_to_connect_in_ms: float | None
+    date: str
+
+
+class HttpMetricsBody(BaseModel):
+    data: list[HttpMetricBody]
+
+
+class PingMetricsBody(BaseModel):
+    data: list[PingMetricBody]
+
+
+class TcpMetricsBody(BaseModel):
+    data: list[TcpMetricBody]
+
+
+class SnoozeRequestBody(BaseModel):
+    minutes: int = Field(ge=1, le=525_600)
+
+
+class RequestRunBody(BaseModel):
+    httpClientHeaders: list[NameValueBody] = Field(default_factory=list)  # noqa: N815 - the API's spelling
+
+
 class WhitelistBody(BaseModel):
     whitelistUrl: str  # noqa: N815 - the API's own spelling
 
@@ -181,8 +284,8 @@ def monitor_request_schema(*, for_update: bool) -> dict[str, Any]:
     return schema
 
 
-def json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -6,12 +6,12 @@ runs (minute grouping, kept `retention_days`); routers only reshape the values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lookout.store.tables import Check, CheckRun, DowntimePeriod, Snooze, UptimeRollup
@@ -30,9 +30,12 @@ def runs_page(
     result: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    results: Collection[str] | None = None,
 ) -> tuple[list[CheckRun], int]:
-    """Newest first, and the total count under the same filters."""
+    """Newest first, and the total count under the same filters; `results` limits outcomes."""
     where = [CheckRun.check_id == check_id]
+    if results is not None:
+        where.append(CheckRun.result.in_(list(results)))
     if started_after is not None:
         where.append(CheckRun.started_at >= started_after)
     if started_before is not None:
@@ -275,6 +278,75 @@ def delete_downtime(session: Session, downtime_id: int) -> bool:
     """True when a period was deleted (the caller checks the team owns its monitor)."""
     deleted = session.execute(delete(DowntimePeriod).where(DowntimePeriod.id == downtime_id))
     return bool(getattr(deleted, "rowcount", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class SnoozeRecord:
+    id: int
+    check_id: int
+    starts_at: datetime
+    ends_at: datetime
+    snoozed_by: str | None
+    unsnoozed_by: str | None
+    source: str
+    created_at: datetime
+
+
+SNOOZE_COLUMNS = (
+    Snooze.id,
+    Snooze.check_id,
+    Snooze.starts_at,
+    Snooze.ends_at,
+    Snooze.snoozed_by,
+    Snooze.unsnoozed_by,
+    Snooze.source,
+    Snooze.created_at,
+)
+
+
+def active_snoozes(session: Session, monitor_ids: Sequence[int], now: datetime) -> dict[int, SnoozeRecord]:
+    """The running snooze of every snoozed check of these monitors, by check id; one query."""
+    if not monitor_ids:
+        return {}
+    rows = session.connection().execute(
+        select(*SNOOZE_COLUMNS)
+        .join(Check, Check.id == Snooze.check_id)
+        .where(Check.monitor_id.in_(list(monitor_ids)), Snooze.starts_at <= now, Snooze.ends_at > now)
+        .order_by(Snooze.ends_at)
+    )
+    # Ordered by end, so the longest-running snooze of a check wins.
+    return {record.check_id: record for record in (SnoozeRecord(*row) for row in rows)}
+
+
+def add_snooze(
+    session: Session, check_id: int, starts_at: datetime, ends_at: datetime, snoozed_by: str | None, source: str
+) -> SnoozeRecord:
+    snooze = Snooze(
+        check_id=check_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        snoozed_by=snoozed_by,
+        source=source,
+        created_at=starts_at,
+    )
+    session.add(snooze)
+    session.flush()
+    return SnoozeRecord(
+        snooze.id, check_id, starts_at, ends_at, snoozed_by, None, source, starts_at
+    )
+
+
+def end_snoozes(session: Session, check_id: int, now: datetime, unsnoozed_by: str | None) -> int:
+    """End every running snooze of the check at `now`; how many there were."""
+    values: dict[str, object] = {"ends_at": now}
+    if unsnoozed_by is not None:
+        values["unsnoozed_by"] = unsnoozed_by
+    ended = session.execute(
+        update(Snooze)
+        .where(Snooze.check_id == check_id, Snooze.starts_at <= now, Snooze.ends_at > now)
+        .values(**values)
+    )
+    return int(getattr(ended, "rowcount", 0) or 0)
 
 
 def active_snooze(session: Session, check_id: int, now: datetime) -> Snooze | None:
