@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from lookout.engine.evaluator import CheckState, Evaluation, Status, evaluate
 from lookout.engine.queue.base import Job
 from lookout.engine.rollups import RollupBook
+from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.timing import QUICK_RECHECK_SECONDS, next_run_at
 from lookout.model.check_settings import PerformanceSettings
-from lookout.model.check_type import CheckType
+from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.result import CheckResult
+from lookout.model.summary import summarize
 from lookout.store.repositories import engine as repo
 
 PerformanceJudge = Callable[[CheckResult, PerformanceSettings, float | None], CheckResult | None]
@@ -57,30 +60,35 @@ def persist_batch(
     now: datetime,
     judge: PerformanceJudge | None = None,
     quick_recheck: float = QUICK_RECHECK_SECONDS,
+    settings: SettingsCache | None = None,
 ) -> BatchReport:
-    infos = repo.check_infos(session, (f.job.check_id for f in finished))
-    items = [_item(f) for f in finished if _keep(f, infos)]
+    # One read brings every check of the batch's monitors with its state: enabled flags,
+    # the performance checks to judge, prior states and what the monitor summaries need.
+    perf_type = CheckType.PERFORMANCE.value
+    checks = repo.batch_checks(session, {f.job.monitor_id for f in finished}, (perf_type,))
+    kept = [f for f in finished if _keep(f, checks)]
+    items = [_item(f) for f in kept]
     if judge is not None:
-        items += _performance_items(session, items, now, judge)
+        items += _performance_items(session, items, checks, now, judge, settings or SettingsCache())
     items.sort(key=lambda item: item.result.started_at)
-    states = {cid: _state(row) for cid, row in repo.states(session, {i.check_id for i in items}).items()}
+    states: dict[int, CheckState] = {}
+    for item in items:
+        stored = checks[item.check_id].state
+        if stored is not None and item.check_id not in states:
+            states[item.check_id] = _state(stored)
     writes = _Writes(now, quick_recheck)
     for item in items:
         prior = states.get(item.check_id, CheckState())
         evaluation = evaluate(prior, item.result, item.threshold, now)
         states[item.check_id] = evaluation.state
         writes.add(session, item, prior, evaluation)
-    writes.flush(session, states)
-    return BatchReport(
-        len(items),
-        len(finished) - sum(1 for f in finished if _keep(f, infos)),
-        writes.changes,
-    )
+    writes.flush(session, states, checks)
+    return BatchReport(len(items), len(finished) - len(kept), writes.changes)
 
 
-def _keep(finished: Finished, infos: dict[int, repo.CheckInfo]) -> bool:
-    info = infos.get(finished.job.check_id)
-    return info is not None and (info.enabled or finished.job.requested)
+def _keep(finished: Finished, checks: dict[int, repo.BatchCheck]) -> bool:
+    check = checks.get(finished.job.check_id)
+    return check is not None and (check.enabled or finished.job.requested)
 
 
 def _item(finished: Finished) -> _Item:
@@ -97,34 +105,39 @@ def _item(finished: Finished) -> _Item:
 
 
 def _performance_items(
-    session: Session, items: list[_Item], now: datetime, judge: PerformanceJudge
+    session: Session,
+    items: list[_Item],
+    checks: dict[int, repo.BatchCheck],
+    now: datetime,
+    judge: PerformanceJudge,
+    settings: SettingsCache,
 ) -> list[_Item]:
-    uptime = [item for item in items if item.check_type == CheckType.UPTIME.value]
+    perf_type = CheckType.PERFORMANCE.value
+    perf = {
+        check.monitor_id: check
+        for check in checks.values()
+        if check.check_type == perf_type and check.enabled
+    }
+    uptime = [
+        item for item in items if item.check_type == CheckType.UPTIME.value and item.monitor_id in perf
+    ]
     if not uptime:
         return []
-    perf = repo.enabled_checks_of_type(
-        session, {item.monitor_id for item in uptime}, CheckType.PERFORMANCE.value
+    averages = repo.recent_averages(
+        session, {perf[item.monitor_id].check_id for item in uptime}, now - AVERAGE_WINDOW
     )
-    if not perf:
-        return []
-    averages = repo.recent_averages(session, {perf_id for perf_id, _ in perf.values()}, now - AVERAGE_WINDOW)
     derived: list[_Item] = []
     for item in uptime:
-        if item.monitor_id not in perf:
-            continue
-        perf_id, raw = perf[item.monitor_id]
-        judged = judge(item.result, PerformanceSettings.model_validate(raw), averages.get(perf_id))
+        check = perf[item.monitor_id]
+        try:
+            prepared = settings.get(check.check_id, perf_type, MonitorType.HTTP.value, check.settings)
+        except ValidationError:
+            continue  # a performance check whose settings no longer validate is not judged
+        assert isinstance(prepared.settings, PerformanceSettings)
+        judged = judge(item.result, prepared.settings, averages.get(check.check_id))
         if judged is not None:
             derived.append(
-                _Item(
-                    perf_id,
-                    item.monitor_id,
-                    CheckType.PERFORMANCE.value,
-                    judged,
-                    1,
-                    item.interval,
-                    scheduled=False,
-                )
+                _Item(check.check_id, item.monitor_id, perf_type, judged, 1, item.interval, scheduled=False)
             )
     return derived
 
@@ -208,14 +221,30 @@ class _Writes:
         elif change.from_status is Status.DOWN:
             repo.close_downtime(session, item.check_id, change.since)
 
-    def flush(self, session: Session, states: dict[int, CheckState]) -> None:
+    def flush(
+        self, session: Session, states: dict[int, CheckState], checks: dict[int, repo.BatchCheck]
+    ) -> None:
         session.flush()
         repo.insert_runs(session, self.runs)
         repo.upsert_states(session, [_state_row(cid, states[cid]) for cid in self.checks])
         repo.update_checks(session, [row for row in self.checks.values() if len(row) > 1])
         repo.insert_state_changes(session, self.state_changes)
-        repo.refresh_monitors(session, self.monitors)
+        repo.update_monitors(session, self._monitor_rows(checks))
         repo.upsert_rollups(session, self.rollups.rows())
+
+    def _monitor_rows(self, checks: dict[int, repo.BatchCheck]) -> list[dict[str, Any]]:
+        """Each shown monitor's summary over its enabled checks' latest results, this batch's
+        updates included."""
+        results: dict[int, list[str | None]] = {monitor_id: [] for monitor_id in self.monitors}
+        for check in checks.values():
+            if check.enabled and check.monitor_id in results:
+                update = self.checks.get(check.check_id)
+                latest = update.get("latest_run_result") if update else None
+                results[check.monitor_id].append(latest or check.latest_run_result)
+        return [
+            {"id": mid, "latest_run_date": at, "summarized_check_result": summarize(results[mid])}
+            for mid, at in self.monitors.items()
+        ]
 
 
 def _run_row(item: _Item) -> dict[str, Any]:

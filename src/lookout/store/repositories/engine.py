@@ -1,25 +1,23 @@
 """Named queries the engine's scheduler and result writer run; plain rows in and out.
 
-The writer's batch statements are the engine's hottest code. On SQLite they go straight to
-the driver's executemany with values already in SQLAlchemy's storage format (naive UTC
-`YYYY-MM-DD HH:MM:SS.ffffff`, orjson text), which costs half of Core's per-row bind
-processing and a third of the ORM bulk path; other dialects use Core statements.
+The scheduler's claim and the writer's batch statements are the engine's hottest code: on
+SQLite they run on the DBAPI connection (`engine_sqlite`), on other dialects as Core
+statements. tests/engine runs the batch path both ways on SQLite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-import orjson
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from lookout.model.summary import summarize
+from lookout.store.repositories import engine_sqlite as fast
 from lookout.store.tables import (
     Check,
     CheckRun,
@@ -29,6 +27,12 @@ from lookout.store.tables import (
     StateChange,
     UptimeRollup,
 )
+
+_RUNS = cast(Table, CheckRun.__table__)
+_CHECKS = cast(Table, Check.__table__)
+_STATES = cast(Table, CheckState.__table__)
+_MONITORS = cast(Table, Monitor.__table__)
+_ROLLUPS = cast(Table, UptimeRollup.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +44,6 @@ class DueCheck:
     url: str
     settings: dict[str, Any]
     due_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CheckInfo:
-    check_id: int
-    monitor_id: int
-    enabled: bool
 
 
 def _due_select(check_types: Sequence[str]) -> Any:
@@ -84,6 +81,8 @@ def claim_due(
     """
     if limit <= 0 or not check_types:
         return []
+    if _is_sqlite(session):
+        return [DueCheck(*row) for row in fast.claim_due(session, now, check_types, limit, claim_until)]
     base = _due_select(check_types)
     never = base.where(Check.next_run_at.is_(None)).limit(limit)
     due = base.where(Check.next_run_at <= now).order_by(Check.next_run_at).limit(limit)
@@ -127,13 +126,6 @@ def job_source(session: Session, check_id: int, now: datetime) -> DueCheck | Non
     return DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, now)
 
 
-def check_infos(session: Session, check_ids: Iterable[int]) -> dict[int, CheckInfo]:
-    rows = session.execute(
-        select(Check.id, Check.monitor_id, Check.enabled).where(Check.id.in_(set(check_ids)))
-    )
-    return {row[0]: CheckInfo(row[0], row[1], row[2]) for row in rows}
-
-
 @dataclass(frozen=True, slots=True)
 class StoredState:
     check_id: int
@@ -145,26 +137,64 @@ class StoredState:
     changed_at: datetime | None
 
 
-def states(session: Session, check_ids: Iterable[int]) -> dict[int, StoredState]:
-    table = CheckState.__table__
-    rows = session.execute(
-        select(*(table.c[name] for name in STATE_COLUMNS)).where(table.c.check_id.in_(set(check_ids)))
-    )
-    return {row[0]: StoredState(*row) for row in rows}
+@dataclass(frozen=True, slots=True)
+class BatchCheck:
+    """A check of a monitor in the writer's batch, with its evaluator state if it has run."""
+
+    check_id: int
+    monitor_id: int
+    check_type: str
+    enabled: bool
+    latest_run_result: str | None
+    settings: dict[str, Any]
+    """Only for the types asked for; {} otherwise."""
+    state: StoredState | None
 
 
-def enabled_checks_of_type(
-    session: Session, monitor_ids: Iterable[int], check_type: str
-) -> dict[int, tuple[int, dict[str, Any]]]:
-    """monitor id → (check id, settings) of its enabled check of `check_type`."""
-    rows = session.execute(
-        select(Check.monitor_id, Check.id, Check.settings).where(
-            Check.monitor_id.in_(set(monitor_ids)),
-            Check.type == check_type,
-            Check.enabled.is_(True),
+# Force the Core path on SQLite too (tests run the batch both ways).
+USE_SQLITE_FAST_PATH = True
+
+
+def batch_checks(
+    session: Session, monitor_ids: Iterable[int], settings_of: Sequence[str] = ()
+) -> dict[int, BatchCheck]:
+    """check id → every check of these monitors, with its state; settings of `settings_of` types."""
+    monitor_ids = set(monitor_ids)
+    if not monitor_ids:
+        return {}
+    if _is_sqlite(session):
+        rows = fast.batch_checks(session, monitor_ids, settings_of)
+    else:
+        c, st = _CHECKS.c, _STATES.c
+        query = (
+            select(
+                c.id,
+                c.monitor_id,
+                c.type,
+                c.enabled,
+                c.latest_run_result,
+                c.settings,
+                *(st[name] for name in STATE_COLUMNS[1:]),
+            )
+            .select_from(_CHECKS.outerjoin(_STATES, st.check_id == c.id))
+            .where(c.monitor_id.in_(monitor_ids))
         )
-    )
-    return {row[0]: (row[1], row[2] or {}) for row in rows}
+        rows = [
+            (*row[:5], (row[5] or {}) if row[2] in settings_of else {}, *row[6:])
+            for row in session.execute(query)
+        ]
+    return {
+        row[0]: BatchCheck(
+            row[0],
+            row[1],
+            row[2],
+            bool(row[3]),
+            row[4],
+            row[5],
+            None if row[6] is None else StoredState(row[0], *row[6:]),
+        )
+        for row in rows
+    }
 
 
 def recent_averages(session: Session, check_ids: Iterable[int], since: datetime) -> dict[int, float]:
@@ -201,65 +231,17 @@ STATE_COLUMNS = (
     "last_run_at",
     "changed_at",
 )
-_DATETIMES = frozenset(
-    {
-        "started_at",
-        "ended_at",
-        "failing_since",
-        "last_run_at",
-        "changed_at",
-        "bucket_start",
-        "latest_run_started_at",
-        "latest_run_ended_at",
-        "next_run_at",
-        "updated_at",
-        "latest_run_date",
-    }
-)
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _converters(columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
-    return [
-        _sqlite_datetime if name in _DATETIMES else _json if name == "details" else None for name in columns
-    ]
-
-
-def _sqlite_params(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    pairs = list(zip(columns, _converters(columns), strict=True))
-    return [tuple(row[name] if conv is None else conv(row[name]) for name, conv in pairs) for row in rows]
-
-
 def _is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
-    session.connection().exec_driver_sql(sql, params)
-
-
-def _insert_sql(table: str, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    return USE_SQLITE_FAST_PATH and session.get_bind().dialect.name == "sqlite"
 
 
 def insert_runs(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if _is_sqlite(session):
-        _executemany(session, _insert_sql("check_runs", RUN_COLUMNS), _sqlite_params(rows, RUN_COLUMNS))
+        fast.executemany(session, fast.insert_sql("check_runs", RUN_COLUMNS), rows, RUN_COLUMNS)
     else:
-        session.execute(insert(CheckRun.__table__), rows)
+        session.execute(insert(_RUNS), rows)
 
 
 def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], set_: Any) -> None:
@@ -275,15 +257,15 @@ def upsert_states(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     fields = [key for key in STATE_COLUMNS if key != "check_id"]
     if _is_sqlite(session):
-        sql = _insert_sql("check_states", STATE_COLUMNS) + (
+        sql = fast.insert_sql("check_states", STATE_COLUMNS) + (
             " ON CONFLICT (check_id) DO UPDATE SET "
             + ", ".join(f"{name} = excluded.{name}" for name in fields)
         )
-        _executemany(session, sql, _sqlite_params(rows, STATE_COLUMNS))
+        fast.executemany(session, sql, rows, STATE_COLUMNS)
         return
     _upsert(
         session,
-        CheckState.__table__,
+        _STATES,
         rows,
         ["check_id"],
         lambda excluded, _dialect: {name: excluded[name] for name in fields},
@@ -295,12 +277,12 @@ def update_checks(session: Session, rows: list[dict[str, Any]]) -> None:
     by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         by_keys.setdefault(tuple(sorted(key for key in row if key != "id")), []).append(row)
-    table = Check.__table__
+    table = _CHECKS
     sqlite_ = _is_sqlite(session)
     for keys, group in by_keys.items():
         if sqlite_:
             sql = f"UPDATE checks SET {', '.join(f'{key} = ?' for key in keys)} WHERE id = ?"
-            _executemany(session, sql, _sqlite_params(group, (*keys, "id")))
+            fast.executemany(session, sql, group, (*keys, "id"))
         else:
             stmt = (
                 update(table)
@@ -327,37 +309,21 @@ def close_downtime(session: Session, check_id: int, ended_at: datetime) -> None:
     )
 
 
-def refresh_monitors(session: Session, latest: dict[int, datetime]) -> None:
-    """Set latest_run_date and summarized_check_result of each monitor in `latest`."""
-    if not latest:
+def update_monitors(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Set `latest_run_date` and `summarized_check_result` of each monitor (`id`) in rows."""
+    if not rows:
         return
-    results: dict[int, list[str | None]] = {monitor_id: [] for monitor_id in latest}
-    rows = session.execute(
-        select(Check.monitor_id, Check.latest_run_result).where(
-            Check.monitor_id.in_(list(latest)), Check.enabled.is_(True)
-        )
-    )
-    for monitor_id, result in rows:
-        results[monitor_id].append(result)
+    columns = ("latest_run_date", "summarized_check_result", "id")
     if _is_sqlite(session):
-        _executemany(
-            session,
-            "UPDATE monitors SET latest_run_date = ?, summarized_check_result = ? WHERE id = ?",
-            [
-                (_sqlite_datetime(latest[monitor_id]), summarize(results[monitor_id]), monitor_id)
-                for monitor_id in latest
-            ],
-        )
+        sql = "UPDATE monitors SET latest_run_date = ?, summarized_check_result = ? WHERE id = ?"
+        fast.executemany(session, sql, rows, columns)
         return
-    table = Monitor.__table__
+    table = _MONITORS
     session.execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))
-        .values(latest_run_date=bindparam("b_date"), summarized_check_result=bindparam("b_summary")),
-        [
-            {"b_id": monitor_id, "b_date": latest[monitor_id], "b_summary": summarize(results[monitor_id])}
-            for monitor_id in latest
-        ],
+        .values({name: bindparam(f"b_{name}") for name in columns[:2]}),
+        [{f"b_{name}": row[name] for name in columns} for row in rows],
     )
 
 
@@ -399,7 +365,7 @@ def _sqlite_rollup_sql() -> str:
         for name, fn in (("min_total_ms", "min"), ("max_total_ms", "max"))
     )
     return (
-        _insert_sql("uptime_rollups", ROLLUP_COLUMNS)
+        fast.insert_sql("uptime_rollups", ROLLUP_COLUMNS)
         + f" ON CONFLICT (check_id, bucket, bucket_start) DO UPDATE SET {summed}, {extremes}"
     )
 
@@ -412,9 +378,9 @@ def upsert_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if _is_sqlite(session):
-        _executemany(session, _SQLITE_ROLLUP_SQL, _sqlite_params(rows, ROLLUP_COLUMNS))
+        fast.executemany(session, _SQLITE_ROLLUP_SQL, rows, ROLLUP_COLUMNS)
         return
-    table = UptimeRollup.__table__
+    table = _ROLLUPS
 
     def merge(excluded: Any, dialect: str) -> dict[str, Any]:
         merged: dict[str, Any] = {name: table.c[name] + excluded[name] for name in _SUMMED}

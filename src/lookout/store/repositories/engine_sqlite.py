@@ -1,0 +1,161 @@
+"""The engine's hottest statements for SQLite, on the session's own DBAPI connection.
+
+SQLAlchemy's result rows and bind processing cost more per row than SQLite itself does, so
+the scheduler's claim and the writer's batch reads and writes talk to `sqlite3` directly,
+inside the session's transaction. Values are in SQLAlchemy's storage format (naive UTC
+`YYYY-MM-DD HH:MM:SS.ffffff`, JSON text), so every other reader sees the same rows. Id
+lists travel as one JSON array (`json_each`) rather than a thousand bind parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+DATETIME_COLUMNS = frozenset(
+    {
+        "started_at",
+        "ended_at",
+        "failing_since",
+        "last_run_at",
+        "changed_at",
+        "bucket_start",
+        "latest_run_started_at",
+        "latest_run_ended_at",
+        "next_run_at",
+        "updated_at",
+        "latest_run_date",
+    }
+)
+JSON_COLUMNS = frozenset({"details"})
+
+
+def cursor(session: Session) -> Any:
+    """A cursor on the connection the session's transaction runs on."""
+    return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def to_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def from_text(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def ids_json(ids: Iterable[int]) -> str:
+    return orjson.dumps(list(ids)).decode()
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def params(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    """Rows as parameter lists in `columns` order, datetimes and JSON converted."""
+    get = itemgetter(*columns)
+    fixes: list[tuple[int, Callable[[Any], Any]]] = [
+        (index, to_text) for index, name in enumerate(columns) if name in DATETIME_COLUMNS
+    ] + [(index, _json) for index, name in enumerate(columns) if name in JSON_COLUMNS]
+    out: list[list[Any]] = []
+    for row in rows:
+        values = list(get(row)) if len(columns) > 1 else [get(row)]
+        for index, fix in fixes:
+            values[index] = fix(values[index])
+        out.append(values)
+    return out
+
+
+def executemany(session: Session, sql: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    cursor(session).executemany(sql, params(rows, columns))
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_DUE = """
+SELECT c.id, c.monitor_id, c.type, m.type, m.url, c.settings, c.next_run_at
+FROM checks c JOIN monitors m ON m.id = c.monitor_id
+WHERE c.enabled = 1 AND c.type IN (SELECT value FROM json_each(?))
+  AND m.marked_for_deletion_at IS NULL
+"""
+_NEVER_RUN = _DUE + " AND c.next_run_at IS NULL LIMIT ?"
+_OVERDUE = _DUE + " AND c.next_run_at <= ? ORDER BY c.next_run_at LIMIT ?"
+
+
+def claim_due(
+    session: Session, now: datetime, check_types: Sequence[str], limit: int, claim_until: datetime
+) -> list[tuple[int, int, str, str, str, dict[str, Any], datetime]]:
+    """(check id, monitor id, check type, monitor type, url, settings, due at) of claimed checks."""
+    cur = cursor(session)
+    types = orjson.dumps(list(check_types)).decode()
+    rows = cur.execute(_NEVER_RUN, (types, limit)).fetchall()
+    if len(rows) < limit:
+        rows += cur.execute(_OVERDUE, (types, to_text(now), limit - len(rows))).fetchall()
+    if not rows:
+        return []
+    cur.execute(
+        "UPDATE checks SET next_run_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        (to_text(claim_until), ids_json(row[0] for row in rows)),
+    )
+    return [
+        (
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            orjson.loads(row[5]) if row[5] else {},
+            from_text(row[6]) or now,
+        )
+        for row in rows
+    ]
+
+
+_BATCH_CHECKS = """
+SELECT c.id, c.monitor_id, c.type, c.enabled, c.latest_run_result,
+       CASE WHEN c.type IN (SELECT value FROM json_each(?)) THEN c.settings END,
+       s.status, s.failures_in_a_row, s.successes_in_a_row, s.failing_since, s.last_run_at,
+       s.changed_at
+FROM checks c LEFT JOIN check_states s ON s.check_id = c.id
+WHERE c.monitor_id IN (SELECT value FROM json_each(?))
+"""
+
+
+def batch_checks(
+    session: Session, monitor_ids: Iterable[int], settings_of: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Every check of the monitors with its state: (id, monitor id, type, enabled,
+    latest result, settings (only for `settings_of` types), then the state columns or Nones)."""
+    rows = cursor(session).execute(
+        _BATCH_CHECKS, (orjson.dumps(list(settings_of)).decode(), ids_json(monitor_ids))
+    )
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        out.append(
+            (
+                row[0],
+                row[1],
+                row[2],
+                bool(row[3]),
+                row[4],
+                orjson.loads(row[5]) if row[5] else {},
+                row[6],
+                row[7],
+                row[8],
+                from_text(row[9]),
+                from_text(row[10]),
+                from_text(row[11]),
+            )
+        )
+    return out
