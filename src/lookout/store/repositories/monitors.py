@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, delete, func, select, update
+import orjson
+from sqlalchemy import Row, Text, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lookout.store.db import utcnow
@@ -22,25 +22,30 @@ CHECK_COLUMNS = (
     Check.monitor_id,
     Check.type,
     Check.enabled,
-    Check.settings,
+    # As stored JSON text: listings emit it as is, so neither SQLAlchemy nor psycopg parses it.
+    cast(Check.settings, Text),
     Check.latest_run_ended_at,
     Check.latest_run_result,
     Check.summary,
 )
 
 
-@dataclass(slots=True)
-class CheckRecord:
-    """The columns of a check the APIs show; a plain object is cheaper to read than a Row."""
+class CheckRecord(NamedTuple):
+    """The columns of a check the APIs show. A tuple, because a listing builds thousands."""
 
     id: int
     monitor_id: int
     type: str
     enabled: bool
-    settings: dict[str, Any]
+    settings_json: str
     latest_run_ended_at: datetime | None
     latest_run_result: str | None
     summary: str | None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = orjson.loads(self.settings_json)
+        return parsed
 
 
 def page_of_monitors(
@@ -85,15 +90,27 @@ def checks_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[Ch
     by_monitor: dict[int, list[CheckRecord]] = defaultdict(list)
     if not monitor_ids:
         return by_monitor
-    # Core, not the ORM, and no ORDER BY (SQLite would sort every row in a temp tree):
-    # this runs for every check of a 200-monitor page.
-    rows = session.connection().execute(select(*CHECK_COLUMNS).where(Check.monitor_id.in_(monitor_ids)))
-    for row in rows.all():
-        record = CheckRecord(*row)
-        by_monitor[record.monitor_id].append(record)
+    # The hottest read of a listing (thirteen checks for each of 200 monitors): plain DBAPI
+    # rows cost a fifth of SQLAlchemy's Row objects here, and no ORDER BY spares SQLite a
+    # temp B-tree. The two dialect differences are evened out below.
+    result = session.connection().execute(select(*CHECK_COLUMNS).where(Check.monitor_id.in_(monitor_ids)))
+    make = CheckRecord._make
+    for row in result.cursor.fetchall():
+        if row[5] is not None or row[3] not in (True, False):
+            row = (*row[:3], bool(row[3]), row[4], _as_utc(row[5]), *row[6:])
+        by_monitor[row[1]].append(make(row))
     for records in by_monitor.values():
         records.sort(key=_by_id)
     return by_monitor
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    """SQLite hands back stored datetimes as text, PostgreSQL as naive datetimes; both are UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
 
 
 def _by_id(record: CheckRecord) -> int:
