@@ -39,7 +39,7 @@ class EngineSettings:
     per_host: int = 4
     timeout_margin: float = 5.0
     batch_size: int = 1000
-    flush_interval: float = 0.1
+    flush_interval: float = 0.25
     tick_interval: float = 0.25
     claim_ttl: float = 120.0
     quick_recheck: float = 5.0
@@ -86,6 +86,7 @@ class Engine:
             flush_interval=settings.flush_interval,
             quick_recheck=settings.quick_recheck,
             on_stored=self.scheduler.stored,
+            settings_cache=self.settings_cache,
         )
         self.runner = Runner(
             self.queue,

@@ -16,6 +16,7 @@ from datetime import datetime
 from lookout.engine.database import Database
 from lookout.engine.persist import BatchReport, Finished, PerformanceJudge, persist_batch
 from lookout.engine.queue.base import Lease, Queue
+from lookout.engine.settings_cache import SettingsCache
 from lookout.model.result import CheckResult
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class ResultWriter:
         flush_interval: float = 0.1,
         quick_recheck: float = 5.0,
         on_stored: Callable[[Sequence[int]], None] | None = None,
+        settings_cache: SettingsCache | None = None,
     ) -> None:
         self._db = db
         self._queue = queue
@@ -44,12 +46,14 @@ class ResultWriter:
         self._flush_interval = flush_interval
         self._quick_recheck = quick_recheck
         self._on_stored = on_stored
+        self._settings = settings_cache if settings_cache is not None else SettingsCache()
         # A deque and an event rather than asyncio.Queue: no future per item, and a batch
         # is taken in one slice.
         self._inbox: deque[_Item] = deque()
         self._arrived = asyncio.Event()
         self._stopping = False
         self.stored = 0
+        self.batches = 0
 
     async def submit(self, lease: Lease, result: CheckResult) -> None:
         self._inbox.append((lease, result))
@@ -99,11 +103,14 @@ class ResultWriter:
         for lease, _ in batch:
             await self._queue.ack(lease)
         self.stored += report.stored
+        self.batches += 1
         self._stored([lease.job.check_id for lease, _ in batch])
 
     def _persist(self, finished: list[Finished]) -> Callable[..., BatchReport]:
         now = self._clock()
-        return lambda session: persist_batch(session, finished, now, self._judge, self._quick_recheck)
+        return lambda session: persist_batch(
+            session, finished, now, self._judge, self._quick_recheck, self._settings
+        )
 
     def _stored(self, check_ids: Sequence[int]) -> None:
         if self._on_stored is not None:

@@ -67,10 +67,25 @@ def refusal_reason(address: str, allow_private: bool) -> str | None:
     return None
 
 
+_LITERAL_CACHE_SIZE = 65_536
+
+
 class TargetGuard:
     def __init__(self, resolver: Resolver, allow_private: bool) -> None:
         self.resolver = resolver
-        self.allow_private = allow_private
+        self._allow_private = allow_private
+        # An IP literal's verdict depends on nothing else (and a name is always a name), so
+        # each host is parsed and judged once, not on every run.
+        self._literals: dict[str, list[str] | str] = {}
+
+    @property
+    def allow_private(self) -> bool:
+        return self._allow_private
+
+    @allow_private.setter
+    def allow_private(self, allow: bool) -> None:
+        self._allow_private = allow
+        self._literals.clear()
 
     async def check(self, host: str) -> list[str]:
         """The addresses of `host` that may be dialled, IPv4 first.
@@ -79,7 +94,33 @@ class TargetGuard:
         its addresses may be dialled. Refused addresses among allowed ones are dropped, so a
         name that also points at a metadata address can never reach it.
         """
-        addresses = await self.resolver.resolve(host)
+        verdict = self._literals.get(host)
+        if verdict is None:
+            verdict = self._judge_literal(host)
+        if isinstance(verdict, str):
+            raise TargetRefused(verdict)
+        if verdict:
+            return list(verdict)
+        return self._allowed(await self.resolver.resolve(host))
+
+    def _judge_literal(self, host: str) -> list[str] | str:
+        """Allowed addresses or the refusal of an IP literal; [] for a name (resolve it)."""
+        verdict: list[str] | str
+        try:
+            address = str(ipaddress.ip_address(host.strip().strip("[]")))
+        except ValueError:
+            verdict = []
+        else:
+            try:
+                verdict = self._allowed([address])
+            except TargetRefused as refused:
+                verdict = refused.reason
+        if len(self._literals) >= _LITERAL_CACHE_SIZE:
+            self._literals.clear()
+        self._literals[host] = verdict
+        return verdict
+
+    def _allowed(self, addresses: list[str]) -> list[str]:
         allowed: list[str] = []
         reasons: list[str] = []
         for address in addresses:

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from lookout.model.check_settings import ExpectedResponseHeader, HeaderCondition, HttpUptimeSettings
 from lookout.net.http import HttpResponse
 
 
+@lru_cache(maxsize=1024)
+def _status_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\*", r"\d*"))
+
+
 def status_matches(status: int, pattern: str) -> bool:
     """`2*` matches every 2xx, `30*` every 30x, `301` only 301."""
-    return re.fullmatch(re.escape(pattern).replace(r"\*", r"\d*"), str(status)) is not None
+    return _status_pattern(pattern).fullmatch(str(status)) is not None
 
 
 def check_status(response: HttpResponse, settings: HttpUptimeSettings) -> str | None:

@@ -43,6 +43,8 @@ def cursor(session: Session) -> Any:
 def to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is UTC:  # the engine's own datetimes: cut the "+00:00"
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
@@ -67,10 +69,18 @@ def params(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[list[
         (index, to_text) for index, name in enumerate(columns) if name in DATETIME_COLUMNS
     ] + [(index, _json) for index, name in enumerate(columns) if name in JSON_COLUMNS]
     out: list[list[Any]] = []
+    seen: dict[Any, Any] = {}  # a batch repeats its `now` and bucket starts in every row
     for row in rows:
         values = list(get(row)) if len(columns) > 1 else [get(row)]
         for index, fix in fixes:
-            values[index] = fix(values[index])
+            value = values[index]
+            if fix is to_text:
+                text = seen.get(value)
+                if text is None:
+                    text = seen[value] = to_text(value)
+                values[index] = text
+            else:
+                values[index] = fix(value)
         out.append(values)
     return out
 
