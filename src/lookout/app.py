@@ -72,9 +72,10 @@ def build_check_context(settings: Settings) -> CheckContext:
 
 
 def build_engine(settings: Settings, store: Store) -> CheckEngine:
-    return CheckEngine(
-        store.sessions, build_check_context(settings), EngineSettings(concurrency=settings.engine_concurrency)
+    tuning = EngineSettings(
+        concurrency=settings.engine_concurrency, retention_days=settings.run_retention_days
     )
+    return CheckEngine(store.sessions, build_check_context(settings), tuning)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     location: str = "local"
     # How many checks may run at once in this process.
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
+    # Raw check runs older than this are deleted; hourly and daily rollups are kept.
+    run_retention_days: int = Field(default=14, ge=1, le=3650)
     log_level: str = "info"
 
     @classmethod

@@ -30,8 +30,12 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {issued.token}"}
     # A few real monitors, so generated ids sometimes hit something.
     who = services.tokens.authenticate(issued.token)
-    for index, (kind, target) in enumerate([("http", "https://a.example"), ("ping", "b.example"), ("tcp", "c.example:25")]):
-        services.monitors.create(who, {"url": target, "team_id": issued.team_id, "type": kind, "tags": [f"t{index}"]})
+    for index, (kind, target) in enumerate(
+        [("http", "https://a.example"), ("ping", "b.example"), ("tcp", "c.example:25")]
+    ):
+        services.monitors.create(
+            who, {"url": target, "team_id": issued.team_id, "type": kind, "tags": [f"t{index}"]}
+        )
     return {"app": app, "headers": headers}
 
 

@@ -28,6 +28,7 @@ from lookout.model.check_type import (
     MonitorType,
 )
 from lookout.model.summary import summarize
+from lookout.net.guard import refusal_reason
 from lookout.services import validation
 from lookout.services.monitor_input import ParsedPayload, parse_payload
 from lookout.services.tokens import Principal
@@ -103,7 +104,9 @@ class MonitorService:
         with self._sessions() as session:
             return self._view(session, repo.monitor_row_by_url(session, url.strip(), who.team_ids))
 
-    def check_summary(self, who: Principal, monitor_id: int, check_type: str) -> tuple[str | None, str | None]:
+    def check_summary(
+        self, who: Principal, monitor_id: int, check_type: str
+    ) -> tuple[str | None, str | None]:
         """(result, summary) of one check; result is None while the check is disabled."""
         view = self.get(who, monitor_id)
         for check in view.checks:
@@ -132,9 +135,14 @@ class MonitorService:
         enabled = self._enabled_checks(payload, monitor_type, errors, on_create=True)
         settings = self._merged_settings(payload, monitor_type, {}, errors)
         with transaction(self._sessions) as session:
-            if fields.url and fields.team_id and not errors.get("url") and not errors.get("team_id"):
-                if repo.url_taken(session, fields.team_id, monitor_type, fields.url, None):
-                    errors.setdefault("url", []).append("The url has already been taken.")
+            if (
+                fields.url
+                and fields.team_id is not None
+                and not errors.get("url")
+                and not errors.get("team_id")
+                and repo.url_taken(session, fields.team_id, monitor_type, fields.url, None)
+            ):
+                errors.setdefault("url", []).append("The url has already been taken.")
             if errors:
                 raise ValidationFailed(errors)
             assert fields.url is not None and fields.team_id is not None
@@ -192,7 +200,10 @@ class MonitorService:
             repo.update_check(
                 session,
                 check.id,
-                {"settings": {**check.settings, "whitelisted_urls": whitelisted}, "updated_at": self._clock()},
+                {
+                    "settings": {**check.settings, "whitelisted_urls": whitelisted},
+                    "updated_at": self._clock(),
+                },
             )
 
     # -- helpers ----------------------------------------------------------------------
@@ -203,7 +214,9 @@ class MonitorService:
         tags = repo.tags_of(session, ids)
         now = self._clock()
         # One query each for the whole page, never one per monitor.
-        performance = [c.id for records in checks.values() for c in records if c.type == CheckType.PERFORMANCE]
+        performance = [
+            c.id for records in checks.values() for c in records if c.type == CheckType.PERFORMANCE
+        ]
         averages = {}
         if performance:
             averages = runs_repo.average_response_times(session, performance, now - AVERAGE_WINDOW)
@@ -224,7 +237,10 @@ class MonitorService:
             errors["url"] = ["The url field is required."]
             return
         is_valid, message = _URL_RULES[monitor_type]
-        if not is_valid(url):
+        refusal = _always_refused(monitor_rules.target_host(url, monitor_type)) if is_valid(url) else None
+        if refusal:
+            errors["url"] = [f"The url may not point at {refusal}."]
+        elif not is_valid(url):
             errors["url"] = [message]
 
     @staticmethod
@@ -264,7 +280,9 @@ class MonitorService:
             if check_type not in stored or sent:
                 model = settings_model_for(check_type, monitor_type)
                 try:
-                    merged[check_type] = model.model_validate({**stored.get(check_type, {}), **sent}).model_dump(mode="json")
+                    merged[check_type] = model.model_validate(
+                        {**stored.get(check_type, {}), **sent}
+                    ).model_dump(mode="json")
                 except ValidationError as exc:
                     validation.collect(errors, exc, SETTINGS_KEYS.get(check_type, check_type.value))
         return merged
@@ -357,6 +375,18 @@ class MonitorService:
             repo.set_tags(session, monitor.team_id, monitor.id, fields.tags)
 
 
+def _always_refused(host: str) -> str | None:
+    """Why an IP-literal host may never be checked (cloud metadata and link-local addresses).
+
+    Names are not resolved here: what they point at can change, so the target guard judges
+    them on every run; an address written into the url can be refused at once.
+    """
+    try:
+        return refusal_reason(host.strip("[]"), allow_private=True)
+    except ValueError:
+        return None
+
+
 def shown_summary(enabled: bool, latest_run_result: str | None, summary: str | None) -> str | None:
     """What a person sees for a check: Disabled, Pending until its first run, then its summary."""
     if not enabled:
@@ -378,4 +408,3 @@ def _options(payload: ParsedPayload, current: dict[str, Any]) -> dict[str, Any]:
     if fields.include_check_types_in_report is not None:
         options["include_check_types_in_report"] = [t.value for t in fields.include_check_types_in_report]
     return options
-

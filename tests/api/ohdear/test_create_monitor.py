@@ -150,7 +150,10 @@ def test_ping_monitor_with_custom_settings(alice: Caller) -> None:
 
     assert monitor["type"] == "ping" and monitor["uses_https"] is False
     assert monitor["sort_url"] == "spatie.be"
-    assert_contains(monitor["uptime_check_settings"], {**PING_UPTIME_DEFAULTS, "count": 3, "acceptable_packet_loss_percentage": 20})
+    assert_contains(
+        monitor["uptime_check_settings"],
+        {**PING_UPTIME_DEFAULTS, "count": 3, "acceptable_packet_loss_percentage": 20},
+    )
     assert monitor["uptime_check_settings"]["timeout_in_seconds"] == 1
     assert monitor["uptime_check_settings"]["interval_in_seconds"] == 1
     checks = {check["type"]: check["enabled"] for check in monitor["checks"]}
@@ -167,13 +170,17 @@ def test_tcp_monitor_with_custom_settings(alice: Caller) -> None:
     )  # fmt: skip
 
     uptime = monitor["uptime_check_settings"]
-    assert_contains(uptime, {**TCP_UPTIME_DEFAULTS, "timeout_in_ms": 2500, "look_for_string_in_welcome_message": "ESMTP"})
+    assert_contains(
+        uptime, {**TCP_UPTIME_DEFAULTS, "timeout_in_ms": 2500, "look_for_string_in_welcome_message": "ESMTP"}
+    )
     assert uptime["look_for_string_in_send_string_response"] == ""
     assert monitor["sort_url"] == "smtp.example.com:587"
 
 
 def test_team_id_as_a_string_is_accepted(alice: Caller) -> None:
-    response = alice.post("/api/monitors", json={"url": "https://str.example", "team_id": str(alice.team_id), "type": "http"})
+    response = alice.post(
+        "/api/monitors", json={"url": "https://str.example", "team_id": str(alice.team_id), "type": "http"}
+    )
     assert response.status_code == 201
 
 
@@ -188,7 +195,9 @@ def test_missing_url_and_team_give_the_seed_messages(alice: Caller) -> None:
 
 
 def test_bad_url_and_foreign_team_give_the_seed_messages(cast: Cast) -> None:
-    response = cast.alice.post("/api/monitors", json={"url": "example.com", "team_id": cast.eve.team_id, "type": "http"})
+    response = cast.alice.post(
+        "/api/monitors", json={"url": "example.com", "team_id": cast.eve.team_id, "type": "http"}
+    )
 
     assert response.status_code == 422
     assert response.json()["errors"] == {
@@ -200,22 +209,120 @@ def test_bad_url_and_foreign_team_give_the_seed_messages(cast: Cast) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        pytest.param({"type": "ftp", "url": "https://a.example"}, "type", "The selected type is invalid.", id="type"),
-        pytest.param({"type": "ping", "url": "not a host!"}, "url", "The url field must be a valid host name or IP address.", id="ping-host"),
-        pytest.param({"type": "tcp", "url": "db.example"}, "url", "The url field must be a host and a port between 1 and 65535, like example.com:3306.", id="tcp-no-port"),
-        pytest.param({"type": "tcp", "url": "db.example:70000"}, "url", "The url field must be a host and a port between 1 and 65535, like example.com:3306.", id="tcp-port-range"),
-        pytest.param({"type": "http", "url": "https://a.example", "checks": ["uptime", "nope"]}, "checks.1", "The selected checks.1 is invalid.", id="check-type"),
-        pytest.param({"type": "ping", "url": "a.example", "checks": ["broken_links"]}, "checks.0", "The selected checks.0 is invalid.", id="check-not-on-type"),
-        pytest.param({"type": "http", "url": "https://a.example", "uptime_check_settings": {"timeout": "soon"}}, "uptime_check_settings.timeout", "The uptime check settings.timeout field must be an integer.", id="timeout-type"),
-        pytest.param({"type": "http", "url": "https://a.example", "uptime_check_settings": {"timeout": 0}}, "uptime_check_settings.timeout", "The uptime check settings.timeout field must be at least 1.", id="timeout-min"),
-        pytest.param({"type": "http", "url": "https://a.example", "uptime_check_settings": {"valid_status_codes": ["2xx"]}}, "uptime_check_settings.valid_status_codes", "The uptime check settings.valid status codes field must be status codes like 200 or patterns like 2*.", id="status-pattern"),
-        pytest.param({"type": "http", "url": "https://a.example", "uptime_check_settings": {"http_verb": "fetch"}}, "uptime_check_settings.http_verb", "The selected uptime check settings.http verb is invalid.", id="verb"),
-        pytest.param({"type": "http", "url": "https://a.example", "ports_check_settings": {"expected_open_ports": [0]}}, "ports_check_settings.expected_open_ports", "The ports check settings.expected open ports field must contain ports between 1 and 65535.", id="port-range"),
-        pytest.param({"type": "http", "url": "https://a.example", "ports_check_settings": {"expected_open_ports": list(range(1, 22))}}, "ports_check_settings.expected_open_ports", "The ports check settings.expected open ports field must not have more than 20 items.", id="port-count"),
-        pytest.param({"type": "http", "url": "https://a.example", "ports_check_settings": {"timeout_per_port_ms": 400}}, "ports_check_settings.timeout_per_port_ms", "The ports check settings.timeout per port ms field must be at least 500.", id="port-timeout-min"),
-        pytest.param({"type": "http", "url": "https://a.example", "ports_check_settings": {"timeout_per_port_ms": 10001}}, "ports_check_settings.timeout_per_port_ms", "The ports check settings.timeout per port ms field must not be greater than 10000.", id="port-timeout-max"),
-        pytest.param({"type": "http", "url": "https://a.example", "performance_check_settings": "fast"}, "performance_check_settings", "The performance check settings field must be an array.", id="settings-not-object"),
-        pytest.param({"type": "http", "url": "https://a.example", "send_report_to_emails": ["nope"]}, "send_report_to_emails", "The send report to emails field must contain valid email addresses ('nope' is not one).", id="email"),
+        pytest.param(
+            {"type": "ftp", "url": "https://a.example"}, "type", "The selected type is invalid.", id="type"
+        ),
+        pytest.param(
+            {"type": "ping", "url": "not a host!"},
+            "url",
+            "The url field must be a valid host name or IP address.",
+            id="ping-host",
+        ),
+        pytest.param(
+            {"type": "tcp", "url": "db.example"},
+            "url",
+            "The url field must be a host and a port between 1 and 65535, like example.com:3306.",
+            id="tcp-no-port",
+        ),
+        pytest.param(
+            {"type": "tcp", "url": "db.example:70000"},
+            "url",
+            "The url field must be a host and a port between 1 and 65535, like example.com:3306.",
+            id="tcp-port-range",
+        ),
+        pytest.param(
+            {"type": "http", "url": "https://a.example", "checks": ["uptime", "nope"]},
+            "checks.1",
+            "The selected checks.1 is invalid.",
+            id="check-type",
+        ),
+        pytest.param(
+            {"type": "ping", "url": "a.example", "checks": ["broken_links"]},
+            "checks.0",
+            "The selected checks.0 is invalid.",
+            id="check-not-on-type",
+        ),
+        pytest.param(
+            {"type": "http", "url": "https://a.example", "uptime_check_settings": {"timeout": "soon"}},
+            "uptime_check_settings.timeout",
+            "The uptime check settings.timeout field must be an integer.",
+            id="timeout-type",
+        ),
+        pytest.param(
+            {"type": "http", "url": "https://a.example", "uptime_check_settings": {"timeout": 0}},
+            "uptime_check_settings.timeout",
+            "The uptime check settings.timeout field must be at least 1.",
+            id="timeout-min",
+        ),
+        pytest.param(
+            {
+                "type": "http",
+                "url": "https://a.example",
+                "uptime_check_settings": {"valid_status_codes": ["2xx"]},
+            },
+            "uptime_check_settings.valid_status_codes",
+            "The uptime check settings.valid status codes field must be status codes like 200 "
+            "or patterns like 2*.",
+            id="status-pattern",
+        ),
+        pytest.param(
+            {"type": "http", "url": "https://a.example", "uptime_check_settings": {"http_verb": "fetch"}},
+            "uptime_check_settings.http_verb",
+            "The selected uptime check settings.http verb is invalid.",
+            id="verb",
+        ),
+        pytest.param(
+            {
+                "type": "http",
+                "url": "https://a.example",
+                "ports_check_settings": {"expected_open_ports": [0]},
+            },
+            "ports_check_settings.expected_open_ports",
+            "The ports check settings.expected open ports field must contain ports between 1 and 65535.",
+            id="port-range",
+        ),
+        pytest.param(
+            {
+                "type": "http",
+                "url": "https://a.example",
+                "ports_check_settings": {"expected_open_ports": list(range(1, 22))},
+            },
+            "ports_check_settings.expected_open_ports",
+            "The ports check settings.expected open ports field must not have more than 20 items.",
+            id="port-count",
+        ),
+        pytest.param(
+            {
+                "type": "http",
+                "url": "https://a.example",
+                "ports_check_settings": {"timeout_per_port_ms": 400},
+            },
+            "ports_check_settings.timeout_per_port_ms",
+            "The ports check settings.timeout per port ms field must be at least 500.",
+            id="port-timeout-min",
+        ),
+        pytest.param(
+            {
+                "type": "http",
+                "url": "https://a.example",
+                "ports_check_settings": {"timeout_per_port_ms": 10001},
+            },
+            "ports_check_settings.timeout_per_port_ms",
+            "The ports check settings.timeout per port ms field must not be greater than 10000.",
+            id="port-timeout-max",
+        ),
+        pytest.param(
+            {"type": "http", "url": "https://a.example", "performance_check_settings": "fast"},
+            "performance_check_settings",
+            "The performance check settings field must be an array.",
+            id="settings-not-object",
+        ),
+        pytest.param(
+            {"type": "http", "url": "https://a.example", "send_report_to_emails": ["nope"]},
+            "send_report_to_emails",
+            "The send report to emails field must contain valid email addresses ('nope' is not one).",
+            id="email",
+        ),
     ],
 )
 def test_invalid_fields_get_laravel_messages(alice: Caller, body: dict, field: str, message: str) -> None:
@@ -227,10 +334,14 @@ def test_invalid_fields_get_laravel_messages(alice: Caller, body: dict, field: s
 
 def test_a_url_is_monitored_once_per_team(cast: Cast) -> None:
     create(cast.alice, url="https://twice.example", type="http")
-    again = cast.bob.post("/api/monitors", json={"url": "https://twice.example", "team_id": cast.bob.team_id, "type": "http"})
+    again = cast.bob.post(
+        "/api/monitors", json={"url": "https://twice.example", "team_id": cast.bob.team_id, "type": "http"}
+    )
     assert again.status_code == 422
     assert again.json()["errors"]["url"] == ["The url has already been taken."]
-    elsewhere = cast.eve.post("/api/monitors", json={"url": "https://twice.example", "team_id": cast.eve.team_id, "type": "http"})
+    elsewhere = cast.eve.post(
+        "/api/monitors", json={"url": "https://twice.example", "team_id": cast.eve.team_id, "type": "http"}
+    )
     assert elsewhere.status_code == 201
 
 
@@ -248,3 +359,19 @@ def test_a_plain_http_site_does_not_enable_certificate_health(alice: Caller) -> 
     enabled = {check["type"] for check in monitor["checks"] if check["enabled"]}
     assert enabled == {"uptime", "performance", "broken_links"}
     assert monitor["uses_https"] is False
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("http", "http://169.254.169.254/latest/meta-data/"),
+        ("http", "http://[fd00:ec2::254]/"),
+        ("ping", "169.254.169.254"),
+        ("tcp", "100.100.100.200:80"),
+    ],
+)
+def test_cloud_metadata_addresses_are_refused_at_once(alice: Caller, kind: str, url: str) -> None:
+    response = alice.post("/api/monitors", json={"team_id": alice.team_id, "type": kind, "url": url})
+    assert response.status_code == 422
+    [message] = response.json()["errors"]["url"]
+    assert message.startswith("The url may not point at ") and "address" in message

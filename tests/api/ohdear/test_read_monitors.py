@@ -39,7 +39,10 @@ def test_list_is_paginated_like_laravel(alice: Caller) -> None:
 def test_default_page_size_is_200_and_capped(alice: Caller) -> None:
     assert alice.get("/api/monitors").json()["meta"]["per_page"] == 200
     assert alice.get("/api/monitors", params={"page[size]": 100000}).json()["meta"]["per_page"] == 1000
-    assert alice.get("/api/monitors", params={"page[size]": "x", "page": "-3"}).json()["meta"]["current_page"] == 1
+    assert (
+        alice.get("/api/monitors", params={"page[size]": "x", "page": "-3"}).json()["meta"]["current_page"]
+        == 1
+    )
 
 
 def test_an_empty_page_has_null_bounds(cast: Cast) -> None:
@@ -97,7 +100,9 @@ def test_sites_paths_answer_as_their_monitor_twins(alice: Caller) -> None:
     assert alice.get(f"/api/sites/{created['id']}").json() == created
     listed = alice.get("/api/sites").json()
     assert [m["id"] for m in listed["data"]] == [m["id"] for m in alice.get("/api/monitors").json()["data"]]
-    old_client = alice.post("/api/sites", json={"url": "https://old-client.example", "team_id": alice.team_id})
+    old_client = alice.post(
+        "/api/sites", json={"url": "https://old-client.example", "team_id": alice.team_id}
+    )
     assert old_client.status_code == 201 and old_client.json()["type"] == "http"
     assert alice.delete(f"/api/sites/{created['id']}").status_code == 204
     assert alice.get(f"/api/monitors/{created['id']}").status_code == 404

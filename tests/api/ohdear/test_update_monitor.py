@@ -19,7 +19,10 @@ def test_only_the_sent_keys_change(alice: Caller) -> None:
         tags=["a"],
         uptime_check_settings={"timeout": 9, "look_for_string": "Welcome"},
     )
-    response = alice.put(f"/api/monitors/{created['id']}", json={"uptime_check_settings": {"payload": [{"name": "n", "value": "v"}]}})
+    response = alice.put(
+        f"/api/monitors/{created['id']}",
+        json={"uptime_check_settings": {"payload": [{"name": "n", "value": "v"}]}},
+    )
 
     assert response.status_code == 200, response.text
     updated = response.json()
@@ -27,8 +30,13 @@ def test_only_the_sent_keys_change(alice: Caller) -> None:
     assert uptime["payload"] == [{"name": "n", "value": "v"}]
     assert uptime["timeout"] == 9 and uptime["look_for_string"] == "Welcome"
     assert updated["label"] == "Before" and updated["tags"] == ["a"]
-    assert updated["application_health_check_settings"]["secret"] == created["application_health_check_settings"]["secret"]
-    unchanged = {k: v for k, v in created.items() if k not in ("uptime_check_settings", "checks", "updated_at")}
+    assert (
+        updated["application_health_check_settings"]["secret"]
+        == created["application_health_check_settings"]["secret"]
+    )
+    unchanged = {
+        k: v for k, v in created.items() if k not in ("uptime_check_settings", "checks", "updated_at")
+    }
     assert {k: updated[k] for k in unchanged} == unchanged
 
 
@@ -86,7 +94,9 @@ def test_an_invalid_update_changes_nothing(alice: Caller) -> None:
 def test_ping_settings_are_validated_by_the_ping_shape(alice: Caller) -> None:
     created = make(alice, url="10.0.0.1", type="ping")
     bad = alice.put(f"/api/monitors/{created['id']}", json={"uptime_check_settings": {"count": 0}})
-    assert bad.json()["errors"] == {"uptime_check_settings.count": ["The uptime check settings.count field must be at least 1."]}
+    assert bad.json()["errors"] == {
+        "uptime_check_settings.count": ["The uptime check settings.count field must be at least 1."]
+    }
     good = alice.put(f"/api/monitors/{created['id']}", json={"uptime_check_settings": {"ttl": 32}})
     assert good.json()["uptime_check_settings"]["ttl"] == 32
 
@@ -105,7 +115,9 @@ def test_add_to_broken_links_whitelist(alice: Caller) -> None:
     for _ in range(2):
         response = alice.post(path, json={"whitelistUrl": "https://externalsite.tld/page1"})
         assert response.status_code == 200 and response.json() == {}
-    whitelisted = alice.get(f"/api/monitors/{created['id']}").json()["broken_links_check_settings"]["whitelisted_urls"]
+    whitelisted = alice.get(f"/api/monitors/{created['id']}").json()["broken_links_check_settings"][
+        "whitelisted_urls"
+    ]
     assert whitelisted == ["https://externalsite.tld/page1"]
     missing = alice.post(path, json={})
     assert missing.status_code == 422

@@ -56,7 +56,7 @@ async def _request_invalid(_: Request, exc: Exception) -> Response:
         if error.get("type") == "json_invalid":
             errors.setdefault("body", []).append("The request body must be valid JSON.")
         else:
-            errors.setdefault(path, []).append(validation.message_for(error, path))  # type: ignore[arg-type]
+            errors.setdefault(path, []).append(validation.message_for(error, path))
     return validation_response(errors)
 
 

@@ -51,7 +51,9 @@ def build_router(prefix: str) -> APIRouter:
         if request.url.query:
             # A client that did not encode the url had its query string split off by HTTP.
             try:
-                return FastJSONResponse(monitor_json(services.monitors.get_by_url(who, f"{url}?{request.url.query}")))
+                return FastJSONResponse(
+                    monitor_json(services.monitors.get_by_url(who, f"{url}?{request.url.query}"))
+                )
             except NotFoundError:
                 pass
         return FastJSONResponse(monitor_json(services.monitors.get_by_url(who, url)))
@@ -104,7 +106,10 @@ def build_router(prefix: str) -> APIRouter:
 
     @router.post(
         "/{monitor_id}/add-to-broken-links-whitelist",
-        responses={200: {"description": "Added", "content": {"application/json": {"schema": {"type": "object"}}}}, **schemas.WITH_422},
+        responses={
+            200: {"description": "Added", "content": {"application/json": {"schema": {"type": "object"}}}},
+            **schemas.WITH_422,
+        },
         openapi_extra=schemas.json_body(schemas.WhitelistBody.model_json_schema()),
         summary="Whitelist one broken link URL",
         operation_id=f"whitelist{prefix.strip('/')}BrokenLink",
@@ -122,7 +127,9 @@ def build_router(prefix: str) -> APIRouter:
         summary="The latest result and summary of one check",
         operation_id=f"get{prefix.strip('/')}CheckSummary",
     )
-    def check_summary(monitor_id: MonitorId, check_type: str, who: PrincipalDep, services: ServicesDep) -> Response:
+    def check_summary(
+        monitor_id: MonitorId, check_type: str, who: PrincipalDep, services: ServicesDep
+    ) -> Response:
         result, summary = services.monitors.check_summary(who, monitor_id, check_type)
         return FastJSONResponse({"result": result, "summary": summary})
 

@@ -39,7 +39,9 @@ def paginated(data: list[Any], url: URL, page: int, size: int, total: int) -> di
     start = (page - 1) * size
     links = [{"url": link(page - 1) if page > 1 else None, "label": "&laquo; Previous", "active": False}]
     links += [{"url": link(n), "label": str(n), "active": n == page} for n in _window(page, last_page)]
-    links.append({"url": link(page + 1) if page < last_page else None, "label": "Next &raquo;", "active": False})
+    links.append(
+        {"url": link(page + 1) if page < last_page else None, "label": "Next &raquo;", "active": False}
+    )
     return {
         "data": data,
         "links": {
