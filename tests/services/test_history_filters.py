@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lookout.services import filters, periods
+from lookout.model import periods
+from lookout.services import filters
 
 
 def utc(*parts: int) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from lookout.services import periods
+from lookout.model import periods
 from lookout.services.validation import attribute_name
 
 DATE_FORMAT = "%Y%m%d%H%M%S"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from lookout.model import periods
 from lookout.store.tables import Check, CheckRun, DowntimePeriod, Snooze, UptimeRollup
 
 Split = Literal["hour", "day", "month"]
@@ -79,19 +80,6 @@ def uptime_check_id(session: Session, monitor_id: int) -> int | None:
     return session.scalar(select(Check.id).where(Check.monitor_id == monitor_id, Check.type == "uptime"))
 
 
-def _period_start(at: datetime, unit: str) -> datetime:
-    if unit == "minute":
-        return at.replace(second=0, microsecond=0)
-    if unit == "hour":
-        return at.replace(minute=0, second=0, microsecond=0)
-    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
-    if unit == "week":
-        return day - timedelta(days=day.weekday())
-    if unit == "month":
-        return day.replace(day=1)
-    return day
-
-
 def _rollups(
     session: Session, check_ids: Sequence[int], bucket: str, start: datetime, end: datetime
 ) -> list[UptimeRollup]:
@@ -101,7 +89,7 @@ def _rollups(
             .where(
                 UptimeRollup.check_id.in_(list(check_ids)),
                 UptimeRollup.bucket == bucket,
-                UptimeRollup.bucket_start >= _period_start(start, bucket),
+                UptimeRollup.bucket_start >= periods.floor(start, bucket),
                 UptimeRollup.bucket_start < end,
             )
             .order_by(UptimeRollup.bucket_start)
@@ -120,7 +108,7 @@ def uptime_series(
     bucket = "hour" if split == "hour" else "day"
     sums: dict[datetime, list[float]] = {}
     for row in _rollups(session, check_ids, bucket, start, end):
-        up_down = sums.setdefault(_period_start(row.bucket_start, split), [0.0, 0.0])
+        up_down = sums.setdefault(periods.floor(row.bucket_start, split), [0.0, 0.0])
         up_down[0] += row.up_seconds
         up_down[1] += row.down_seconds
     return [
@@ -199,7 +187,7 @@ def metrics(
     else:
         bucket = "hour" if group_by == "hour" else "day"
         for row in _rollups(session, [check_id], bucket, start, end):
-            acc = groups.setdefault(_period_start(row.bucket_start, group_by), _Acc())
+            acc = groups.setdefault(periods.floor(row.bucket_start, group_by), _Acc())
             acc.runs += row.runs
             acc.failed += row.failed_runs
             acc.up += row.up_seconds
@@ -227,7 +215,7 @@ def _from_runs(
         ).where(CheckRun.check_id == check_id, CheckRun.started_at >= start, CheckRun.started_at < end)
     )
     for started_at, result, total, *phases in rows:
-        acc = groups.setdefault(_period_start(started_at, "minute"), _Acc())
+        acc = groups.setdefault(periods.floor(started_at, "minute"), _Acc())
         acc.runs += 1
         up = result in ("succeeded", "warning")
         acc.failed += 0 if up else 1
@@ -319,7 +307,12 @@ def active_snoozes(session: Session, monitor_ids: Sequence[int], now: datetime) 
 
 
 def add_snooze(
-    session: Session, check_id: int, starts_at: datetime, ends_at: datetime, snoozed_by: str | None, source: str
+    session: Session,
+    check_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    snoozed_by: str | None,
+    source: str,
 ) -> SnoozeRecord:
     snooze = Snooze(
         check_id=check_id,
@@ -331,9 +324,7 @@ def add_snooze(
     )
     session.add(snooze)
     session.flush()
-    return SnoozeRecord(
-        snooze.id, check_id, starts_at, ends_at, snoozed_by, None, source, starts_at
-    )
+    return SnoozeRecord(snooze.id, check_id, starts_at, ends_at, snoozed_by, None, source, starts_at)
 
 
 def end_snoozes(session: Session, check_id: int, now: datetime, unsnoozed_by: str | None) -> int:
