@@ -23,6 +23,9 @@ TABLE = [
     (615, 3500, 50, 410, Outcome.SUCCEEDED, "615 ms"),  # exactly 50% above is not more than 50%
     (4120, 3500, 50, 100, Outcome.WARNING, "Slow: 4120 ms, threshold 3500 ms"),  # slow wins
     (900, 3500, 50, 0, Outcome.SUCCEEDED, "900 ms"),  # no usable average
+    (2.4, 3500, 50, 1.1, Outcome.SUCCEEDED, "2 ms"),  # +118%, but only 1.3 ms: noise
+    (180, 3500, 50, 81, Outcome.SUCCEEDED, "180 ms"),  # +122%, but 99 ms is under the floor
+    (181, 3500, 50, 81, Outcome.WARNING, "Slower: 181 ms, 123% above the recent average of 81 ms"),
 ]
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from lookout.model.check_settings import PerformanceSettings
 from lookout.model.result import CheckResult, Outcome
 
+# A rise must also be this large in milliseconds to count: a site answering in 2 ms instead
+# of 1 ms is "100% slower" but nobody should be told about it.
+MIN_RISE_MS = 100.0
+
 
 def judge_performance(
     uptime: CheckResult, settings: PerformanceSettings, recent_average_ms: float | None
@@ -22,7 +26,12 @@ def judge_performance(
     if total_ms > settings.threshold_in_ms:
         outcome = Outcome.WARNING
         summary = f"Slow: {total_ms:.0f} ms, threshold {settings.threshold_in_ms} ms"
-    elif rise is not None and rise > settings.change_percentage:
+    elif (
+        rise is not None
+        and rise > settings.change_percentage
+        and recent_average_ms is not None
+        and total_ms - recent_average_ms >= MIN_RISE_MS
+    ):
         outcome = Outcome.WARNING
         summary = (
             f"Slower: {total_ms:.0f} ms, {rise:.0f}% above the recent average of {recent_average_ms:.0f} ms"
