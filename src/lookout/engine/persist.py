@@ -69,7 +69,8 @@ def persist_batch(
     kept = [f for f in finished if _keep(f, checks)]
     items = [_item(f) for f in kept]
     if judge is not None:
-        items += _performance_items(session, items, checks, now, judge, settings or SettingsCache())
+        cache = settings if settings is not None else SettingsCache()
+        items += _performance_items(session, items, checks, now, judge, cache)
     items.sort(key=lambda item: item.result.started_at)
     states: dict[int, CheckState] = {}
     for item in items:

@@ -9,6 +9,22 @@ from lookout.model.result import CheckResult
 
 BUCKETS = ("hour", "day")
 _PHASES = ("dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "download_ms")
+COLUMNS = (
+    "check_id",
+    "bucket",
+    "bucket_start",
+    "runs",
+    "failed_runs",
+    "up_seconds",
+    "down_seconds",
+    "timed_runs",
+    "sum_total_ms",
+    "min_total_ms",
+    "max_total_ms",
+    *(f"sum_{phase}" for phase in _PHASES),
+)
+# Positions in a row list (a list per row, not a dict: this runs twice for every result).
+_RUNS, _FAILED, _UP, _DOWN, _TIMED, _SUM, _MIN, _MAX, _DNS = range(3, 12)
 
 
 def bucket_start(at: datetime, bucket: str) -> datetime:
@@ -26,7 +42,7 @@ def covered_seconds(started_at: datetime, last_run_at: datetime | None, interval
 
 class RollupBook:
     def __init__(self) -> None:
-        self._rows: dict[tuple[int, str, datetime], dict[str, Any]] = {}
+        self._rows: dict[tuple[int, str, datetime], list[Any]] = {}
 
     def add(
         self,
@@ -38,42 +54,29 @@ class RollupBook:
     ) -> None:
         seconds = covered_seconds(result.started_at, last_run_at, interval)
         timings = result.timings
-        for bucket in BUCKETS:
-            start = bucket_start(result.started_at, bucket)
-            row = self._rows.get((check_id, bucket, start))
+        total = timings.total_ms
+        failed = 0 if result.outcome.is_up else 1
+        hour = result.started_at.replace(minute=0, second=0, microsecond=0)
+        for bucket, start in (("hour", hour), ("day", hour.replace(hour=0))):
+            key = (check_id, bucket, start)
+            row = self._rows.get(key)
             if row is None:
-                row = self._rows[(check_id, bucket, start)] = _empty(check_id, bucket, start)
-            row["runs"] += 1
-            row["failed_runs"] += 0 if result.outcome.is_up else 1
-            row["down_seconds" if down else "up_seconds"] += seconds
-            total = timings.total_ms
+                row = self._rows[key] = [check_id, bucket, start, 0, 0, 0.0, 0.0, 0, 0.0, None, None]
+                row += [0.0] * len(_PHASES)
+            row[_RUNS] += 1
+            row[_FAILED] += failed
+            row[_DOWN if down else _UP] += seconds
             if total is None:
                 continue
-            row["timed_runs"] += 1
-            row["sum_total_ms"] += total
-            row["min_total_ms"] = total if row["min_total_ms"] is None else min(row["min_total_ms"], total)
-            row["max_total_ms"] = total if row["max_total_ms"] is None else max(row["max_total_ms"], total)
-            for phase in _PHASES:
-                row[f"sum_{phase}"] += getattr(timings, phase) or 0.0
+            row[_TIMED] += 1
+            row[_SUM] += total
+            row[_MIN] = total if row[_MIN] is None else min(row[_MIN], total)
+            row[_MAX] = total if row[_MAX] is None else max(row[_MAX], total)
+            row[_DNS] += timings.dns_ms or 0.0
+            row[_DNS + 1] += timings.connect_ms or 0.0
+            row[_DNS + 2] += timings.tls_ms or 0.0
+            row[_DNS + 3] += timings.first_byte_ms or 0.0
+            row[_DNS + 4] += timings.download_ms or 0.0
 
     def rows(self) -> list[dict[str, Any]]:
-        return list(self._rows.values())
-
-
-def _empty(check_id: int, bucket: str, start: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "check_id": check_id,
-        "bucket": bucket,
-        "bucket_start": start,
-        "runs": 0,
-        "failed_runs": 0,
-        "up_seconds": 0.0,
-        "down_seconds": 0.0,
-        "timed_runs": 0,
-        "sum_total_ms": 0.0,
-        "min_total_ms": None,
-        "max_total_ms": None,
-    }
-    for phase in _PHASES:
-        row[f"sum_{phase}"] = 0.0
-    return row
+        return [dict(zip(COLUMNS, row, strict=True)) for row in self._rows.values()]
