@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from io import BytesIO
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -315,6 +316,7 @@ def hop_location(hop: _Hop) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65_536)
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
