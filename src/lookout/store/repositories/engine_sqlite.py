@@ -96,8 +96,7 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
 _DUE = """
 SELECT c.id, c.monitor_id, c.type, m.type, m.url, c.settings, c.next_run_at
 FROM checks c JOIN monitors m ON m.id = c.monitor_id
-WHERE c.enabled = 1 AND c.type IN (SELECT value FROM json_each(?))
-  AND m.marked_for_deletion_at IS NULL
+WHERE c.type = ? AND c.enabled = 1 AND m.marked_for_deletion_at IS NULL
 """
 _NEVER_RUN = _DUE + " AND c.next_run_at IS NULL LIMIT ?"
 _OVERDUE = _DUE + " AND c.next_run_at <= ? ORDER BY c.next_run_at LIMIT ?"
@@ -108,10 +107,18 @@ def claim_due(
 ) -> list[tuple[int, int, str, str, str, dict[str, Any], datetime]]:
     """(check id, monitor id, check type, monitor type, url, settings, due at) of claimed checks."""
     cur = cursor(session)
-    types = orjson.dumps(list(check_types)).decode()
-    rows = cur.execute(_NEVER_RUN, (types, limit)).fetchall()
-    if len(rows) < limit:
-        rows += cur.execute(_OVERDUE, (types, to_text(now), limit - len(rows))).fetchall()
+    rows: list[Any] = []
+    # One query per type keeps each on its own (type, next_run_at) index range.
+    for check_type in check_types:
+        if len(rows) < limit:
+            rows += cur.execute(_NEVER_RUN, (check_type, limit - len(rows))).fetchall()
+    due: list[Any] = []
+    for check_type in check_types:
+        if len(rows) + len(due) < limit:
+            room = limit - len(rows) - len(due)
+            due += cur.execute(_OVERDUE, (check_type, to_text(now), room)).fetchall()
+    # The most overdue first across types, as one ordered query would.
+    rows += sorted(due, key=lambda row: str(row[6]))[: limit - len(rows)]
     if not rows:
         return []
     cur.execute(
