@@ -39,7 +39,7 @@ class EngineSettings:
     per_host: int = 4
     timeout_margin: float = 5.0
     batch_size: int = 1000
-    flush_interval: float = 0.25
+    flush_interval: float = 1.0
     tick_interval: float = 0.25
     claim_ttl: float = 120.0
     quick_recheck: float = 5.0

@@ -8,6 +8,7 @@ crash before it leaves the jobs to run again rather than losing a result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -51,6 +52,7 @@ class ResultWriter:
         # is taken in one slice.
         self._inbox: deque[_Item] = deque()
         self._arrived = asyncio.Event()
+        self._stop_requested = asyncio.Event()
         self._stopping = False
         self.stored = 0
         self.batches = 0
@@ -64,6 +66,7 @@ class ResultWriter:
         """Write everything submitted so far, then end `run()`."""
         self._stopping = True
         self._arrived.set()
+        self._stop_requested.set()
 
     async def run(self) -> None:
         while True:
@@ -75,7 +78,8 @@ class ResultWriter:
             if not stopping and len(self._inbox) < self._batch_size:
                 # Let a batch gather; while a write runs, results gather anyway, so under
                 # load batches grow towards batch_size on their own.
-                await asyncio.sleep(self._flush_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_requested.wait(), self._flush_interval)
             batch = self._take()
             if batch:
                 await self._write(batch)

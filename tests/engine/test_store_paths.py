@@ -1,0 +1,114 @@
+"""The SQLite fast path stores exactly what the Core path (PostgreSQL's) stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.checks.performance import judge_performance
+from lookout.engine.persist import Finished, persist_batch
+from lookout.engine.queue import Job
+from lookout.engine.settings_cache import SettingsCache
+from lookout.model.result import CheckResult, Outcome, Timings
+from lookout.store.db import transaction
+from lookout.store.repositories import engine as repo
+from lookout.store.tables import (
+    Check,
+    CheckRun,
+    CheckState,
+    DowntimePeriod,
+    Monitor,
+    StateChange,
+    UptimeRollup,
+)
+from tests.engine.seed import add_monitor, migrated
+
+T0 = datetime(2025, 5, 1, 10, 59, 0, 123456, tzinfo=UTC)
+TABLES = (CheckRun, CheckState, Check, Monitor, StateChange, DowntimePeriod, UptimeRollup)
+
+
+def _result(outcome: Outcome, at: datetime, total: float | None) -> CheckResult:
+    return CheckResult(
+        outcome,
+        outcome.value,
+        at,
+        at + timedelta(milliseconds=250),
+        timings=Timings(dns_ms=None, connect_ms=1.5, first_byte_ms=2.5, download_ms=0.5, total_ms=total),
+        details={"status_code": 200 if outcome.is_up else 500, "nested": {"a": [1, 2]}},
+    )
+
+
+def _scenario(factory: sessionmaker[Session]) -> None:
+    a = add_monitor(factory, "http://127.0.0.1/a", "http", {"uptime": {}, "performance": {}})
+    b = add_monitor(
+        factory, "http://127.0.0.1/b", "http", {"uptime": {}, "performance": {"threshold_in_ms": 10}}
+    )
+    cache = SettingsCache()
+    # a: up, down (threshold 2), up; b: always up, slow. Batches cross an hour boundary.
+    plan = [("s", "s"), ("f", "s"), ("f", "s"), ("s", "s")]
+    for i, letters in enumerate(plan):
+        at = T0 + timedelta(seconds=30 * i)
+        finished = []
+        for ids, letter in zip((a, b), letters, strict=True):
+            outcome = Outcome.SUCCEEDED if letter == "s" else Outcome.FAILED
+            total = 5.0 + 10 * i if outcome.is_up else None
+            job = Job(ids["uptime"], ids["monitor"], "uptime", "http", "x", {}, "local", at, 30.0, 2)
+            finished.append(Finished(job, _result(outcome, at, total)))
+        with transaction(factory) as session:
+            persist_batch(session, finished, at + timedelta(seconds=1), judge_performance, 5.0, cache)
+
+
+def _dump(factory: sessionmaker[Session]) -> dict[str, list[Any]]:
+    with factory() as session:
+        rows = {}
+        for table in TABLES:
+            # what seeding set from the wall clock or a counter differs between the two stores
+            seeded = {"created_at", "badge_id"} | ({"updated_at"} if table is Monitor else set())
+            columns = [c for c in table.__table__.c if c.name not in seeded or table is StateChange]
+            rows[table.__tablename__] = [tuple(row) for row in session.execute(select(*columns))]
+        raw = session.execute(text("SELECT started_at, details FROM check_runs ORDER BY id")).all()
+        rows["raw_runs"] = [tuple(row) for row in raw]
+        return rows
+
+
+def test_fast_and_core_paths_store_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = migrated(f"sqlite:///{tmp_path / 'fast.db'}")
+    _scenario(fast)
+    monkeypatch.setattr(repo, "USE_SQLITE_FAST_PATH", False)
+    core = migrated(f"sqlite:///{tmp_path / 'core.db'}")
+    _scenario(core)
+    fast_rows, core_rows = _dump(fast), _dump(core)
+    assert fast_rows["check_runs"], "the scenario stored nothing"
+    assert fast_rows["state_changes"], "the scenario changed no state"
+    # 2 monitors x (uptime, performance) x (hour 10, hour 11, day)
+    assert len(fast_rows["uptime_rollups"]) == 12
+    for name in fast_rows:
+        assert fast_rows[name] == core_rows[name], name
+
+
+def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[int]:
+    with transaction(factory) as session:
+        due = repo.claim_due(session, now, ["uptime", "tcp_port"], limit, now + timedelta(minutes=2))
+        return [row.check_id for row in due]
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_claim_takes_never_run_then_most_overdue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_path: bool
+) -> None:
+    monkeypatch.setattr(repo, "USE_SQLITE_FAST_PATH", fast_path)
+    factory = migrated(f"sqlite:///{tmp_path / 'claim.db'}")
+    now = datetime.now(UTC)
+    never = add_monitor(factory, "x:1", checks={"uptime": {}, "performance": {}})
+    late = add_monitor(factory, "x:2", next_run_at=now - timedelta(seconds=50))
+    later = add_monitor(factory, "x:3", next_run_at=now - timedelta(seconds=90))
+    add_monitor(factory, "x:4", next_run_at=now + timedelta(seconds=30))
+    add_monitor(factory, "x:5", next_run_at=now - timedelta(seconds=99), disabled=("uptime",))
+    assert _claim(factory, now, 2) == [never["uptime"], later["uptime"]]
+    assert _claim(factory, now, 10) == [late["uptime"]]
+    assert _claim(factory, now, 10) == []
