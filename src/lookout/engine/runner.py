@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lookout.checks.base import Check, CheckContext, Target
+from lookout.engine.host_limits import HostLimits
 from lookout.engine.queue.base import Job, Lease, Queue
 from lookout.engine.settings_cache import DEFAULT_TIMEOUT, SettingsCache, timeout_of
 from lookout.model.check_type import CheckType, MonitorType
@@ -54,8 +55,7 @@ class Runner:
         self._sink = sink
         self._room = asyncio.Event()
         self._concurrency = concurrency
-        self._per_host = per_host
-        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
+        self._hosts = HostLimits(per_host)
         self._margin = timeout_margin
         self._take_timeout = take_timeout
         self._cache = settings_cache if settings_cache is not None else SettingsCache()
@@ -102,10 +102,9 @@ class Runner:
     async def run_job(self, job: Job) -> CheckResult:
         started = self._ctx.clock()
         host = host_of(job)
-        semaphore = self._host_semaphore(host)
+        await self._hosts.acquire(host)
         try:
-            async with semaphore:
-                return await self._run_check(job, started)
+            return await self._run_check(job, started)
         except TimeoutError:
             return _errored(job, started, self._ctx.clock(), "Timed out", self._ctx.location)
         except Exception as exc:
@@ -113,7 +112,7 @@ class Runner:
             summary = f"Check error: {type(exc).__name__}"
             return _errored(job, started, self._ctx.clock(), summary, self._ctx.location)
         finally:
-            self._release_host(host)
+            self._hosts.release(host)
 
     async def _run_check(self, job: Job, started: datetime) -> CheckResult:
         prepared = self._cache.get(job.check_id, job.check_type, job.monitor_type, job.settings)
@@ -121,20 +120,6 @@ class Runner:
         target = Target(job.monitor_id, MonitorType(job.monitor_type), job.url, job.extra.get("connect_ip"))
         async with asyncio.timeout(prepared.timeout + self._margin):
             return await check.run(target, prepared.settings, self._ctx)
-
-    def _host_semaphore(self, host: str) -> asyncio.Semaphore:
-        semaphore, users = self._hosts.get(host, (None, 0))
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(self._per_host)
-        self._hosts[host] = (semaphore, users + 1)
-        return semaphore
-
-    def _release_host(self, host: str) -> None:
-        semaphore, users = self._hosts[host]
-        if users <= 1:
-            del self._hosts[host]
-        else:
-            self._hosts[host] = (semaphore, users - 1)
 
 
 def _errored(job: Job, started: datetime, ended: datetime, summary: str, location: str) -> CheckResult:
