@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lookout.engine.evaluator import CheckState, Evaluation, Status, evaluate
 from lookout.engine.queue.base import Job
+from lookout.engine.rollups import COLUMNS as ROLLUP_COLUMNS
 from lookout.engine.rollups import RollupBook
 from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.timing import QUICK_RECHECK_SECONDS, next_run_at
@@ -231,7 +232,7 @@ class _Writes:
         repo.update_checks(session, [row for row in self.checks.values() if len(row) > 1])
         repo.insert_state_changes(session, self.state_changes)
         repo.update_monitors(session, self._monitor_rows(checks))
-        repo.upsert_rollups(session, self.rollups.rows())
+        repo.upsert_rollup_values(session, ROLLUP_COLUMNS, self.rollups.values())
 
     def _monitor_rows(self, checks: dict[int, repo.BatchCheck]) -> list[dict[str, Any]]:
         """Each shown monitor's summary over its enabled checks' latest results, this batch's

@@ -80,3 +80,7 @@ class RollupBook:
 
     def rows(self) -> list[dict[str, Any]]:
         return [dict(zip(COLUMNS, row, strict=True)) for row in self._rows.values()]
+
+    def values(self) -> list[list[Any]]:
+        """The rows as value lists in COLUMNS order (for the store to convert in place)."""
+        return list(self._rows.values())

@@ -357,7 +357,7 @@ _SUMMED = (
 ROLLUP_COLUMNS = ("check_id", "bucket", "bucket_start", *_SUMMED, "min_total_ms", "max_total_ms")
 
 
-def _sqlite_rollup_sql() -> str:
+def _sqlite_rollup_sql(columns: Sequence[str] = ROLLUP_COLUMNS) -> str:
     summed = ", ".join(f"{name} = uptime_rollups.{name} + excluded.{name}" for name in _SUMMED)
     extremes = ", ".join(
         f"{name} = {fn}(coalesce(uptime_rollups.{name}, excluded.{name}), "
@@ -365,12 +365,28 @@ def _sqlite_rollup_sql() -> str:
         for name, fn in (("min_total_ms", "min"), ("max_total_ms", "max"))
     )
     return (
-        fast.insert_sql("uptime_rollups", ROLLUP_COLUMNS)
+        fast.insert_sql("uptime_rollups", columns)
         + f" ON CONFLICT (check_id, bucket, bucket_start) DO UPDATE SET {summed}, {extremes}"
     )
 
 
 _SQLITE_ROLLUP_SQL = _sqlite_rollup_sql()
+
+
+def upsert_rollup_values(session: Session, columns: Sequence[str], rows: list[list[Any]]) -> None:
+    """`upsert_rollups` for rows given as value lists in `columns` order (every column)."""
+    if not rows:
+        return
+    if _is_sqlite(session):
+        sql = _ROLLUP_SQL.get(tuple(columns))
+        if sql is None:
+            sql = _ROLLUP_SQL[tuple(columns)] = _sqlite_rollup_sql(columns)
+        fast.executemany_values(session, sql, rows, columns)
+        return
+    upsert_rollups(session, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+_ROLLUP_SQL: dict[tuple[str, ...], str] = {}
 
 
 def upsert_rollups(session: Session, rows: list[dict[str, Any]]) -> None:

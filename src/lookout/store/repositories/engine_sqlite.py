@@ -89,6 +89,20 @@ def executemany(session: Session, sql: str, rows: Sequence[dict[str, Any]], colu
     cursor(session).executemany(sql, params(rows, columns))
 
 
+def executemany_values(session: Session, sql: str, rows: list[list[Any]], columns: Sequence[str]) -> None:
+    """Rows already as value lists in `columns` order; converted in place."""
+    datetimes = [index for index, name in enumerate(columns) if name in DATETIME_COLUMNS]
+    seen: dict[Any, Any] = {}
+    for row in rows:
+        for index in datetimes:
+            value = row[index]
+            text = seen.get(value)
+            if text is None:
+                text = seen[value] = to_text(value)
+            row[index] = text
+    cursor(session).executemany(sql, rows)
+
+
 def insert_sql(table: str, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
