@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from lookout.engine.averages import AverageBook
 from lookout.engine.evaluator import CheckState, Evaluation, Status, evaluate
 from lookout.engine.queue.base import Job
 from lookout.engine.rollups import COLUMNS as ROLLUP_COLUMNS
@@ -62,6 +63,7 @@ def persist_batch(
     judge: PerformanceJudge | None = None,
     quick_recheck: float = QUICK_RECHECK_SECONDS,
     settings: SettingsCache | None = None,
+    averages: AverageBook | None = None,
 ) -> BatchReport:
     # One read brings every check of the batch's monitors with its state: enabled flags,
     # the performance checks to judge, prior states and what the monitor summaries need.
@@ -71,7 +73,7 @@ def persist_batch(
     items = [_item(f) for f in kept]
     if judge is not None:
         cache = settings if settings is not None else SettingsCache()
-        items += _performance_items(session, items, checks, now, judge, cache)
+        items += _performance_items(session, items, checks, now, judge, cache, averages)
     items.sort(key=lambda item: item.result.started_at)
     states: dict[int, CheckState] = {}
     for item in items:
@@ -113,6 +115,7 @@ def _performance_items(
     now: datetime,
     judge: PerformanceJudge,
     settings: SettingsCache,
+    book: AverageBook | None,
 ) -> list[_Item]:
     perf_type = CheckType.PERFORMANCE.value
     perf = {
@@ -125,9 +128,11 @@ def _performance_items(
     ]
     if not uptime:
         return []
-    averages = repo.recent_averages(
-        session, {perf[item.monitor_id].check_id for item in uptime}, now - AVERAGE_WINDOW
-    )
+    perf_ids = {perf[item.monitor_id].check_id for item in uptime}
+    if book is None:
+        averages = repo.recent_averages(session, perf_ids, now - AVERAGE_WINDOW)
+    else:
+        averages = book.averages(session, perf_ids, now, repo.recent_averages)
     derived: list[_Item] = []
     for item in uptime:
         check = perf[item.monitor_id]

@@ -12,10 +12,11 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from lookout.engine.averages import AverageBook
 from lookout.engine.database import Database
-from lookout.engine.persist import BatchReport, Finished, PerformanceJudge, persist_batch
+from lookout.engine.persist import AVERAGE_WINDOW, BatchReport, Finished, PerformanceJudge, persist_batch
 from lookout.engine.queue.base import Lease, Queue
 from lookout.engine.settings_cache import SettingsCache
 from lookout.model.result import CheckResult
@@ -23,6 +24,7 @@ from lookout.model.result import CheckResult
 log = logging.getLogger(__name__)
 
 _Item = tuple[Lease, CheckResult]
+AVERAGE_MAX_AGE_SECONDS = 60.0
 
 
 class ResultWriter:
@@ -48,6 +50,7 @@ class ResultWriter:
         self._quick_recheck = quick_recheck
         self._on_stored = on_stored
         self._settings = settings_cache if settings_cache is not None else SettingsCache()
+        self._averages = AverageBook(AVERAGE_WINDOW, timedelta(seconds=AVERAGE_MAX_AGE_SECONDS))
         # A deque and an event rather than asyncio.Queue: no future per item, and a batch
         # is taken in one slice.
         self._inbox: deque[_Item] = deque()
@@ -113,7 +116,7 @@ class ResultWriter:
     def _persist(self, finished: list[Finished]) -> Callable[..., BatchReport]:
         now = self._clock()
         return lambda session: persist_batch(
-            session, finished, now, self._judge, self._quick_recheck, self._settings
+            session, finished, now, self._judge, self._quick_recheck, self._settings, self._averages
         )
 
     def _stored(self, check_ids: Sequence[int]) -> None:
