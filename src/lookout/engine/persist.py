@@ -38,7 +38,7 @@ class Finished:
     result: CheckResult
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: cheaper to build, and it never leaves this module
 class _Item:
     check_id: int
     monitor_id: int

@@ -35,7 +35,9 @@ _MONITORS = cast(Table, Monitor.__table__)
 _ROLLUPS = cast(Table, UptimeRollup.__table__)
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted records, not frozen: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, and these are built by the thousand per batch.
+@dataclass(slots=True)
 class DueCheck:
     check_id: int
     monitor_id: int
@@ -126,7 +128,7 @@ def job_source(session: Session, check_id: int, now: datetime) -> DueCheck | Non
     return DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, now)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredState:
     check_id: int
     status: str
@@ -137,7 +139,7 @@ class StoredState:
     changed_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BatchCheck:
     """A check of a monitor in the writer's batch, with its evaluator state if it has run."""
 
