@@ -37,6 +37,16 @@ def need_service(name: str, host: str, port: int) -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test run, dropped afterwards."""
+    yield from _throwaway_postgres()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own, for code that sees every row (the engine)."""
+    yield from _throwaway_postgres()
+
+
+def _throwaway_postgres() -> Iterator[str]:
     need_service("PostgreSQL", "127.0.0.1", 5432)
     from sqlalchemy import create_engine, text
 

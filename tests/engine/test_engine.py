@@ -61,9 +61,13 @@ async def target() -> AsyncIterator[Target]:
         t.server.close()
 
 
-@pytest.fixture
-def factory(tmp_path: Path) -> sessionmaker[Session]:
-    return migrated(f"sqlite:///{tmp_path / 'engine.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def factory(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
+    """The engine on SQLite (its sqlite3 fast path) and on PostgreSQL (its Core path)."""
+    if request.param == "sqlite":
+        return migrated(f"sqlite:///{tmp_path / 'engine.db'}")
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return migrated(url)
 
 
 def engine(factory: sessionmaker[Session], clock: FastClock) -> Engine:
