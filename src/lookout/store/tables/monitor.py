@@ -40,7 +40,11 @@ class Monitor(Base):
 
 class Check(Base):
     __tablename__ = "checks"
-    __table_args__ = (UniqueConstraint("monitor_id", "type"),)
+    __table_args__ = (
+        UniqueConstraint("monitor_id", "type"),
+        # The scheduler claims due checks per type; without it every unscheduled check is walked.
+        Index("ix_checks_type_next_run_at", "type", "next_run_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))

@@ -9,10 +9,6 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lookout.store.db import Base, UtcDateTime
-from lookout.store.tables.monitor import Check
-
-# The scheduler's claim (migration 0004): a type's never-run and due checks, in due order.
-Index("ix_checks_type_next_run_at", Check.type, Check.next_run_at)
 
 
 class CheckRun(Base):
