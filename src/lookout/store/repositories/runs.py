@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lookout.model import periods
@@ -70,8 +70,9 @@ def average_response_times(session: Session, check_ids: Iterable[int], since: da
     """The same for many checks at once (a monitor list); checks without runs are absent."""
     rows = session.execute(
         select(CheckRun.check_id, func.avg(CheckRun.total_ms))
-        .where(CheckRun.check_id.in_(set(check_ids)), CheckRun.started_at >= since)
-        .group_by(CheckRun.check_id)
+        .where(CheckRun.check_id.in_(bindparam("ids", expanding=True)), CheckRun.started_at >= since)
+        .group_by(CheckRun.check_id),
+        {"ids": list(set(check_ids))},
     )
     return {row[0]: float(row[1]) for row in rows if row[1] is not None}
 
@@ -299,8 +300,13 @@ def active_snoozes(session: Session, monitor_ids: Sequence[int], now: datetime) 
     rows = session.connection().execute(
         select(*SNOOZE_COLUMNS)
         .join(Check, Check.id == Snooze.check_id)
-        .where(Check.monitor_id.in_(list(monitor_ids)), Snooze.starts_at <= now, Snooze.ends_at > now)
-        .order_by(Snooze.ends_at)
+        .where(
+            Check.monitor_id.in_(bindparam("ids", expanding=True)),
+            Snooze.starts_at <= now,
+            Snooze.ends_at > now,
+        )
+        .order_by(Snooze.ends_at),
+        {"ids": list(monitor_ids)},
     )
     # Ordered by end, so the longest-running snooze of a check wins.
     return {record.check_id: record for record in (SnoozeRecord(*row) for row in rows)}
