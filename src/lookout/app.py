@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -84,6 +85,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far lives as long as the process: moving it out of the
+        # collector's view keeps full collections short (they showed as 100+ ms p99 spikes
+        # on 200-monitor listings).
+        gc.freeze()
         engine = build_engine(settings, store) if settings.run_engine else None
         app.state.engine = engine
         if engine is not None:
