@@ -3,10 +3,8 @@ again, and the runs show in the check history and the uptime series."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +13,13 @@ from fastapi.testclient import TestClient
 
 from lookout.app import build_services, create_app, open_store
 from lookout.settings import Settings
-
-
-class Welcome(BaseHTTPRequestHandler):
-    hits = 0
-
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        type(self).hits += 1
-        body = b"<h1>Welcome</h1>"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+from tests.servers.threaded_http import WelcomeSite, welcome_site
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Welcome)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with welcome_site() as url:
+        yield url
 
 
 def eventually(probe: Callable[[], Any], seconds: float = 15) -> Any:
@@ -83,7 +65,7 @@ def test_request_run_runs_the_check_again(tmp_path: Path, site: str) -> None:
 
         both = eventually(two_runs)
         assert [run["check_id"] for run in both] == [uptime["id"], uptime["id"]]
-        assert Welcome.hits >= 2
+        assert WelcomeSite.hits >= 2
 
         shown = client.get(f"/api/monitors/{monitor['id']}").json()
         assert shown["summarized_check_result"] == "succeeded"
