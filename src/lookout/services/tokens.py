@@ -94,7 +94,7 @@ class TokenService:
 
     def has_users(self) -> bool:
         with self._sessions() as session:
-            return identity.count_users(session) > 0
+            return identity.any_user(session)
 
     def _touch(self, session: Session, token_id: int) -> None:
         # Recording every use would turn each read into a write; once a minute is enough.

@@ -48,17 +48,13 @@ class DueCheck:
     due_at: datetime
 
 
+# What a job is built from, in DueCheck's order (due_at is added by the caller).
+_JOB_COLUMNS = (Check.id, Check.monitor_id, Check.type, Monitor.type, Monitor.url, Check.settings)
+
+
 def _due_select(check_types: Sequence[str]) -> Any:
     return (
-        select(
-            Check.id,
-            Check.monitor_id,
-            Check.type,
-            Monitor.type,
-            Monitor.url,
-            Check.settings,
-            Check.next_run_at,
-        )
+        select(*_JOB_COLUMNS, Check.next_run_at)
         .join(Monitor, Monitor.id == Check.monitor_id)
         .where(
             Check.enabled.is_(True),
@@ -112,16 +108,7 @@ def release_claims(session: Session, due_at: dict[int, datetime]) -> None:
 
 def job_source(session: Session, check_id: int, now: datetime) -> DueCheck | None:
     row = session.execute(
-        select(
-            Check.id,
-            Check.monitor_id,
-            Check.type,
-            Monitor.type,
-            Monitor.url,
-            Check.settings,
-        )
-        .join(Monitor, Monitor.id == Check.monitor_id)
-        .where(Check.id == check_id)
+        select(*_JOB_COLUMNS).join(Monitor, Monitor.id == Check.monitor_id).where(Check.id == check_id)
     ).first()
     if row is None:
         return None

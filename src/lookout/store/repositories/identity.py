@@ -84,5 +84,5 @@ def touch_token(session: Session, token_id: int) -> None:
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
-def count_users(session: Session) -> int:
-    return len(session.scalars(select(User.id).limit(1)).all())
+def any_user(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None

@@ -100,8 +100,9 @@ def checks_of(session: Session, monitor_ids: Sequence[int]) -> dict[int, list[Ch
     result = session.connection().execute(_CHECKS_OF_MONITORS, {"ids": list(monitor_ids)})
     make = CheckRecord._make
     for row in result.cursor.fetchall():
-        if row[5] is not None or row[3] not in (True, False):
-            row = (*row[:3], bool(row[3]), row[4], _as_utc(row[5]), *row[6:])
+        # SQLite's 0/1 for `enabled` compare equal to bools and stay; datetimes need work.
+        if row[5] is not None:
+            row = (*row[:5], _as_utc(row[5]), *row[6:])
         by_monitor[row[1]].append(make(row))
     for records in by_monitor.values():
         records.sort(key=_by_id)
