@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.checks.base import DerivedCheck
+from lookout.checks.registry import CHECKS
+from lookout.engine.persist import BatchPersister, BatchReport, Finished
+from lookout.engine.settings_cache import SettingsCache
 from lookout.store.db import create_db_engine, make_session_factory, transaction
 from lookout.store.migrate import upgrade_to_head
+from lookout.store.repositories.engine import engine_store_for
 from lookout.store.tables import Check, Monitor, Team
 
 _badges = itertools.count(1)
@@ -64,3 +70,18 @@ def add_monitor(
             session.flush()
             ids[check_type] = check.id
         return ids
+
+
+def persist(
+    session: Session,
+    finished: Sequence[Finished],
+    now: datetime,
+    *,
+    derived: bool = True,
+    fast_path: bool = True,
+) -> BatchReport:
+    """One batch through the engine's own writer path, as the engine would store it;
+    `derived=False` leaves derived checks (performance) unjudged."""
+    checks = {t: c for t, c in CHECKS.items() if derived or not isinstance(c, DerivedCheck)}
+    store = engine_store_for(session.get_bind().dialect.name, fast_path=fast_path)
+    return BatchPersister(store, checks, SettingsCache(checks)).persist(session, finished, now)

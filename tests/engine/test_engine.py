@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.base import CheckContext
+from lookout.checks.base import CheckContext, Registry
 from lookout.engine.facade import Engine, EngineSettings
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
@@ -70,11 +70,11 @@ def factory(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Sess
     return migrated(url)
 
 
-def engine(factory: sessionmaker[Session], clock: FastClock) -> Engine:
+def engine(factory: sessionmaker[Session], clock: FastClock, checks: Registry | None = None) -> Engine:
     resolver = Resolver()
     ctx = CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=clock)
     settings = EngineSettings(tick_interval=0.02, flush_interval=0.02, claim_ttl=60)
-    return Engine(factory, ctx, settings)
+    return Engine(factory, ctx, settings, checks=checks)
 
 
 async def until(

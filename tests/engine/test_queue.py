@@ -3,54 +3,78 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from lookout.engine.host_slots import HostSlots
 from lookout.engine.queue import Job, MemoryQueue
 
+ROOMY = HostSlots(1000)
 
-def job(check_id: int, location: str = "local") -> Job:
-    return Job(check_id, 1, "uptime", "tcp", "127.0.0.1:1", {}, location, datetime.now(UTC))
+
+def job(check_id: int, location: str = "local", url: str = "127.0.0.1:1", pool: str = "fast") -> Job:
+    return Job(check_id, 1, "uptime", "tcp", url, {}, location, datetime.now(UTC), pool=pool)
 
 
 async def test_take_leases_in_order_up_to_max() -> None:
     queue = MemoryQueue()
     for i in range(5):
         await queue.put(job(i))
-    leases = await queue.take("local", 3, 0)
+    leases = await queue.take("local", "fast", 3, 0, ROOMY)
     assert [lease.job.check_id for lease in leases] == [0, 1, 2]
     assert queue.depth("local") == 2
 
 
-async def test_locations_are_separate_and_take_waits_for_a_put() -> None:
+async def test_locations_and_pools_are_separate_and_take_waits_for_a_put() -> None:
     queue = MemoryQueue()
     await queue.put(job(1, "paris"))
-    assert await queue.take("local", 10, 0.05) == []
-    waiter = asyncio.create_task(queue.take("local", 10, 2))
+    await queue.put(job(3, pool="crawl"))
+    assert await queue.take("local", "fast", 10, 0.05, ROOMY) == []
+    waiter = asyncio.create_task(queue.take("local", "fast", 10, 2, ROOMY))
     await asyncio.sleep(0.01)
     await queue.put(job(2))
     assert [lease.job.check_id for lease in await waiter] == [2]
+    assert [lease.job.check_id for lease in await queue.take("local", "crawl", 10, 0, ROOMY)] == [3]
+
+
+async def test_hosts_take_turns_and_a_full_host_is_passed_over_unleased() -> None:
+    queue = MemoryQueue()
+    for i in range(6):
+        await queue.put(job(i, url="busy.example:80"))
+    await queue.put(job(100, url="a.example:80"))
+    await queue.put(job(101, url="b.example:80"))
+    slots = HostSlots(2)
+    first = await queue.take("local", "fast", 10, 0, slots)
+    # two of the busy host (its room), then one each of the others, in turn
+    assert [lease.job.check_id for lease in first] == [0, 1, 100, 101]
+    for lease in first:
+        slots.hold(lease.job.host)
+    assert await queue.take("local", "fast", 10, 0, slots) == []
+    assert queue.leased() == 4 and queue.depth("local") == 4  # the rest wait, not leased
+    slots.release("busy.example")
+    (again,) = await queue.take("local", "fast", 10, 0, slots)
+    assert again.job.check_id == 2
 
 
 async def test_unacked_lease_comes_back_after_the_visibility_timeout() -> None:
     queue = MemoryQueue(visibility_timeout=0.05)
     await queue.put(job(7))
-    (first,) = await queue.take("local", 1, 0)
-    assert await queue.take("local", 1, 0) == []
+    (first,) = await queue.take("local", "fast", 1, 0, ROOMY)
+    assert await queue.take("local", "fast", 1, 0, ROOMY) == []
     await asyncio.sleep(0.06)
-    (again,) = await queue.take("local", 1, 0)
+    (again,) = await queue.take("local", "fast", 1, 0, ROOMY)
     assert again.job.check_id == 7 and again.attempt == 2
     await queue.ack(again)
     await asyncio.sleep(0.06)
-    assert await queue.take("local", 1, 0) == []
+    assert await queue.take("local", "fast", 1, 0, ROOMY) == []
 
 
 async def test_nack_returns_the_job_and_extend_keeps_it() -> None:
     queue = MemoryQueue(visibility_timeout=0.05)
     await queue.put(job(1))
     await queue.put(job(2))
-    one, two = await queue.take("local", 2, 0)
+    one, two = await queue.take("local", "fast", 2, 0, ROOMY)
     await queue.nack(one)
     await queue.extend(two, 10)
     await asyncio.sleep(0.06)
-    leases = await queue.take("local", 5, 0)
+    leases = await queue.take("local", "fast", 5, 0, ROOMY)
     assert [lease.job.check_id for lease in leases] == [1]
 
 
@@ -58,6 +82,24 @@ async def test_drain_unleased_empties_only_the_waiting_jobs() -> None:
     queue = MemoryQueue()
     for i in range(3):
         await queue.put(job(i))
-    await queue.take("local", 1, 0)
-    assert [j.check_id for j in await queue.drain_unleased("local")] == [1, 2]
+    await queue.put(job(3, pool="crawl"))
+    await queue.take("local", "fast", 1, 0, ROOMY)
+    assert sorted(j.check_id for j in await queue.drain_unleased("local")) == [1, 2, 3]
     assert queue.depth("local") == 0
+
+
+def test_a_job_knows_its_host() -> None:
+    assert job(1, url="https://Example.com:8443/x").host == "example.com"
+    assert job(1, url="db.example:5432").host == "db.example"
+    connect = Job(
+        1,
+        1,
+        "uptime",
+        "http",
+        "https://a.example/",
+        {},
+        "local",
+        datetime.now(UTC),
+        extra={"connect_ip": "192.0.2.7"},
+    )
+    assert connect.host == "192.0.2.7"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from lookout.checks.registry import CHECKS
 from lookout.engine.settings_cache import SettingsCache
 from lookout.model.check_settings import HttpUptimeSettings, TcpUptimeSettings
 
 
 def test_the_same_settings_are_validated_once() -> None:
-    cache = SettingsCache()
+    cache = SettingsCache(CHECKS)
     first = cache.get(1, "uptime", "http", {"timeout": 7, "check_interval_in_seconds": 30})
     again = cache.get(1, "uptime", "http", {"timeout": 7, "check_interval_in_seconds": 30})
     assert again is first
@@ -21,7 +22,7 @@ def test_the_same_settings_are_validated_once() -> None:
 
 
 def test_changed_settings_are_validated_again() -> None:
-    cache = SettingsCache()
+    cache = SettingsCache(CHECKS)
     cache.get(1, "uptime", "http", {"timeout": 7})
     changed = cache.get(1, "uptime", "http", {"timeout": 9, "failed_notification_threshold": 3})
     assert cache.validations == 2
@@ -30,7 +31,7 @@ def test_changed_settings_are_validated_again() -> None:
 
 
 def test_a_new_monitor_type_gets_its_own_model() -> None:
-    cache = SettingsCache()
+    cache = SettingsCache(CHECKS)
     cache.get(1, "uptime", "http", {})
     tcp = cache.get(1, "uptime", "tcp", {"timeout_in_ms": 1500})
     assert isinstance(tcp.settings, TcpUptimeSettings)
@@ -38,7 +39,7 @@ def test_a_new_monitor_type_gets_its_own_model() -> None:
 
 
 def test_checks_are_kept_apart_and_invalid_settings_raise() -> None:
-    cache = SettingsCache()
+    cache = SettingsCache(CHECKS)
     assert cache.get(1, "uptime", "http", {"timeout": 7}).timeout == 7
     assert cache.get(2, "uptime", "http", {"timeout": 8}).timeout == 8
     with pytest.raises(ValidationError):
@@ -48,7 +49,7 @@ def test_checks_are_kept_apart_and_invalid_settings_raise() -> None:
 
 
 def test_a_full_cache_starts_over() -> None:
-    cache = SettingsCache(max_entries=2)
+    cache = SettingsCache(CHECKS, max_entries=2)
     for check_id in (1, 2, 3):
         cache.get(check_id, "uptime", "http", {})
     assert len(cache) == 1

@@ -10,13 +10,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.performance import judge_performance
-from lookout.engine.persist import Finished, persist_batch
+from lookout.engine.persist import Finished
 from lookout.engine.queue import Job
-from lookout.engine.settings_cache import SettingsCache
 from lookout.model.result import CheckResult, Outcome, Timings
 from lookout.store.db import transaction
-from lookout.store.repositories import engine as repo
+from lookout.store.repositories.engine import engine_store_for
 from lookout.store.tables import (
     Check,
     CheckRun,
@@ -26,7 +24,7 @@ from lookout.store.tables import (
     StateChange,
     UptimeRollup,
 )
-from tests.engine.seed import add_monitor, migrated
+from tests.engine.seed import add_monitor, migrated, persist
 
 T0 = datetime(2025, 5, 1, 10, 59, 0, 123456, tzinfo=UTC)
 TABLES = (CheckRun, CheckState, Check, Monitor, StateChange, DowntimePeriod, UptimeRollup)
@@ -43,12 +41,11 @@ def _result(outcome: Outcome, at: datetime, total: float | None) -> CheckResult:
     )
 
 
-def _scenario(factory: sessionmaker[Session]) -> None:
+def _scenario(factory: sessionmaker[Session], fast_path: bool) -> None:
     a = add_monitor(factory, "http://127.0.0.1/a", "http", {"uptime": {}, "performance": {}})
     b = add_monitor(
         factory, "http://127.0.0.1/b", "http", {"uptime": {}, "performance": {"threshold_in_ms": 10}}
     )
-    cache = SettingsCache()
     # a: up, down (threshold 2), up; b: always up, slow. Batches cross an hour boundary.
     plan = [("s", "s"), ("f", "s"), ("f", "s"), ("s", "s")]
     for i, letters in enumerate(plan):
@@ -60,7 +57,7 @@ def _scenario(factory: sessionmaker[Session]) -> None:
             job = Job(ids["uptime"], ids["monitor"], "uptime", "http", "x", {}, "local", at, 30.0, 2)
             finished.append(Finished(job, _result(outcome, at, total)))
         with transaction(factory) as session:
-            persist_batch(session, finished, at + timedelta(seconds=1), judge_performance, 5.0, cache)
+            persist(session, finished, at + timedelta(seconds=1), fast_path=fast_path)
 
 
 def _dump(factory: sessionmaker[Session]) -> dict[str, list[Any]]:
@@ -76,32 +73,29 @@ def _dump(factory: sessionmaker[Session]) -> dict[str, list[Any]]:
         return rows
 
 
-def test_fast_and_core_paths_store_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_and_core_paths_store_the_same_rows(tmp_path: Path) -> None:
     fast = migrated(f"sqlite:///{tmp_path / 'fast.db'}")
-    _scenario(fast)
-    monkeypatch.setattr(repo, "USE_SQLITE_FAST_PATH", False)
+    _scenario(fast, fast_path=True)
     core = migrated(f"sqlite:///{tmp_path / 'core.db'}")
-    _scenario(core)
+    _scenario(core, fast_path=False)
     fast_rows, core_rows = _dump(fast), _dump(core)
     assert fast_rows["check_runs"], "the scenario stored nothing"
     assert fast_rows["state_changes"], "the scenario changed no state"
-    # 2 monitors x (uptime, performance) x (hour 10, hour 11, day)
-    assert len(fast_rows["uptime_rollups"]) == 12
+    # 2 monitors x uptime (the only type here that records uptime) x (hour 10, hour 11, day)
+    assert len(fast_rows["uptime_rollups"]) == 6
     for name in fast_rows:
         assert fast_rows[name] == core_rows[name], name
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[int]:
+def _claim(factory: sessionmaker[Session], now: datetime, limit: int, fast_path: bool) -> list[int]:
+    store = engine_store_for("sqlite", fast_path=fast_path)
     with transaction(factory) as session:
-        due = repo.claim_due(session, now, ["uptime", "tcp_port"], limit, now + timedelta(minutes=2))
+        due = store.claim_due(session, now, ["uptime", "tcp_port"], limit, now + timedelta(minutes=2))
         return [row.check_id for row in due]
 
 
 @pytest.mark.parametrize("fast_path", [True, False])
-def test_claim_takes_never_run_then_most_overdue(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_path: bool
-) -> None:
-    monkeypatch.setattr(repo, "USE_SQLITE_FAST_PATH", fast_path)
+def test_claim_takes_never_run_then_most_overdue(tmp_path: Path, fast_path: bool) -> None:
     factory = migrated(f"sqlite:///{tmp_path / 'claim.db'}")
     now = datetime.now(UTC)
     never = add_monitor(factory, "x:1", checks={"uptime": {}, "performance": {}})
@@ -109,6 +103,6 @@ def test_claim_takes_never_run_then_most_overdue(
     later = add_monitor(factory, "x:3", next_run_at=now - timedelta(seconds=90))
     add_monitor(factory, "x:4", next_run_at=now + timedelta(seconds=30))
     add_monitor(factory, "x:5", next_run_at=now - timedelta(seconds=99), disabled=("uptime",))
-    assert _claim(factory, now, 2) == [never["uptime"], later["uptime"]]
-    assert _claim(factory, now, 10) == [late["uptime"]]
-    assert _claim(factory, now, 10) == []
+    assert _claim(factory, now, 2, fast_path) == [never["uptime"], later["uptime"]]
+    assert _claim(factory, now, 10, fast_path) == [late["uptime"]]
+    assert _claim(factory, now, 10, fast_path) == []

@@ -8,14 +8,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.performance import judge_performance
-from lookout.engine.persist import Finished, persist_batch
+from lookout.engine.persist import Finished
 from lookout.engine.queue import Job
 from lookout.model.result import CheckResult, Outcome, Timings
 from lookout.store.db import transaction
 from lookout.store.repositories import runs
 from lookout.store.tables import Check, CheckRun, DowntimePeriod, Monitor, StateChange, UptimeRollup
-from tests.engine.seed import add_monitor, migrated
+from tests.engine.seed import add_monitor, migrated, persist
 
 T0 = datetime(2025, 5, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -51,7 +50,7 @@ def store(factory: sessionmaker[Session], ids: dict[str, int], outcomes: str, st
             threshold=2,
         )
         with transaction(factory) as session:
-            persist_batch(session, [Finished(job, result)], at + timedelta(seconds=1), judge_performance)
+            persist(session, [Finished(job, result)], at + timedelta(seconds=1))
 
 
 def test_threshold_downtime_and_display(factory: sessionmaker[Session]) -> None:
@@ -170,5 +169,5 @@ def test_disabled_or_deleted_check_results_are_dropped(factory: sessionmaker[Ses
     gone = Job(10**9, ids["monitor"], "uptime", "tcp", "x:1", {}, "local", T0)
     result = CheckResult(Outcome.SUCCEEDED, "Up", T0, T0)
     with transaction(factory) as session:
-        report = persist_batch(session, [Finished(job, result), Finished(gone, result)], T0)
+        report = persist(session, [Finished(job, result), Finished(gone, result)], T0, derived=False)
     assert report.stored == 0 and report.dropped == 2

@@ -1,38 +1,59 @@
-"""The one signature every check has, and what the runner hands it.
+"""The contract every check type implements, and what the runner hands it.
+
+A check type is one class that declares, next to its `run`, everything the engine needs to
+know about it: its settings model, its schedule, its time budget, the pool it runs in,
+whether it records uptime and downtime, and the shape of its details and findings. The
+engine reads these declarations and never a check type's name.
 
 A check observes and returns a `CheckResult`; it never raises for a target's fault
 (timeouts, refused connections, bad certificates and garbage bodies are results). The
-runner owns the timeout, timing, crash handling and persistence.
+runner owns the timeout, timing, crash handling and persistence; the evaluator judges.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import builtins
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from lookout.model.check_settings import SettingsModel
 from lookout.model.check_type import CheckType, MonitorType
+from lookout.model.findings import DiffKind
 from lookout.model.result import CheckResult
 from lookout.net.http import HttpClient
 
 if TYPE_CHECKING:
+    from lookout.net.dns import DnsClient
     from lookout.net.guard import TargetGuard
     from lookout.net.resolve import Resolver
+    from lookout.net.tls import TlsInspector
 
 HttpClientFactory = Callable[["TargetGuard"], HttpClient]
 """Builds the HTTP client for one check run. The default makes a fresh libcurl multi per
-run; the composition root should pass `lambda guard: HttpClient(guard, driver=driver)` with
-one `CurlDriver` per event loop (and `ca_file=` when it trusts a private CA)."""
+run; the composition root passes `lambda guard: HttpClient(guard, driver=driver)` with one
+`CurlDriver` per event loop (and `ca_file=` when it trusts a private CA)."""
+
+S = TypeVar("S", bound=SettingsModel)
+
+
+class Pool(StrEnum):
+    """Runner pools, each with its own concurrency, so long jobs never starve short ones."""
+
+    FAST = "fast"  # one request or a handful of packets: seconds
+    CRAWL = "crawl"  # many requests to one site: minutes
+    BROWSER = "browser"  # a headless browser: heavy, few at once
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     """What a check looks at: the monitor's url and, optionally, an address to dial.
 
-    `connect_ip` makes an HTTP check connect to that address while still sending the url's
-    host name in the Host header and TLS SNI (DNSPod monitors check each IP of a record).
+    `connect_ip` makes a check connect to that address while still sending the url's host
+    name in the Host header and TLS SNI (DNSPod monitors check each IP of a record).
     """
 
     monitor_id: int
@@ -43,16 +64,91 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
+    """The seams a check does its I/O through; built once by the composition root.
+
+    Every client here passes each address through `guard` before dialling it, so a check
+    that only uses these never needs to call the guard itself.
+    """
+
     resolver: Resolver
     guard: TargetGuard
     clock: Callable[[], datetime]
     location: str = "local"
     http_client: HttpClientFactory = HttpClient
+    dns: DnsClient | None = None
+    tls: TlsInspector | None = None
 
 
-class Check(Protocol):
+@dataclass(frozen=True, slots=True)
+class FindingsSpec:
+    """What a check's findings are and which differences from the last run are news.
+
+    `noun` names one finding in a person's words ("broken link"); `events_on` says which
+    kinds of difference make a `changed` state change (DNS records: any; broken links:
+    new ones); an empty set keeps the findings without telling anyone.
+    """
+
+    noun: str
+    events_on: frozenset[DiffKind] = field(default_factory=lambda: frozenset(DiffKind))
+
+
+class Check(ABC, Generic[S]):
+    """A check type the runner runs on a schedule (or on request)."""
+
     type: ClassVar[CheckType]
+    pool: ClassVar[Pool] = Pool.FAST
+    # False for an event-driven check (cron heartbeats): it runs only when asked.
+    scheduled: ClassVar[bool] = True
+    # Hourly and daily rollups (the uptime and metrics APIs read them) and downtime periods.
+    records_uptime: ClassVar[bool] = False
+    records_downtime: ClassVar[bool] = False
+    # The TypedDict (or other type) of `CheckResult.details`, for readers and docs.
+    details: ClassVar[builtins.type] = dict
+    findings: ClassVar[FindingsSpec | None] = None
 
-    async def run(self, target: Target, settings: SettingsModel, ctx: CheckContext) -> CheckResult:
+    @abstractmethod
+    def settings_model(self, monitor_type: MonitorType) -> builtins.type[S]:
+        """The pydantic model of this check's settings on a monitor of `monitor_type`."""
+
+    def interval(self, settings: S) -> float | None:
+        """Seconds between scheduled runs; None for a check that runs only when asked or
+        when an event arrives (cron heartbeats). Every check with an interval also runs
+        once as soon as it is enabled."""
+        seconds = getattr(settings, "check_interval_in_seconds", None)
+        return None if seconds is None else float(seconds)
+
+    @abstractmethod
+    def time_budget(self, settings: S) -> float:
+        """Seconds the whole run may take; the runner cuts it at this plus a margin."""
+
+    def failure_threshold(self, settings: S) -> int:
+        """Failed runs in a row before the check is down."""
+        return 1
+
+    @abstractmethod
+    async def run(self, target: Target, settings: S, ctx: CheckContext) -> CheckResult:
         """Observe the target once and say what was seen."""
-        ...
+
+
+class DerivedCheck(ABC, Generic[S]):
+    """A check judged from another check's result, with no I/O of its own (performance is
+    judged from the uptime request's timings). It is never scheduled."""
+
+    type: ClassVar[CheckType]
+    source: ClassVar[CheckType]
+    records_uptime: ClassVar[bool] = False
+    records_downtime: ClassVar[bool] = False
+    details: ClassVar[builtins.type] = dict
+    # Wants the average total time of its own recent runs (None when there is none).
+    wants_recent_average: ClassVar[bool] = False
+
+    @abstractmethod
+    def settings_model(self, monitor_type: MonitorType) -> builtins.type[S]: ...
+
+    @abstractmethod
+    def judge(self, source: CheckResult, settings: S, recent_average_ms: float | None) -> CheckResult | None:
+        """This check's result from the source's, or None when there is nothing to judge."""
+
+
+AnyCheck = Check[Any] | DerivedCheck[Any]
+Registry = Mapping[CheckType, AnyCheck]

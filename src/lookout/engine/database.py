@@ -27,7 +27,8 @@ class Database:
     def __init__(self, factory: sessionmaker[Session], threads: int = 1) -> None:
         self.factory = factory
         bind = factory.kw.get("bind")
-        self._sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self.dialect = bind.dialect.name if bind is not None else "unknown"
+        self._sqlite = self.dialect == "sqlite"
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lookout-db")
 
     async def run(self, work: Callable[[Session], T]) -> T:

@@ -1,8 +1,9 @@
 """What the rest of Lookout may ask of the engine, and how it is put together.
 
-`Engine(session_factory, ctx)` wires scheduler → queue → runner → writer; `start()` runs
-them as tasks, `stop()` drains: no new jobs, queued jobs give their claims back, running
-checks finish and their results are stored. `request_run(check_id)` enqueues a run now.
+`Engine(session_factory, ctx)` wires scheduler → queue → runner → writer over the check
+registry; `start()` runs them as tasks, `stop()` drains: no new jobs, queued jobs give
+their claims back, running checks finish and their results are stored.
+`request_run(check_id)` enqueues a run now.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.base import Check, CheckContext
-from lookout.checks.performance import judge_performance
-from lookout.checks.registry import CHECKS
+from lookout.checks.base import AnyCheck, CheckContext, Pool
+from lookout.checks.registry import CHECKS, runnable, validate
 from lookout.engine.database import Database
-from lookout.engine.persist import PerformanceJudge
+from lookout.engine.persist import BatchPersister
 from lookout.engine.queue.base import Lease, Queue
 from lookout.engine.queue.memory import MemoryQueue
 from lookout.engine.runner import Runner
@@ -29,14 +29,16 @@ from lookout.engine.sweeps import RetentionSweep
 from lookout.engine.writer import ResultWriter
 from lookout.model.check_type import CheckType
 from lookout.model.result import CheckResult
-from lookout.store.repositories import engine as repo
+from lookout.store.repositories.engine import EngineStore, engine_store_for
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    concurrency: int = 500
+    concurrency: int = 500  # the fast pool: single requests
+    crawl_concurrency: int = 20
+    browser_concurrency: int = 2
     per_host: int = 4
     timeout_margin: float = 5.0
     batch_size: int = 1000
@@ -52,6 +54,15 @@ class EngineSettings:
     # cyclic GC runs every few checks and costs about a quarter of the engine's CPU;
     # None leaves the interpreter's setting alone. Restored by stop().
     gc_threshold: int | None = 100_000
+    # False runs the SQLAlchemy Core statements on SQLite too (benchmarks and tests).
+    sqlite_fast_path: bool = True
+
+    def pools(self) -> dict[str, int]:
+        return {
+            Pool.FAST.value: self.concurrency,
+            Pool.CRAWL.value: self.crawl_concurrency,
+            Pool.BROWSER.value: self.browser_concurrency,
+        }
 
 
 class Engine:
@@ -62,46 +73,51 @@ class Engine:
         settings: EngineSettings | None = None,
         *,
         queue: Queue | None = None,
-        checks: Mapping[CheckType, Check] | None = None,
-        judge: PerformanceJudge | None = None,
+        checks: Mapping[CheckType, AnyCheck] | None = None,
+        store: EngineStore | None = None,
     ) -> None:
         self.settings = settings = settings or EngineSettings()
         self.ctx = ctx
         self.db = Database(session_factory, settings.db_threads)
+        self.store = store or engine_store_for(self.db.dialect, fast_path=settings.sqlite_fast_path)
         self.queue: Queue = queue or MemoryQueue(visibility_timeout=settings.claim_ttl)
         self.checks = checks if checks is not None else CHECKS
-        # Shared so the runner finds the settings the scheduler validated.
-        self.settings_cache = SettingsCache()
+        validate(self.checks)
+        # Shared so the runner and writer find the settings the scheduler validated.
+        self.settings_cache = SettingsCache(self.checks)
         self.scheduler = Scheduler(
             self.db,
+            self.store,
             self.queue,
             ctx.clock,
             scheduled_types(self.checks),
+            self.settings_cache,
             location=ctx.location,
             tick_interval=settings.tick_interval,
             claim_ttl=settings.claim_ttl,
             max_pending=settings.max_pending,
-            settings_cache=self.settings_cache,
+        )
+        persister = BatchPersister(
+            self.store, self.checks, self.settings_cache, quick_recheck=settings.quick_recheck
         )
         self.writer = ResultWriter(
             self.db,
             self.queue,
             ctx.clock,
-            judge=judge or judge_performance,
+            persister,
             batch_size=settings.batch_size,
             flush_interval=settings.flush_interval,
-            quick_recheck=settings.quick_recheck,
             on_stored=self.scheduler.stored,
-            settings_cache=self.settings_cache,
         )
         self.runner = Runner(
             self.queue,
             ctx,
-            self.checks,
+            runnable(self.checks),
             self._hand_over,
-            concurrency=settings.concurrency,
+            pools=settings.pools(),
             per_host=settings.per_host,
             timeout_margin=settings.timeout_margin,
+            lease_seconds=settings.claim_ttl,
             settings_cache=self.settings_cache,
         )
         self.sweep = RetentionSweep(self.db, ctx.clock, settings.retention_days)
@@ -157,10 +173,10 @@ class Engine:
     async def request_run(self, check_id: int) -> bool:
         """Enqueue a run of the check now; False if it does not exist or cannot run here."""
         now = self.ctx.clock()
-        due = await self.db.run(lambda session: repo.job_source(session, check_id, now))
-        if due is None or CheckType(due.check_type) not in self.checks:
+        due = await self.db.run(lambda session: self.store.job_source(session, check_id, now))
+        if due is None:
             return False
-        job = job_for(due, self.ctx.location, requested=True, cache=self.settings_cache)
+        job = job_for(due, self.ctx.location, self.settings_cache, requested=True)
         if job is None:
             return False
         await self.queue.put(job)

@@ -1,13 +1,16 @@
-"""One transaction per batch of finished runs: runs, evaluator state, display columns,
-next runs, state changes, downtime periods, monitor summaries and rollups.
+"""One transaction per batch of finished runs: runs, derived judgements, findings, evaluator
+state, display columns, next runs, state changes, downtime periods, monitor summaries and
+rollups.
 
-The performance check has no schedule: when a monitor's performance check is enabled,
-each uptime result is judged into a performance result stored as that check's own run.
+What each run records is what its check type declares (checks/base.py): uptime rollups
+and downtime only where `records_uptime` / `records_downtime` say so, findings diffed only
+for types with a `FindingsSpec`, derived checks (performance) judged from their source's
+results. Nothing here names a check type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,21 +18,21 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from lookout.checks.base import AnyCheck, Check, DerivedCheck, FindingsSpec
 from lookout.engine.averages import AverageBook
-from lookout.engine.evaluator import CheckState, Evaluation, Status, evaluate
+from lookout.engine.evaluator import CheckState, Evaluation, FindingsNews, Status, evaluate
 from lookout.engine.queue.base import Job
-from lookout.engine.rollups import COLUMNS as ROLLUP_COLUMNS
 from lookout.engine.rollups import RollupBook
 from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.timing import QUICK_RECHECK_SECONDS, next_run_at
-from lookout.model.check_settings import PerformanceSettings
-from lookout.model.check_type import CheckType, MonitorType
+from lookout.model.check_type import CheckType
+from lookout.model.findings import diff
 from lookout.model.result import CheckResult
 from lookout.model.summary import summarize
-from lookout.store.repositories import engine as repo
+from lookout.store.repositories.engine import BatchCheck, EngineStore, StoredState
 
-PerformanceJudge = Callable[[CheckResult, PerformanceSettings, float | None], CheckResult | None]
 AVERAGE_WINDOW = timedelta(minutes=15)
+AVERAGE_MAX_AGE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +41,26 @@ class Finished:
     result: CheckResult
 
 
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What the writer needs to know of a check type, read once from its declarations."""
+
+    records_uptime: bool
+    records_downtime: bool
+    findings: FindingsSpec | None
+
+
 @dataclass(slots=True)  # not frozen: cheaper to build, and it never leaves this module
 class _Item:
     check_id: int
     monitor_id: int
     check_type: str
+    monitor_type: str
     result: CheckResult
     threshold: int
-    interval: float
+    interval: float | None
     scheduled: bool
+    declared: Declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,100 +70,134 @@ class BatchReport:
     changes: int
 
 
-def persist_batch(
-    session: Session,
-    finished: Sequence[Finished],
-    now: datetime,
-    judge: PerformanceJudge | None = None,
-    quick_recheck: float = QUICK_RECHECK_SECONDS,
-    settings: SettingsCache | None = None,
-    averages: AverageBook | None = None,
-) -> BatchReport:
-    # One read brings every check of the batch's monitors with its state: enabled flags,
-    # the performance checks to judge, prior states and what the monitor summaries need.
-    perf_type = CheckType.PERFORMANCE.value
-    checks = repo.batch_checks(session, {f.job.monitor_id for f in finished}, (perf_type,))
-    kept = [f for f in finished if _keep(f, checks)]
-    items = [_item(f) for f in kept]
-    if judge is not None:
-        cache = settings if settings is not None else SettingsCache()
-        items += _performance_items(session, items, checks, now, judge, cache, averages)
-    items.sort(key=lambda item: item.result.started_at)
-    states: dict[int, CheckState] = {}
-    for item in items:
-        stored = checks[item.check_id].state
-        if stored is not None and item.check_id not in states:
-            states[item.check_id] = _state(stored)
-    writes = _Writes(now, quick_recheck)
-    for item in items:
-        prior = states.get(item.check_id, CheckState())
-        evaluation = evaluate(prior, item.result, item.threshold, now)
-        states[item.check_id] = evaluation.state
-        writes.add(session, item, prior, evaluation)
-    writes.flush(session, states, checks)
-    return BatchReport(len(items), len(finished) - len(kept), writes.changes)
+class BatchPersister:
+    def __init__(
+        self,
+        store: EngineStore,
+        checks: Mapping[CheckType, AnyCheck],
+        settings: SettingsCache,
+        *,
+        quick_recheck: float = QUICK_RECHECK_SECONDS,
+        averages: AverageBook | None = None,
+    ) -> None:
+        self.store = store
+        self._settings = settings
+        self._quick_recheck = quick_recheck
+        self._averages = averages or AverageBook(AVERAGE_WINDOW, AVERAGE_MAX_AGE)
+        self._declared = {
+            t.value: Declared(
+                c.records_uptime, c.records_downtime, c.findings if isinstance(c, Check) else None
+            )
+            for t, c in checks.items()
+        }
+        self._derived: dict[str, list[tuple[str, DerivedCheck[Any]]]] = {}
+        for t, c in checks.items():
+            if isinstance(c, DerivedCheck):
+                self._derived.setdefault(c.source.value, []).append((t.value, c))
+        self._derived_types = tuple(t for pairs in self._derived.values() for t, _ in pairs)
+        # Checks of types this process cannot run say nothing about a monitor's health yet.
+        self._counted = frozenset(self._declared)
+
+    def persist(self, session: Session, finished: Sequence[Finished], now: datetime) -> BatchReport:
+        store = self.store
+        # One read brings the batch's monitors' enabled checks (and the batch's own) with
+        # their states: derived checks to judge, prior states and the monitor summaries.
+        checks = store.batch_checks(
+            session,
+            {f.job.monitor_id for f in finished},
+            {f.job.check_id for f in finished},
+            self._derived_types,
+        )
+        kept = [f for f in finished if _keep(f, checks) and f.job.check_type in self._declared]
+        items = [self._item(f) for f in kept]
+        if self._derived:
+            items += self._derived_items(session, items, checks, now)
+        items.sort(key=lambda item: item.result.started_at)
+        states: dict[int, CheckState] = {}
+        for item in items:
+            stored = checks[item.check_id].state
+            if stored is not None and item.check_id not in states:
+                states[item.check_id] = _state(stored)
+        findings = _FindingsStep(store, session, items, now)
+        writes = _Writes(store, now, self._quick_recheck)
+        for item in items:
+            prior = states.get(item.check_id, CheckState())
+            news = findings.news(item, baseline=prior.last_run_at is None)
+            evaluation = evaluate(prior, item.result, item.threshold, now, news)
+            states[item.check_id] = evaluation.state
+            writes.add(session, item, prior, evaluation)
+        writes.flush(session, states, checks, self._counted)
+        return BatchReport(len(items), len(finished) - len(kept), writes.changes)
+
+    def _item(self, finished: Finished) -> _Item:
+        job = finished.job
+        return _Item(
+            job.check_id,
+            job.monitor_id,
+            job.check_type,
+            job.monitor_type,
+            finished.result,
+            job.threshold,
+            job.interval_seconds,
+            True,
+            self._declared[job.check_type],
+        )
+
+    def _derived_items(
+        self, session: Session, items: list[_Item], checks: dict[int, BatchCheck], now: datetime
+    ) -> list[_Item]:
+        enabled = {
+            (check.monitor_id, check.check_type): check
+            for check in checks.values()
+            if check.enabled and check.check_type in self._derived_types
+        }
+        wanted: list[tuple[_Item, BatchCheck, DerivedCheck[Any]]] = []
+        for item in items:
+            for derived_type, derived in self._derived.get(item.check_type, ()):
+                check = enabled.get((item.monitor_id, derived_type))
+                if check is not None:
+                    wanted.append((item, check, derived))
+        if not wanted:
+            return []
+        average_ids = {check.check_id for _, check, derived in wanted if derived.wants_recent_average}
+        averages = (
+            self._averages.averages(session, average_ids, now, self.store.recent_averages)
+            if average_ids
+            else {}
+        )
+        out: list[_Item] = []
+        for item, check, derived in wanted:
+            try:
+                prepared = self._settings.get(
+                    check.check_id, check.check_type, item.monitor_type, check.settings
+                )
+            except ValidationError:
+                continue  # a derived check whose settings no longer validate is not judged
+            judged = derived.judge(item.result, prepared.settings, averages.get(check.check_id))
+            if judged is not None:
+                declared = self._declared[check.check_type]
+                out.append(
+                    _Item(
+                        check.check_id,
+                        item.monitor_id,
+                        check.check_type,
+                        item.monitor_type,
+                        judged,
+                        1,
+                        item.interval,
+                        False,
+                        declared,
+                    )
+                )
+        return out
 
 
-def _keep(finished: Finished, checks: dict[int, repo.BatchCheck]) -> bool:
+def _keep(finished: Finished, checks: dict[int, BatchCheck]) -> bool:
     check = checks.get(finished.job.check_id)
     return check is not None and (check.enabled or finished.job.requested)
 
 
-def _item(finished: Finished) -> _Item:
-    job = finished.job
-    return _Item(
-        job.check_id,
-        job.monitor_id,
-        job.check_type,
-        finished.result,
-        job.threshold,
-        job.interval_seconds,
-        scheduled=True,
-    )
-
-
-def _performance_items(
-    session: Session,
-    items: list[_Item],
-    checks: dict[int, repo.BatchCheck],
-    now: datetime,
-    judge: PerformanceJudge,
-    settings: SettingsCache,
-    book: AverageBook | None,
-) -> list[_Item]:
-    perf_type = CheckType.PERFORMANCE.value
-    perf = {
-        check.monitor_id: check
-        for check in checks.values()
-        if check.check_type == perf_type and check.enabled
-    }
-    uptime = [
-        item for item in items if item.check_type == CheckType.UPTIME.value and item.monitor_id in perf
-    ]
-    if not uptime:
-        return []
-    perf_ids = {perf[item.monitor_id].check_id for item in uptime}
-    if book is None:
-        averages = repo.recent_averages(session, perf_ids, now - AVERAGE_WINDOW)
-    else:
-        averages = book.averages(session, perf_ids, now, repo.recent_averages)
-    derived: list[_Item] = []
-    for item in uptime:
-        check = perf[item.monitor_id]
-        try:
-            prepared = settings.get(check.check_id, perf_type, MonitorType.HTTP.value, check.settings)
-        except ValidationError:
-            continue  # a performance check whose settings no longer validate is not judged
-        assert isinstance(prepared.settings, PerformanceSettings)
-        judged = judge(item.result, prepared.settings, averages.get(check.check_id))
-        if judged is not None:
-            derived.append(
-                _Item(check.check_id, item.monitor_id, perf_type, judged, 1, item.interval, scheduled=False)
-            )
-    return derived
-
-
-def _state(row: repo.StoredState) -> CheckState:
+def _state(row: StoredState) -> CheckState:
     return CheckState(
         Status(row.status),
         row.failures_in_a_row,
@@ -160,10 +208,45 @@ def _state(row: repo.StoredState) -> CheckState:
     )
 
 
+class _FindingsStep:
+    """Diffs each run's findings against the stored open ones and records them: the one
+    place "new" and "fixed" are computed. Runs without findings cost nothing here."""
+
+    def __init__(self, store: EngineStore, session: Session, items: list[_Item], now: datetime) -> None:
+        self._store = store
+        self._session = session
+        self._now = now
+        ids = {
+            item.check_id
+            for item in items
+            if item.result.findings is not None and item.declared.findings is not None
+        }
+        self._open = store.open_findings(session, ids) if ids else {}
+
+    def news(self, item: _Item, *, baseline: bool) -> FindingsNews | None:
+        """Record the run's findings; the news in them, unless this is the check's first run
+        (what it finds first is the baseline: a problem in it shows in the outcome)."""
+        spec, found = item.declared.findings, item.result.findings
+        if spec is None or found is None:
+            return None
+        previous = self._open[item.check_id]
+        change = diff(previous, found)
+        self._store.apply_findings(self._session, item.check_id, change, item.result.started_at)
+        # A second run of the same check in this batch diffs against this one.
+        for key in change.resolved:
+            del previous[key]
+        for finding in (*change.new, *change.changed):
+            previous[finding.key] = dict(finding.payload)
+        if baseline or not change.kinds() & spec.events_on:
+            return None
+        return FindingsNews(change.describe(spec.noun), change.as_details())
+
+
 class _Writes:
     """Rows gathered over a batch, written with one statement per kind."""
 
-    def __init__(self, now: datetime, quick_recheck: float) -> None:
+    def __init__(self, store: EngineStore, now: datetime, quick_recheck: float) -> None:
+        self.store = store
         self.now = now
         self.quick_recheck = quick_recheck
         self.runs: list[dict[str, Any]] = []
@@ -188,7 +271,7 @@ class _Writes:
             self.monitors[item.monitor_id] = max(
                 result.ended_at, self.monitors.get(item.monitor_id, result.ended_at)
             )
-        if item.scheduled:
+        if item.scheduled and item.interval is not None:
             update["next_run_at"] = next_run_at(
                 item.check_id,
                 item.interval,
@@ -196,13 +279,14 @@ class _Writes:
                 ev.state.confirming_failure,
                 self.quick_recheck,
             )
-        self.rollups.add(
-            item.check_id,
-            result,
-            prior.last_run_at,
-            item.interval,
-            down=ev.state.status is Status.DOWN,
-        )
+        if item.declared.records_uptime:
+            self.rollups.add(
+                item.check_id,
+                result,
+                prior.last_run_at,
+                item.interval or 60.0,
+                down=ev.state.status is Status.DOWN,
+            )
         if ev.change is not None:
             self._change(session, item, ev)
 
@@ -214,37 +298,44 @@ class _Writes:
             {
                 "check_id": item.check_id,
                 "monitor_id": item.monitor_id,
+                "kind": change.kind.value,
                 "from_status": change.from_status.value,
                 "to_status": change.to_status.value,
                 "result": change.result,
-                "summary": change.summary[:1024],
+                "reason": change.reason[:1024],
+                "details": None if change.details is None else dict(change.details),
                 "created_at": self.now,
             }
         )
-        if item.check_type != CheckType.UPTIME.value:
+        if not item.declared.records_downtime:
             return
-        if change.to_status is Status.DOWN:
-            repo.open_downtime(session, item.monitor_id, item.check_id, change.since)
-        elif change.from_status is Status.DOWN:
-            repo.close_downtime(session, item.check_id, change.since)
+        if change.to_status is Status.DOWN and change.from_status is not Status.DOWN:
+            self.store.open_downtime(session, item.monitor_id, item.check_id, change.since)
+        elif change.from_status is Status.DOWN and change.to_status is not Status.DOWN:
+            self.store.close_downtime(session, item.check_id, change.since)
 
     def flush(
-        self, session: Session, states: dict[int, CheckState], checks: dict[int, repo.BatchCheck]
+        self,
+        session: Session,
+        states: dict[int, CheckState],
+        checks: dict[int, BatchCheck],
+        counted: frozenset[str],
     ) -> None:
+        store = self.store
         session.flush()
-        repo.insert_runs(session, self.runs)
-        repo.upsert_states(session, [_state_row(cid, states[cid]) for cid in self.checks])
-        repo.update_checks(session, [row for row in self.checks.values() if len(row) > 1])
-        repo.insert_state_changes(session, self.state_changes)
-        repo.update_monitors(session, self._monitor_rows(checks))
-        repo.upsert_rollup_values(session, ROLLUP_COLUMNS, self.rollups.values())
+        store.insert_runs(session, self.runs)
+        store.upsert_states(session, [_state_row(cid, states[cid]) for cid in self.checks])
+        store.update_checks(session, [row for row in self.checks.values() if len(row) > 1])
+        store.insert_state_changes(session, self.state_changes)
+        store.update_monitors(session, self._monitor_rows(checks, counted))
+        store.upsert_rollups(session, self.rollups.values())
 
-    def _monitor_rows(self, checks: dict[int, repo.BatchCheck]) -> list[dict[str, Any]]:
+    def _monitor_rows(self, checks: dict[int, BatchCheck], counted: frozenset[str]) -> list[dict[str, Any]]:
         """Each shown monitor's summary over its enabled checks' latest results, this batch's
         updates included."""
         results: dict[int, list[str | None]] = {monitor_id: [] for monitor_id in self.monitors}
         for check in checks.values():
-            if check.enabled and check.monitor_id in results:
+            if check.enabled and check.monitor_id in results and check.check_type in counted:
                 update = self.checks.get(check.check_id)
                 latest = update.get("latest_run_result") if update else None
                 results[check.monitor_id].append(latest or check.latest_run_result)

@@ -5,26 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Float
+
 from lookout.model.result import CheckResult
+from lookout.store.repositories.engine import ROLLUP_COLUMNS, ROLLUP_EXTREMES, ROLLUPS
 
 BUCKETS = ("hour", "day")
 _PHASES = ("dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "download_ms")
-COLUMNS = (
-    "check_id",
-    "bucket",
-    "bucket_start",
-    "runs",
-    "failed_runs",
-    "up_seconds",
-    "down_seconds",
-    "timed_runs",
-    "sum_total_ms",
-    "min_total_ms",
-    "max_total_ms",
-    *(f"sum_{phase}" for phase in _PHASES),
-)
-# Positions in a row list (a list per row, not a dict: this runs twice for every result).
-_RUNS, _FAILED, _UP, _DOWN, _TIMED, _SUM, _MIN, _MAX, _DNS = range(3, 12)
+# Rows are value lists in the table's own column order (a list per row, not a dict: this
+# runs twice for every result); the positions are looked up once here.
+_AT = {name: index for index, name in enumerate(ROLLUP_COLUMNS)}
+_RUNS, _FAILED, _UP, _DOWN = _AT["runs"], _AT["failed_runs"], _AT["up_seconds"], _AT["down_seconds"]
+_TIMED, _SUM, _MIN, _MAX = _AT["timed_runs"], _AT["sum_total_ms"], _AT["min_total_ms"], _AT["max_total_ms"]
+_PHASE_AT = tuple(_AT[f"sum_{phase}"] for phase in _PHASES)
+_KEY_AT = (_AT["check_id"], _AT["bucket"], _AT["bucket_start"])
+_EMPTY_ROW: list[Any] = [
+    None if name in ROLLUP_EXTREMES else 0.0 if isinstance(ROLLUPS.c[name].type, Float) else 0
+    for name in ROLLUP_COLUMNS
+]
+_FILLED = {"check_id", "bucket", "bucket_start", "runs", "failed_runs", "up_seconds", "down_seconds"}
+_FILLED |= {"timed_runs", "sum_total_ms", "min_total_ms", "max_total_ms", *(f"sum_{p}" for p in _PHASES)}
+assert set(_AT) == _FILLED, "uptime_rollups has a column RollupBook does not fill"
 
 
 def bucket_start(at: datetime, bucket: str) -> datetime:
@@ -61,8 +62,8 @@ class RollupBook:
             key = (check_id, bucket, start)
             row = self._rows.get(key)
             if row is None:
-                row = self._rows[key] = [check_id, bucket, start, 0, 0, 0.0, 0.0, 0, 0.0, None, None]
-                row += [0.0] * len(_PHASES)
+                row = self._rows[key] = _EMPTY_ROW.copy()
+                row[_KEY_AT[0]], row[_KEY_AT[1]], row[_KEY_AT[2]] = key
             row[_RUNS] += 1
             row[_FAILED] += failed
             row[_DOWN if down else _UP] += seconds
@@ -72,15 +73,15 @@ class RollupBook:
             row[_SUM] += total
             row[_MIN] = total if row[_MIN] is None else min(row[_MIN], total)
             row[_MAX] = total if row[_MAX] is None else max(row[_MAX], total)
-            row[_DNS] += timings.dns_ms or 0.0
-            row[_DNS + 1] += timings.connect_ms or 0.0
-            row[_DNS + 2] += timings.tls_ms or 0.0
-            row[_DNS + 3] += timings.first_byte_ms or 0.0
-            row[_DNS + 4] += timings.download_ms or 0.0
+            row[_PHASE_AT[0]] += timings.dns_ms or 0.0
+            row[_PHASE_AT[1]] += timings.connect_ms or 0.0
+            row[_PHASE_AT[2]] += timings.tls_ms or 0.0
+            row[_PHASE_AT[3]] += timings.first_byte_ms or 0.0
+            row[_PHASE_AT[4]] += timings.download_ms or 0.0
 
     def rows(self) -> list[dict[str, Any]]:
-        return [dict(zip(COLUMNS, row, strict=True)) for row in self._rows.values()]
+        return [dict(zip(ROLLUP_COLUMNS, row, strict=True)) for row in self._rows.values()]
 
     def values(self) -> list[list[Any]]:
-        """The rows as value lists in COLUMNS order (for the store to convert in place)."""
+        """The rows as value lists in ROLLUP_COLUMNS order (the store converts them in place)."""
         return list(self._rows.values())

@@ -1,22 +1,28 @@
-"""Takes jobs and runs checks: concurrency limits, a hard timeout, crashes become results.
+"""Takes jobs and runs checks: one loop per pool, per-host room, a time budget, heartbeats.
+
+Each pool (fast, crawl, browser) has its own concurrency and its own loop, so fifty crawls
+never hold a slot an uptime check needs. A pool takes only jobs whose host has room
+(HostSlots), so one host with many slow monitors delays only its own checks. The time
+budget covers the whole job. While a job runs longer than a third of the lease, a
+heartbeat extends its lease, so the queue never hands a long job out a second time.
 
 Nothing a check does escapes `run_job`: a timeout or an exception in our code becomes an
-`errored-or-timed-out` result (the exception is logged), so the loop never stops.
+`errored-or-timed-out` result (the exception is logged), so the loops never stop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from functools import lru_cache
-from urllib.parse import urlsplit
+from typing import Any
 
-from lookout.checks.base import Check, CheckContext, Target
-from lookout.engine.host_limits import HostLimits
+from lookout.checks.base import Check, CheckContext, Pool, Target
+from lookout.engine.host_slots import HostSlots
 from lookout.engine.queue.base import Job, Lease, Queue
-from lookout.engine.settings_cache import DEFAULT_TIMEOUT, SettingsCache, timeout_of
+from lookout.engine.settings_cache import SettingsCache
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.result import CheckResult, Outcome
 
@@ -24,15 +30,17 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[Lease, CheckResult], Awaitable[None]]
 
-
-@lru_cache(maxsize=65_536)
-def _host_of_url(url: str) -> str:
-    host = urlsplit(url if "//" in url else f"//{url}").hostname
-    return host or url
+DEFAULT_POOLS: dict[str, int] = {Pool.FAST.value: 500, Pool.CRAWL.value: 20, Pool.BROWSER.value: 2}
 
 
-def host_of(job: Job) -> str:
-    return _host_of_url(job.url)
+class _PoolState:
+    __slots__ = ("name", "size", "running", "room")
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self.running = 0
+        self.room = asyncio.Event()
 
 
 class Runner:
@@ -40,57 +48,94 @@ class Runner:
         self,
         queue: Queue,
         ctx: CheckContext,
-        checks: Mapping[CheckType, Check],
+        checks: Mapping[CheckType, Check[Any]],
         sink: Sink,
         *,
-        concurrency: int = 200,
+        pools: Mapping[str, int] | None = None,
         per_host: int = 4,
         timeout_margin: float = 5.0,
         take_timeout: float = 0.2,
+        lease_seconds: float = 120.0,
         settings_cache: SettingsCache | None = None,
     ) -> None:
         self._queue = queue
         self._ctx = ctx
         self._checks = checks
         self._sink = sink
-        self._room = asyncio.Event()
-        self._concurrency = concurrency
-        self._hosts = HostLimits(per_host)
+        self._pools = {name: _PoolState(name, size) for name, size in (pools or DEFAULT_POOLS).items()}
+        self.hosts = HostSlots(per_host)
         self._margin = timeout_margin
         self._take_timeout = take_timeout
-        self._cache = settings_cache if settings_cache is not None else SettingsCache()
+        self._lease_seconds = lease_seconds
+        self._cache = settings_cache if settings_cache is not None else SettingsCache(checks)
         self._tasks: set[asyncio.Task[None]] = set()
+        # token → (lease, loop-clock start) of every job running now
+        self.running: dict[str, tuple[Lease, float]] = {}
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         """Take and start jobs until `stop()`, then wait for the running ones."""
-        while not self._stopping.is_set():
-            free = self._concurrency - len(self._tasks)
-            if free <= 0:
-                self._room.clear()
-                await self._room.wait()
-                continue
-            try:
-                leases = await self._queue.take(self._ctx.location, free, self._take_timeout)
-            except Exception:
-                log.exception("taking jobs failed")
-                await asyncio.sleep(1)
-                continue
-            for lease in leases:
-                task = asyncio.create_task(self._run_lease(lease))
-                self._tasks.add(task)
-                task.add_done_callback(self._finished)
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._room.set()
+        loops = [asyncio.create_task(self._take_loop(pool)) for pool in self._pools.values()]
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            heartbeat.cancel()
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
 
     async def stop(self) -> None:
         """Stop taking jobs; `run()` returns once the running ones are handed over."""
         self._stopping.set()
-        self._room.set()
+        for pool in self._pools.values():
+            pool.room.set()
+
+    async def _take_loop(self, pool: _PoolState) -> None:
+        while not self._stopping.is_set():
+            free = pool.size - pool.running
+            if free <= 0:
+                pool.room.clear()
+                await pool.room.wait()
+                continue
+            try:
+                leases = await self._queue.take(
+                    self._ctx.location, pool.name, free, self._take_timeout, self.hosts
+                )
+            except Exception:
+                log.exception("taking jobs for pool %s failed", pool.name)
+                await asyncio.sleep(1)
+                continue
+            for lease in leases:
+                self._start(pool, lease)
+
+    def _start(self, pool: _PoolState, lease: Lease) -> None:
+        pool.running += 1
+        self.hosts.hold(lease.job.host)
+        self.running[lease.token] = (lease, asyncio.get_running_loop().time())
+        task = asyncio.create_task(self._run_lease(lease))
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._finished(done, pool, lease))
+
+    def _finished(self, task: asyncio.Task[None], pool: _PoolState, lease: Lease) -> None:
+        self._tasks.discard(task)
+        self.running.pop(lease.token, None)
+        self.hosts.release(lease.job.host)
+        pool.running -= 1
+        pool.room.set()
+
+    async def _heartbeat(self) -> None:
+        every = self._lease_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            now = asyncio.get_running_loop().time()
+            for lease, started in list(self.running.values()):
+                if now - started >= every:
+                    try:
+                        await self._queue.extend(lease, self._lease_seconds)
+                    except Exception:
+                        log.exception("extending the lease of check %s failed", lease.job.check_id)
 
     async def _run_lease(self, lease: Lease) -> None:
         try:
@@ -101,31 +146,26 @@ class Runner:
 
     async def run_job(self, job: Job) -> CheckResult:
         started = self._ctx.clock()
-        host = host_of(job)
-        await self._hosts.acquire(host)
+        budget = job.budget_seconds + self._margin
         try:
-            return await self._run_check(job, started)
+            async with asyncio.timeout(budget):
+                return await self._run_check(job)
         except TimeoutError:
-            return _errored(job, started, self._ctx.clock(), "Timed out", self._ctx.location)
+            summary = f"Timed out after {budget:g} s"
+            return _errored(job, started, self._ctx.clock(), summary, self._ctx.location)
         except Exception as exc:
             log.exception("check %s (%s) crashed", job.check_id, job.check_type)
             summary = f"Check error: {type(exc).__name__}"
             return _errored(job, started, self._ctx.clock(), summary, self._ctx.location)
-        finally:
-            self._hosts.release(host)
 
-    async def _run_check(self, job: Job, started: datetime) -> CheckResult:
+    async def _run_check(self, job: Job) -> CheckResult:
         prepared = self._cache.get(job.check_id, job.check_type, job.monitor_type, job.settings)
         check = self._checks[CheckType(job.check_type)]
         target = Target(job.monitor_id, MonitorType(job.monitor_type), job.url, job.extra.get("connect_ip"))
-        async with asyncio.timeout(prepared.timeout + self._margin):
-            return await check.run(target, prepared.settings, self._ctx)
+        return await check.run(target, prepared.settings, self._ctx)
 
 
 def _errored(job: Job, started: datetime, ended: datetime, summary: str, location: str) -> CheckResult:
     return CheckResult(
         Outcome.ERRORED, summary, started, ended, location, details={"check_type": job.check_type}
     )
-
-
-__all__ = ["DEFAULT_TIMEOUT", "Runner", "Sink", "host_of", "timeout_of"]

@@ -1,10 +1,11 @@
 """Finds due checks in the store and enqueues them.
 
 Due-ness lives in the store (`checks.next_run_at`), so a restart resumes every schedule
-and an overdue check runs once, not once per missed interval. Claiming pushes
-`next_run_at` ahead by `claim_ttl`; the writer then sets the real next run. A check
-whose type has no implementation in CHECKS, or which has no schedule of its own
-(performance, cron, ai), is never enqueued.
+and an overdue check runs once, not once per missed interval; a check that was never run
+(just enabled) is due at once, whatever its interval. Claiming pushes `next_run_at` ahead
+by `claim_ttl`; the writer then sets the real next run. Only runnable check types that
+declare a schedule are claimed: a derived check (performance) or an event-driven one
+(cron) never is.
 """
 
 from __future__ import annotations
@@ -13,42 +14,35 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
+from lookout.checks.base import AnyCheck, Check
 from lookout.engine.database import Database
 from lookout.engine.queue.base import Job, Queue
 from lookout.engine.settings_cache import SettingsCache
-from lookout.model.check_settings import ScheduledSettings, settings_model_for
-from lookout.model.check_type import CheckType, MonitorType
+from lookout.model.check_type import CheckType
 from lookout.store.repositories import engine as repo
 
 log = logging.getLogger(__name__)
 
 
-def scheduled_types(available: Collection[CheckType]) -> list[str]:
-    """The check types the scheduler runs: implemented, and with an interval setting."""
-    return [
-        check_type.value
-        for check_type in available
-        if all(
-            issubclass(settings_model_for(check_type, monitor_type), ScheduledSettings)
-            for monitor_type in MonitorType
-        )
-    ]
+def scheduled_types(checks: Mapping[CheckType, AnyCheck]) -> list[str]:
+    """The check types the scheduler runs: runnable ones that declare a schedule."""
+    return [t.value for t, check in checks.items() if isinstance(check, Check) and check.scheduled]
 
 
-def job_for(
-    due: repo.DueCheck, location: str, requested: bool = False, cache: SettingsCache | None = None
-) -> Job | None:
-    """A self-contained job; None when the stored settings no longer validate."""
-    cache = cache if cache is not None else SettingsCache()
+def job_for(due: repo.DueCheck, location: str, cache: SettingsCache, requested: bool = False) -> Job | None:
+    """A self-contained job; None when the stored settings no longer validate or the type
+    cannot run here."""
     try:
         prepared = cache.get(due.check_id, due.check_type, due.monitor_type, due.settings)
     except (ValidationError, ValueError):  # ValueError: an unknown check or monitor type
         log.warning("check %s has invalid settings; not run", due.check_id)
+        return None
+    if not prepared.runnable:
         return None
     return Job(
         check_id=due.check_id,
@@ -62,6 +56,8 @@ def job_for(
         interval_seconds=prepared.interval,
         threshold=prepared.threshold,
         requested=requested,
+        pool=prepared.pool,
+        budget_seconds=prepared.timeout,
     )
 
 
@@ -69,18 +65,20 @@ class Scheduler:
     def __init__(
         self,
         db: Database,
+        store: repo.EngineStore,
         queue: Queue,
         clock: Callable[[], datetime],
         check_types: list[str],
+        settings_cache: SettingsCache,
         *,
         location: str = "local",
         tick_interval: float = 0.25,
         claim_ttl: float = 120.0,
         max_pending: int = 5000,
         batch: int = 1000,
-        settings_cache: SettingsCache | None = None,
     ) -> None:
         self._db = db
+        self._store = store
         self._queue = queue
         self._clock = clock
         self._types = check_types
@@ -89,7 +87,7 @@ class Scheduler:
         self._claim_ttl = timedelta(seconds=claim_ttl)
         self._max_pending = max_pending
         self._batch = batch
-        self._cache = settings_cache if settings_cache is not None else SettingsCache()
+        self._cache = settings_cache
         # Checks enqueued by this process whose result is not stored yet.
         self.pending: dict[int, datetime] = {}
         self.lag_seconds: deque[float] = deque(maxlen=100_000)
@@ -116,12 +114,13 @@ class Scheduler:
             return 0
         now = self._clock()
         claim_until = now + self._claim_ttl
-        due = await self._db.run(lambda session: repo.claim_due(session, now, self._types, room, claim_until))
+        claim = self._store.claim_due
+        due = await self._db.run(lambda session: claim(session, now, self._types, room, claim_until))
         put = 0
         for row in due:
             if row.check_id in self.pending:
                 continue  # still queued or running here; its result sets the next run
-            job = job_for(row, self._location, cache=self._cache)
+            job = job_for(row, self._location, self._cache)
             if job is None:
                 continue
             self.pending[row.check_id] = row.due_at
@@ -139,6 +138,6 @@ class Scheduler:
         jobs = await self._queue.drain_unleased(self._location)
         due_at = {job.check_id: job.due_at for job in jobs if not job.requested}
         if due_at:
-            await self._db.run(lambda session: repo.release_claims(session, due_at))
+            await self._db.run(lambda session: self._store.release_claims(session, due_at))
         self.stored(job.check_id for job in jobs)
         return len(jobs)

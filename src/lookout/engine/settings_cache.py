@@ -1,20 +1,27 @@
 """Validated check settings, kept per check while its stored JSON stays the same.
 
 Validating a settings dict with Pydantic costs more than the rest of scheduling a run, and
-the scheduler and the runner both need the model. Each check's entry is reused while the
-raw dict it came from is equal to the job's (identity first: the runner sees the very dict
-the scheduler validated), so an edited setting is picked up on the next run.
+the scheduler, the runner and the writer all need the model. Each check's entry is reused
+while the raw dict it came from is equal to the job's (identity first: the runner sees the
+very dict the scheduler validated), so an edited setting is picked up on the next run.
+
+The numbers the engine derives — time budget, interval, failure threshold, pool — come
+from the check type's own declarations (checks/base.py), never from guessing at fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lookout.model.check_settings import SettingsModel, settings_model_for
+from lookout.checks.base import AnyCheck, Check, Pool
+from lookout.model.check_settings import SettingsModel
 from lookout.model.check_type import CheckType, MonitorType
 
-DEFAULT_TIMEOUT = 60.0
+
+class UnknownCheckTypeError(ValueError):
+    """The stored check type has no implementation in this process's registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,41 +33,40 @@ class Prepared:
     raw: dict[str, Any]
     settings: SettingsModel
     timeout: float
-    interval: float
+    interval: float | None
     threshold: int
+    pool: str
+    runnable: bool = True  # False for a derived check: judged, never run
 
 
-def timeout_of(settings: SettingsModel) -> float:
-    """The check's own time budget in seconds, from whichever field its settings have."""
-    fields = settings.model_dump()
-    if "timeout" in fields:
-        return float(fields["timeout"])
-    if "timeout_in_ms" in fields:
-        return float(fields["timeout_in_ms"]) / 1000
-    if "timeout_in_seconds" in fields:
-        # Ping: every packet may wait for its reply, one interval apart.
-        count = fields.get("count", 1)
-        return float(fields["timeout_in_seconds"] + count * fields.get("interval_in_seconds", 0))
-    return DEFAULT_TIMEOUT
-
-
-def prepare(check_type: str, monitor_type: str, raw: dict[str, Any]) -> Prepared:
-    """Validate `raw`; raises pydantic.ValidationError when it does not."""
-    model = settings_model_for(CheckType(check_type), MonitorType(monitor_type))
-    settings = model.model_validate(raw)
-    return Prepared(
-        check_type,
-        monitor_type,
-        raw,
-        settings,
-        timeout_of(settings),
-        float(getattr(settings, "check_interval_in_seconds", 60)),
-        int(getattr(settings, "failed_notification_threshold", 1)),
-    )
+def prepare(
+    checks: Mapping[CheckType, AnyCheck], check_type: str, monitor_type: str, raw: dict[str, Any]
+) -> Prepared:
+    """Validate `raw`; raises pydantic.ValidationError when it does not, UnknownCheckTypeError
+    (a ValueError) when the type is not registered."""
+    try:
+        check = checks[CheckType(check_type)]
+    except (KeyError, ValueError):
+        raise UnknownCheckTypeError(check_type) from None
+    settings = check.settings_model(MonitorType(monitor_type)).model_validate(raw)
+    if isinstance(check, Check):
+        return Prepared(
+            check_type,
+            monitor_type,
+            raw,
+            settings,
+            check.time_budget(settings),
+            check.interval(settings),
+            check.failure_threshold(settings),
+            check.pool.value,
+        )
+    # A derived check has no run, schedule or pool of its own.
+    return Prepared(check_type, monitor_type, raw, settings, 0.0, None, 1, Pool.FAST.value, runnable=False)
 
 
 class SettingsCache:
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, checks: Mapping[CheckType, AnyCheck], max_entries: int = 200_000) -> None:
+        self._checks = checks
         self._entries: dict[int, Prepared] = {}
         self._max = max_entries
         self.validations = 0
@@ -75,7 +81,7 @@ class SettingsCache:
             and entry.monitor_type == monitor_type
         ):
             return entry
-        entry = prepare(check_type, monitor_type, raw)
+        entry = prepare(self._checks, check_type, monitor_type, raw)
         self.validations += 1
         if len(self._entries) >= self._max:
             self._entries.clear()  # deleted checks' entries go too; the live ones come back

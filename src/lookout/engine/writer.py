@@ -12,19 +12,16 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from lookout.engine.averages import AverageBook
 from lookout.engine.database import Database
-from lookout.engine.persist import AVERAGE_WINDOW, BatchReport, Finished, PerformanceJudge, persist_batch
+from lookout.engine.persist import BatchPersister, BatchReport, Finished
 from lookout.engine.queue.base import Lease, Queue
-from lookout.engine.settings_cache import SettingsCache
 from lookout.model.result import CheckResult
 
 log = logging.getLogger(__name__)
 
 _Item = tuple[Lease, CheckResult]
-AVERAGE_MAX_AGE_SECONDS = 60.0
 
 
 class ResultWriter:
@@ -33,24 +30,19 @@ class ResultWriter:
         db: Database,
         queue: Queue,
         clock: Callable[[], datetime],
+        persister: BatchPersister,
         *,
-        judge: PerformanceJudge | None = None,
         batch_size: int = 1000,
         flush_interval: float = 0.1,
-        quick_recheck: float = 5.0,
         on_stored: Callable[[Sequence[int]], None] | None = None,
-        settings_cache: SettingsCache | None = None,
     ) -> None:
         self._db = db
         self._queue = queue
         self._clock = clock
-        self._judge = judge
+        self._persister = persister
         self._batch_size = batch_size
         self._flush_interval = flush_interval
-        self._quick_recheck = quick_recheck
         self._on_stored = on_stored
-        self._settings = settings_cache if settings_cache is not None else SettingsCache()
-        self._averages = AverageBook(AVERAGE_WINDOW, timedelta(seconds=AVERAGE_MAX_AGE_SECONDS))
         # A deque and an event rather than asyncio.Queue: no future per item, and a batch
         # is taken in one slice.
         self._inbox: deque[_Item] = deque()
@@ -115,9 +107,7 @@ class ResultWriter:
 
     def _persist(self, finished: list[Finished]) -> Callable[..., BatchReport]:
         now = self._clock()
-        return lambda session: persist_batch(
-            session, finished, now, self._judge, self._quick_recheck, self._settings, self._averages
-        )
+        return lambda session: self._persister.persist(session, finished, now)
 
     def _stored(self, check_ids: Sequence[int]) -> None:
         if self._on_stored is not None:

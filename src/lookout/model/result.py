@@ -1,7 +1,8 @@
-"""What a check run produces: an outcome, a person's summary, details and timings."""
+"""What a check run produces: an outcome, a person's summary, details, timings and findings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -32,6 +33,16 @@ class Timings:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a check found that outlives the run: a certificate, a broken link, a DNS
+    record set, an open port. `key` identifies it across runs (at most 512 characters);
+    `payload` is what is known about it now (JSON-serialisable)."""
+
+    key: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     outcome: Outcome
     summary: str
@@ -39,4 +50,7 @@ class CheckResult:
     ended_at: datetime
     location: str = "local"
     timings: Timings = field(default_factory=Timings)
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+    # None: this run observed no findings (the check has none, or it could not look, so
+    # nothing found earlier may be called fixed). A tuple, even empty, is what was seen.
+    findings: tuple[Finding, ...] | None = None

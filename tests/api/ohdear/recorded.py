@@ -1,4 +1,4 @@
-"""Runs recorded the way the engine records them: through engine.persist.persist_batch,
+"""Runs recorded the way the engine records them: through the engine's BatchPersister,
 so runs, evaluator state, downtime periods and rollups are all the real rows."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from lookout.app import Store
-from lookout.engine.persist import Finished, persist_batch
+from lookout.engine.persist import Finished
 from lookout.engine.queue.base import Job
 from lookout.model.result import CheckResult, Outcome, Timings
 from lookout.store.db import transaction
+from tests.engine.seed import persist
 
 UP, DOWN = Outcome.SUCCEEDED, Outcome.FAILED
 
@@ -52,4 +53,4 @@ def record(
             timings=timings if timings is not None and outcome.is_up else Timings(),
         )
         with transaction(store.sessions) as session:
-            persist_batch(session, [Finished(job, result)], started_at + timedelta(seconds=1))
+            persist(session, [Finished(job, result)], started_at + timedelta(seconds=1), derived=False)

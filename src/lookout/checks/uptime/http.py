@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lookout.checks.base import CheckContext, Target
+from lookout.checks.results import down, finish
 from lookout.checks.uptime.assertions import problems
-from lookout.checks.uptime.result import down, finish
+from lookout.checks.uptime.details import HttpUptimeDetails
 from lookout.model.check_settings import HttpUptimeSettings
 from lookout.model.result import CheckResult, Outcome
 from lookout.net.http import HttpRequest, HttpResponse, TransportError
@@ -24,7 +23,7 @@ def build_request(target: Target, settings: HttpUptimeSettings) -> HttpRequest:
     )
 
 
-def _details(response: HttpResponse) -> dict[str, Any]:
+def _details(response: HttpResponse) -> HttpUptimeDetails:
     return {
         "status_code": response.status,
         "final_url": response.final_url,
@@ -45,13 +44,13 @@ async def check_http(target: Target, settings: HttpUptimeSettings, ctx: CheckCon
     try:
         response = await client.fetch(build_request(target, settings))
     except TransportError as exc:
-        failure: dict[str, Any] = {
+        failure: HttpUptimeDetails = {
             "error_kind": exc.kind.value,
             "url": exc.url,
             "redirect_count": exc.redirect_count,
         }
         return down(ctx, started_at, exc.message, timings=exc.timings, details=failure)
-    details: dict[str, Any] = _details(response)
+    details = _details(response)
     found = problems(response, settings)
     if found:
         details["problems"] = found

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lookout.checks.base import CheckContext, Target
-from lookout.checks.uptime.result import down, finish
+from lookout.checks.results import down, finish
+from lookout.checks.uptime.details import PingUptimeDetails
 from lookout.errors import LookoutError
 from lookout.model.check_settings import PingUptimeSettings
 from lookout.model.monitor import target_host
@@ -49,7 +50,7 @@ async def check_ping(target: Target, settings: PingUptimeSettings, ctx: CheckCon
     except IcmpUnavailableError as exc:
         return finish(ctx, started_at, Outcome.ERRORED, f"Could not ping: {exc}")
     outcome, summary = judge(stats, settings)
-    details = {
+    details: PingUptimeDetails = {
         "address": addresses[0],
         "packets_sent": stats.sent,
         "packets_received": stats.received,

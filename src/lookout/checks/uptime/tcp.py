@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 from lookout.checks.base import CheckContext, Target
-from lookout.checks.uptime.result import down, finish
+from lookout.checks.results import down, finish
+from lookout.checks.uptime.details import TcpUptimeDetails
 from lookout.errors import LookoutError
 from lookout.model.check_settings import TcpUptimeSettings
 from lookout.model.monitor import split_host_port
@@ -68,7 +69,7 @@ async def check_tcp(target: Target, settings: TcpUptimeSettings, ctx: CheckConte
     timings = Timings(
         connect_ms=round(connection.connect_ms, 3), total_ms=round((time.perf_counter() - started) * 1000, 3)
     )
-    details = {"port": port}
+    details: TcpUptimeDetails = {"port": port}
     if problem:
         return down(ctx, started_at, problem, timings=timings, details=details)
     return finish(ctx, started_at, Outcome.SUCCEEDED, "Up", timings=timings, details=details)

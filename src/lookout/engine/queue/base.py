@@ -1,17 +1,33 @@
 """The job queue between scheduler and runners.
 
-A job is self-contained: a runner needs no database to run it. `take` leases jobs; a lease
-not acknowledged before its visibility timeout runs out is handed out again, so a job is
-lost only if it is acknowledged, and it is acknowledged only after its result is stored.
-The shape maps onto Redis Streams: put → XADD, take → XREADGROUP (+ XAUTOCLAIM of expired
-leases), ack → XACK, nack → XACK + XADD, extend → XCLAIM to the same consumer.
+A job is self-contained: a runner needs no database to run it. Jobs wait per location,
+per pool and per target host, and `take` hands out only jobs of hosts that have room, so
+a host with many slow monitors never fills a runner with jobs it cannot start.
+
+`take` leases jobs; a lease not acknowledged before its visibility timeout runs out is
+handed out again, so a job is lost only if it is acknowledged, and it is acknowledged
+only after its result is stored. A runner extends the leases of its long jobs while they
+run (a heartbeat), so a job never runs twice because it ran long.
+
+The shape maps onto Redis Streams: a stream per (location, pool) whose entries carry the
+host; put → XADD, take → XREADGROUP into a per-host buffer + XAUTOCLAIM of expired leases,
+ack → XACK, nack → XACK + XADD, extend → XCLAIM to the same consumer (a fresh idle time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+
+@lru_cache(maxsize=65_536)
+def host_of(url: str) -> str:
+    """The host a job dials: the URL's host, or the `host[:port]` of a ping or tcp monitor."""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname
+    return host or url
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +41,24 @@ class Job:
     location: str
     due_at: datetime
     # From the validated settings, so the writer need not parse them again.
-    interval_seconds: float = 60.0
+    interval_seconds: float | None = 60.0  # None: an event-driven check, no next run to set
     threshold: int = 1
     # True for a run someone asked for (request-run), False for a scheduled one.
     requested: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where it waits and what it may take: the runner pool, the host it dials, its budget.
+    pool: str = "fast"
+    host: str = ""  # filled from `url` when not given
+    budget_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            object.__setattr__(self, "host", host_of(self.connect_to))
+
+    @property
+    def connect_to(self) -> str:
+        """The address dialled: an explicit connect_ip wins over the url's host."""
+        return str(self.extra.get("connect_ip") or self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +68,22 @@ class Lease:
     attempt: int = 1
 
 
-class Queue(Protocol):
-    async def put(self, job: Job) -> None:
-        """Enqueue `job` for the runners of `job.location`."""
+class HostRoom(Protocol):
+    def free(self, host: str) -> int:
+        """How many more jobs against `host` the taker can start now."""
         ...
 
-    async def take(self, location: str, max_jobs: int, wait_seconds: float) -> list[Lease]:
-        """Up to `max_jobs` leases, waiting at most `wait_seconds` for the first."""
+
+class Queue(Protocol):
+    async def put(self, job: Job) -> None:
+        """Enqueue `job` for the runners of `job.location` and `job.pool`."""
+        ...
+
+    async def take(
+        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: HostRoom
+    ) -> list[Lease]:
+        """Up to `max_jobs` leases of jobs whose host has room, oldest host first (round robin
+        between hosts), waiting at most `wait_seconds` for the first."""
         ...
 
     async def ack(self, lease: Lease) -> None:
@@ -57,7 +95,7 @@ class Queue(Protocol):
         ...
 
     async def extend(self, lease: Lease, seconds: float) -> None:
-        """Keep the lease `seconds` longer (for a long check)."""
+        """Keep the lease `seconds` from now (a long check's heartbeat)."""
         ...
 
     async def drain_unleased(self, location: str) -> list[Job]:

@@ -1,52 +1,119 @@
-"""The embedded queue: per-location FIFO with leases and a visibility timeout."""
+"""The embedded queue: per (location, pool) lanes of per-host FIFOs, with leases.
+
+A lane keeps one FIFO per host and a rotation of the hosts that have jobs waiting; `take`
+walks the rotation, so hosts take turns and a host without room is passed over without
+its jobs being leased. The cost of a take is the hosts it visits — those it takes from plus
+those that are full — never the number of jobs waiting or leased.
+
+Leases expire through a heap of deadlines, looked at only from its top: an extended or
+acknowledged lease leaves a stale heap entry that is dropped when it surfaces.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
-import time
 from collections import deque
 
-from lookout.engine.queue.base import Job, Lease
+from lookout.engine.queue.base import HostRoom, Job, Lease
+
+_Entry = tuple[Job, int]  # the job and its attempt number
+
+
+class _Lane:
+    __slots__ = ("hosts", "rotation", "size", "arrived")
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, deque[_Entry]] = {}
+        self.rotation: deque[str] = deque()  # hosts with jobs waiting, each once
+        self.size = 0
+        self.arrived = asyncio.Event()
+
+    def push(self, entry: _Entry) -> None:
+        host = entry[0].host
+        jobs = self.hosts.get(host)
+        if jobs is None:
+            jobs = self.hosts[host] = deque()
+            self.rotation.append(host)
+        jobs.append(entry)
+        self.size += 1
+        self.arrived.set()
+
+    def pop(self, max_jobs: int, room: HostRoom) -> list[_Entry]:
+        taken: list[_Entry] = []
+        full: list[str] = []
+        visits = len(self.rotation)
+        while visits and len(taken) < max_jobs:
+            visits -= 1
+            host = self.rotation.popleft()
+            jobs = self.hosts[host]
+            free = room.free(host)
+            if free <= 0:
+                full.append(host)
+                continue
+            for _ in range(min(free, max_jobs - len(taken), len(jobs))):
+                taken.append(jobs.popleft())
+            if jobs:
+                self.rotation.append(host)  # its turn again after the others
+            else:
+                del self.hosts[host]
+        # Full hosts keep their place at the front for the next take.
+        self.rotation.extendleft(reversed(full))
+        self.size -= len(taken)
+        return taken
+
+    def drain(self) -> list[Job]:
+        jobs = [job for host in self.rotation for job, _ in self.hosts[host]]
+        self.hosts.clear()
+        self.rotation.clear()
+        self.size = 0
+        return jobs
+
+
+def _now() -> float:
+    # The loop's clock (monotonic in production) so tests can fast-forward leases.
+    return asyncio.get_running_loop().time()
 
 
 class MemoryQueue:
     def __init__(self, visibility_timeout: float = 300.0) -> None:
         self._visibility = visibility_timeout
-        self._ready: dict[str, deque[tuple[Job, int]]] = {}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
         self._leased: dict[str, tuple[Lease, float]] = {}
-        self._wakeup: dict[str, asyncio.Event] = {}
+        self._deadlines: list[tuple[float, str]] = []
         self._tokens = itertools.count(1)
 
-    def _event(self, location: str) -> asyncio.Event:
-        event = self._wakeup.get(location)
-        if event is None:
-            event = self._wakeup[location] = asyncio.Event()
-        return event
+    def _lane(self, location: str, pool: str) -> _Lane:
+        lane = self._lanes.get((location, pool))
+        if lane is None:
+            lane = self._lanes[(location, pool)] = _Lane()
+        return lane
 
     def _push(self, job: Job, attempt: int) -> None:
-        self._ready.setdefault(job.location, deque()).append((job, attempt))
-        self._event(job.location).set()
+        self._lane(job.location, job.pool).push((job, attempt))
 
     async def put(self, job: Job) -> None:
         self._push(job, 1)
 
-    async def take(self, location: str, max_jobs: int, wait_seconds: float) -> list[Lease]:
+    async def take(
+        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: HostRoom
+    ) -> list[Lease]:
         self._requeue_expired()
-        ready = self._ready.setdefault(location, deque())
-        if not ready and wait_seconds > 0:
-            event = self._event(location)
-            event.clear()
+        lane = self._lane(location, pool)
+        taken = lane.pop(max_jobs, room)
+        if not taken and wait_seconds > 0:
+            lane.arrived.clear()
             try:
-                await asyncio.wait_for(event.wait(), wait_seconds)
+                await asyncio.wait_for(lane.arrived.wait(), wait_seconds)
             except TimeoutError:
                 return []
+            taken = lane.pop(max_jobs, room)
+        deadline = _now() + self._visibility
         leases: list[Lease] = []
-        deadline = time.monotonic() + self._visibility
-        while ready and len(leases) < max_jobs:
-            job, attempt = ready.popleft()
+        for job, attempt in taken:
             lease = Lease(job, str(next(self._tokens)), attempt)
-            self._leased[lease.token] = (lease, deadline)
+            self._lease(lease, deadline)
             leases.append(lease)
         return leases
 
@@ -59,18 +126,32 @@ class MemoryQueue:
 
     async def extend(self, lease: Lease, seconds: float) -> None:
         if lease.token in self._leased:
-            self._leased[lease.token] = (lease, time.monotonic() + seconds)
+            self._lease(lease, _now() + seconds)
 
     async def drain_unleased(self, location: str) -> list[Job]:
-        ready = self._ready.pop(location, deque())
-        return [job for job, _ in ready]
+        jobs: list[Job] = []
+        for (lane_location, _), lane in self._lanes.items():
+            if lane_location == location:
+                jobs += lane.drain()
+        return jobs
 
     def depth(self, location: str) -> int:
-        return len(self._ready.get(location, ()))
+        return sum(lane.size for (where, _), lane in self._lanes.items() if where == location)
+
+    def leased(self) -> int:
+        return len(self._leased)
+
+    def _lease(self, lease: Lease, deadline: float) -> None:
+        self._leased[lease.token] = (lease, deadline)
+        heapq.heappush(self._deadlines, (deadline, lease.token))
 
     def _requeue_expired(self) -> None:
-        now = time.monotonic()
-        expired = [token for token, (_, deadline) in self._leased.items() if deadline <= now]
-        for token in expired:
-            lease, _ = self._leased.pop(token)
-            self._push(lease.job, lease.attempt + 1)
+        now = _now()
+        heap = self._deadlines
+        while heap and heap[0][0] <= now:
+            deadline, token = heapq.heappop(heap)
+            held = self._leased.get(token)
+            if held is None or held[1] != deadline:
+                continue  # acknowledged, or extended since: a stale entry
+            del self._leased[token]
+            self._push(held[0].job, held[0].attempt + 1)

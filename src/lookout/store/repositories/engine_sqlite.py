@@ -2,9 +2,11 @@
 
 SQLAlchemy's result rows and bind processing cost more per row than SQLite itself does, so
 the scheduler's claim and the writer's batch reads and writes talk to `sqlite3` directly,
-inside the session's transaction. Values are in SQLAlchemy's storage format (naive UTC
-`YYYY-MM-DD HH:MM:SS.ffffff`, JSON text), so every other reader sees the same rows. Id
-lists travel as one JSON array (`json_each`) rather than a thousand bind parameters.
+inside the session's transaction (bench/engine.py --core measures the difference). Values
+are in SQLAlchemy's storage format (naive UTC `YYYY-MM-DD HH:MM:SS.ffffff`, JSON text), so
+every other reader sees the same rows. Id lists travel as one JSON array (`json_each`)
+rather than a thousand bind parameters. Column lists come from engine.py, read off the
+tables, so both paths write the same columns in the same order.
 """
 
 from __future__ import annotations
@@ -17,22 +19,21 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-DATETIME_COLUMNS = frozenset(
-    {
-        "started_at",
-        "ended_at",
-        "failing_since",
-        "last_run_at",
-        "changed_at",
-        "bucket_start",
-        "latest_run_started_at",
-        "latest_run_ended_at",
-        "next_run_at",
-        "updated_at",
-        "latest_run_date",
-    }
+from lookout.store.repositories.engine import (
+    DATETIME_COLUMNS,
+    JSON_COLUMNS,
+    ROLLUP_COLUMNS,
+    ROLLUP_EXTREMES,
+    ROLLUP_KEY,
+    ROLLUP_SUMMED,
+    RUN_COLUMNS,
+    STATE_COLUMNS,
+    BatchCheck,
+    DueCheck,
+    EngineStore,
+    batch_check_from,
+    group_by_keys,
 )
-JSON_COLUMNS = frozenset({"details"})
 
 
 def cursor(session: Session) -> Any:
@@ -54,7 +55,7 @@ def from_text(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def ids_json(ids: Iterable[int]) -> str:
+def ids_json(ids: Iterable[int | str]) -> str:
     return orjson.dumps(list(ids)).decode()
 
 
@@ -116,7 +117,7 @@ _NEVER_RUN = _DUE + " AND c.next_run_at IS NULL LIMIT ?"
 _OVERDUE = _DUE + " AND c.next_run_at <= ? ORDER BY c.next_run_at LIMIT ?"
 
 
-def claim_due(
+def _claim_due(
     session: Session, now: datetime, check_types: Sequence[str], limit: int, claim_until: datetime
 ) -> list[tuple[int, int, str, str, str, dict[str, Any], datetime]]:
     """(check id, monitor id, check type, monitor type, url, settings, due at) of claimed checks."""
@@ -160,16 +161,17 @@ SELECT c.id, c.monitor_id, c.type, c.enabled, c.latest_run_result,
        s.changed_at
 FROM checks c LEFT JOIN check_states s ON s.check_id = c.id
 WHERE c.monitor_id IN (SELECT value FROM json_each(?))
+  AND (c.enabled = 1 OR c.id IN (SELECT value FROM json_each(?)))
 """
 
 
-def batch_checks(
-    session: Session, monitor_ids: Iterable[int], settings_of: Sequence[str]
+def _batch_checks(
+    session: Session, monitor_ids: Iterable[int], check_ids: Iterable[int], settings_of: Sequence[str]
 ) -> list[tuple[Any, ...]]:
-    """Every check of the monitors with its state: (id, monitor id, type, enabled,
-    latest result, settings (only for `settings_of` types), then the state columns or Nones)."""
+    """(id, monitor id, type, enabled, latest result, settings (only for `settings_of`
+    types), then the state columns or Nones) of the monitors' enabled and the batch's checks."""
     rows = cursor(session).execute(
-        _BATCH_CHECKS, (orjson.dumps(list(settings_of)).decode(), ids_json(monitor_ids))
+        _BATCH_CHECKS, (ids_json(settings_of), ids_json(monitor_ids), ids_json(check_ids))
     )
     out: list[tuple[Any, ...]] = []
     for row in rows:
@@ -190,3 +192,74 @@ def batch_checks(
             )
         )
     return out
+
+
+def _rollup_sql() -> str:
+    summed = ", ".join(f"{name} = uptime_rollups.{name} + excluded.{name}" for name in ROLLUP_SUMMED)
+    extremes = ", ".join(
+        f"{name} = {fn}(coalesce(uptime_rollups.{name}, excluded.{name}), "
+        f"coalesce(excluded.{name}, uptime_rollups.{name}))"
+        for name, fn in ROLLUP_EXTREMES.items()
+    )
+    return (
+        insert_sql("uptime_rollups", ROLLUP_COLUMNS)
+        + f" ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {summed}, {extremes}"
+    )
+
+
+_ROLLUP_SQL = _rollup_sql()
+_STATE_SQL = insert_sql("check_states", STATE_COLUMNS) + (
+    " ON CONFLICT (check_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in STATE_COLUMNS[1:])
+)
+_RUN_SQL = insert_sql("check_runs", RUN_COLUMNS)
+
+
+class SqliteEngineStore(EngineStore):
+    """EngineStore with the scheduler's and writer's hot statements on sqlite3 directly."""
+
+    dialect = "sqlite"
+
+    def claim_due(
+        self, session: Session, now: datetime, check_types: Sequence[str], limit: int, claim_until: datetime
+    ) -> list[DueCheck]:
+        if limit <= 0 or not check_types:
+            return []
+        return [DueCheck(*row) for row in _claim_due(session, now, check_types, limit, claim_until)]
+
+    def batch_checks(
+        self,
+        session: Session,
+        monitor_ids: Iterable[int],
+        check_ids: Iterable[int],
+        settings_of: Sequence[str] = (),
+    ) -> dict[int, BatchCheck]:
+        monitor_ids = set(monitor_ids)
+        if not monitor_ids:
+            return {}
+        rows = _batch_checks(session, monitor_ids, check_ids, settings_of)
+        return {row[0]: batch_check_from(row[:5], row[5], row[6:]) for row in rows}
+
+    def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            executemany(session, _RUN_SQL, rows, RUN_COLUMNS)
+
+    def upsert_states(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            executemany(session, _STATE_SQL, rows, STATE_COLUMNS)
+
+    def update_checks(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        for keys, group in group_by_keys(rows).items():
+            sql = f"UPDATE checks SET {', '.join(f'{key} = ?' for key in keys)} WHERE id = ?"
+            executemany(session, sql, group, (*keys, "id"))
+
+    def update_monitors(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        keys = tuple(key for key in rows[0] if key != "id")
+        sql = f"UPDATE monitors SET {', '.join(f'{key} = ?' for key in keys)} WHERE id = ?"
+        executemany(session, sql, rows, (*keys, "id"))
+
+    def upsert_rollups(self, session: Session, rows: list[list[Any]]) -> None:
+        if rows:
+            executemany_values(session, _ROLLUP_SQL, rows, ROLLUP_COLUMNS)

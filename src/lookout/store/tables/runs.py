@@ -1,4 +1,5 @@
-"""What the engine records: runs, evaluator state, state changes, downtime, snoozes, rollups."""
+"""What the engine records: runs, evaluator state, state changes, findings, downtime, snoozes,
+rollups."""
 
 from __future__ import annotations
 
@@ -42,9 +43,7 @@ class CheckState(Base):
 
     __tablename__ = "check_states"
 
-    check_id: Mapped[int] = mapped_column(
-        ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
-    )
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     failures_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
     successes_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
@@ -55,23 +54,44 @@ class CheckState(Base):
 
 
 class StateChange(Base):
-    """A crossing up↔down; the outbox claims unprocessed rows by compare-and-set."""
+    """A crossing of a check's status, or news in its findings; the outbox claims unprocessed
+    rows by compare-and-set. `kind` is failed, recovered, warning, fixed or changed."""
 
     __tablename__ = "state_changes"
     __table_args__ = (Index("ix_state_changes_unprocessed", "processed_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    check_id: Mapped[int] = mapped_column(
-        ForeignKey("checks.id", ondelete="CASCADE"), index=True
-    )
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"), index=True)
     monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(String(32))
-    summary: Mapped[str] = mapped_column(String(1024))
+    reason: Mapped[str] = mapped_column(String(1024))
+    # For `changed` (and crossings that also changed findings): counts and the first keys.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Finding(Base):
+    """Something a check found, kept across runs and outside the raw-run retention: open
+    while `resolved_at` is NULL; a key seen again after it was resolved opens anew."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("check_id", "key"),
+        Index("ix_findings_check_resolved", "check_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class DowntimePeriod(Base):
@@ -80,9 +100,7 @@ class DowntimePeriod(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
-    check_id: Mapped[int] = mapped_column(
-        ForeignKey("checks.id", ondelete="CASCADE"), index=True
-    )
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"), index=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     notes_markdown: Mapped[str | None] = mapped_column(Text, nullable=True)

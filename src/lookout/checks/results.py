@@ -1,12 +1,17 @@
-"""Building an uptime CheckResult: the clock and location come from the context."""
+"""Building a CheckResult: the end time and location come from the context.
+
+Every check type builds its results with these, so the clock and location are never
+forgotten and a failed run always reads "Down: <reason>".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from lookout.checks.base import CheckContext
-from lookout.model.result import CheckResult, Outcome, Timings
+from lookout.model.result import CheckResult, Finding, Outcome, Timings
 
 
 def finish(
@@ -16,7 +21,8 @@ def finish(
     summary: str,
     *,
     timings: Timings | None = None,
-    details: dict[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+    findings: tuple[Finding, ...] | None = None,
 ) -> CheckResult:
     return CheckResult(
         outcome=outcome,
@@ -26,8 +32,10 @@ def finish(
         location=ctx.location,
         timings=timings or Timings(),
         details=details or {},
+        findings=findings,
     )
 
 
 def down(ctx: CheckContext, started_at: datetime, reason: str, **kwargs: Any) -> CheckResult:
+    """A failed run whose summary is "Down: <reason>"."""
     return finish(ctx, started_at, Outcome.FAILED, f"Down: {reason}", **kwargs)
