@@ -177,3 +177,104 @@ async def test_many_concurrent_fetches_share_one_driver(
     requests = [HttpRequest(http_server.url(f"/slow?ms={20 + i % 5}")) for i in range(40)]
     responses = await asyncio.gather(*(http_client.fetch(r) for r in requests))
     assert [r.status for r in responses] == [200] * 40
+
+
+BIG_BODY = b"a" * (3072 * 1024) + b"TAIL"  # what /big?kib=3072 serves
+
+
+class Collector:
+    """An on_chunk that keeps what it is handed and stops once it holds `stop_after` bytes."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.chunks: list[bytes] = []
+        self.stop_after = stop_after
+
+    def __call__(self, chunk: bytes) -> bool:
+        self.chunks.append(chunk)
+        return self.stop_after is None or self.received < self.stop_after
+
+    @property
+    def received(self) -> int:
+        return sum(len(chunk) for chunk in self.chunks)
+
+
+async def test_a_per_call_body_limit_below_the_default_is_honoured(
+    http_client: HttpClient, http_server: RunningServer
+) -> None:
+    response = await http_client.fetch(HttpRequest(http_server.url("/big?kib=64"), body_limit=10_000))
+    assert (len(response.body), response.truncated) == (10_000, True)
+    assert response.body == b"a" * 10_000
+
+
+async def test_streaming_hands_over_every_chunk_of_a_large_body(
+    http_client: HttpClient, http_server: RunningServer
+) -> None:
+    collect = Collector()
+    request = HttpRequest(http_server.url("/big?kib=3072"), body_limit=8 << 20, on_chunk=collect)
+    response = await http_client.fetch(request)
+    assert (response.status, response.body, response.truncated) == (200, b"", False)
+    assert len(collect.chunks) > 1
+    assert b"".join(collect.chunks) == BIG_BODY
+
+
+async def test_streaming_stops_when_on_chunk_returns_false(
+    http_client: HttpClient, http_server: RunningServer
+) -> None:
+    collect = Collector(stop_after=100_000)
+    request = HttpRequest(http_server.url("/big?kib=3072"), body_limit=8 << 20, on_chunk=collect)
+    response = await http_client.fetch(request)
+    assert (response.status, response.body, response.truncated) == (200, b"", True)
+    # No chunk is handed over after the one that said stop.
+    assert collect.received - len(collect.chunks[-1]) < 100_000 <= collect.received < len(BIG_BODY)
+
+    once = Collector(stop_after=1)
+    response = await http_client.fetch(HttpRequest(http_server.url("/big?kib=3072"), on_chunk=once))
+    assert response.truncated
+    assert len(once.chunks) == 1
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["buffered", "streamed"])
+async def test_body_limit_caps_what_is_kept_or_handed_over(
+    http_client: HttpClient, http_server: RunningServer, streamed: bool
+) -> None:
+    async def fetch(path: str, limit: int) -> tuple[bytes, bool]:
+        collect = Collector()
+        on_chunk = collect if streamed else None
+        response = await http_client.fetch(
+            HttpRequest(http_server.url(path), body_limit=limit, on_chunk=on_chunk)
+        )
+        if streamed:
+            assert response.body == b""
+            return b"".join(collect.chunks), response.truncated
+        return response.body, response.truncated
+
+    assert await fetch("/big?kib=3072", 100_000) == (b"a" * 100_000, True)
+    # A body of exactly the limit is whole, not truncated.
+    assert await fetch("/big?kib=1", 1028) == (b"a" * 1024 + b"TAIL", False)
+    assert await fetch("/big?kib=1", 1027) == (b"a" * 1024 + b"TAI", True)
+
+
+async def test_streaming_skips_the_bodies_of_redirects_it_follows(
+    http_client: HttpClient, http_server: RunningServer
+) -> None:
+    followed = Collector()
+    request = HttpRequest(http_server.url("/redirect/2"), max_redirects=3, on_chunk=followed)
+    response = await http_client.fetch(request)
+    assert (response.status, response.redirect_count) == (200, 3)
+    assert followed.chunks == [b"Welcome to Lookout"]
+
+    kept = Collector()
+    response = await http_client.fetch(HttpRequest(http_server.url("/loop"), on_chunk=kept))
+    assert response.status == 302
+    assert b"".join(kept.chunks) == b"302: Found"
+
+
+async def test_an_exception_in_on_chunk_propagates(
+    http_client: HttpClient, http_server: RunningServer
+) -> None:
+    def explode(chunk: bytes) -> bool:
+        raise RuntimeError("on_chunk broke")
+
+    with pytest.raises(RuntimeError, match="on_chunk broke"):
+        await http_client.fetch(HttpRequest(http_server.url("/big?kib=64"), on_chunk=explode))
+    assert (await http_client.fetch(HttpRequest(http_server.url("/ok")))).status == 200

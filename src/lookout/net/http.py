@@ -16,7 +16,7 @@ import ipaddress
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -81,6 +81,12 @@ class HttpRequest:
     connect_ip: str | None = None
     """Dial this address for the URL's own host instead of resolving it."""
     body_limit: int = BODY_LIMIT
+    """At most this many body bytes are kept (or handed to on_chunk); more sets truncated."""
+    on_chunk: Callable[[bytes], bool] | None = None
+    """Stream the body: each chunk is handed over as it arrives instead of being kept (the
+    response's body is then b""). Returning False stops the download, which is not an error:
+    the response comes back with truncated=True. An exception it raises stops the download
+    and propagates out of fetch. Bodies of redirects being followed are not handed over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,47 @@ class _Hop:
         elif ":" in line:
             name, _, value = line.partition(":")
             self.header_lines.append((name.strip(), value.strip()))
+
+
+@dataclass(slots=True)
+class _Stream:
+    """Hands one hop's body to the caller's on_chunk, at most `room` bytes of it."""
+
+    on_chunk: Callable[[bytes], bool]
+    room: int
+    hop: _Hop
+    follows_redirects: bool
+    status: int = 0
+    skip: bool | None = None
+    """Whether this hop is a redirect we will follow, decided at its first body chunk."""
+    error: Exception | None = None
+
+    def on_header(self, raw: bytes) -> None:
+        if raw.startswith(b"HTTP/"):
+            parts = raw.split(None, 2)
+            self.status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        self.hop.on_header(raw)
+
+    def on_body(self, chunk: bytes) -> int | None:
+        if self.skip is None:
+            self.hop.status = self.status
+            self.skip = self.follows_redirects and hop_location(self.hop) is not None
+        if self.skip:
+            return None
+        stop = len(chunk) > self.room
+        if stop:
+            chunk = chunk[: self.room]
+        self.room -= len(chunk)
+        if chunk:
+            try:
+                stop = self.on_chunk(chunk) is False or stop
+            except Exception as exc:  # pycurl would print it and report a write error
+                self.error = exc
+                return 0
+        if stop:
+            self.hop.truncated = True
+            return 0
+        return None
 
 
 class HttpClient:
@@ -236,9 +283,14 @@ class HttpClient:
         if remaining_ms <= 0:
             raise _timeout(request, url)
         hop = _Hop()
-        curl = self._easy(url, method, form, request, remaining_ms, address, hop)
+        stream = None
+        if request.on_chunk is not None:
+            stream = _Stream(request.on_chunk, request.body_limit, hop, request.max_redirects > 0)
+        curl = self._easy(url, method, form, request, remaining_ms, address, hop, stream)
         try:
             failure = await self._driver_for_loop().perform(curl)
+            if stream is not None and stream.error is not None:
+                raise stream.error
             if failure is not None and not (hop.truncated and failure.code == pycurl.E_WRITE_ERROR):
                 raise _transport_error(failure, curl, request, url)
             hop.status = int(curl.getinfo(pycurl.RESPONSE_CODE))
@@ -261,6 +313,7 @@ class HttpClient:
         timeout_ms: int,
         address: str,
         hop: _Hop,
+        stream: _Stream | None,
     ) -> pycurl.Curl:
         curl = pycurl.Curl()
         limit = request.body_limit
@@ -291,8 +344,8 @@ class HttpClient:
             (pycurl.ACCEPT_ENCODING, ""),
             (pycurl.USERAGENT, self._user_agent),
             (pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in request.headers]),
-            (pycurl.HEADERFUNCTION, hop.on_header),
-            (pycurl.WRITEFUNCTION, on_body),
+            (pycurl.HEADERFUNCTION, hop.on_header if stream is None else stream.on_header),
+            (pycurl.WRITEFUNCTION, on_body if stream is None else stream.on_body),
         ]
         if self._ca_file:
             options.append((pycurl.CAINFO, self._ca_file))
