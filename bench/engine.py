@@ -131,7 +131,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def scenario(
-    name: str, n: int, interval: int, seconds: float, ports: list[int], db: str, warmup: float = 0.0
+    name: str,
+    n: int,
+    interval: int,
+    seconds: float,
+    ports: list[int],
+    db: str,
+    warmup: float = 0.0,
+    fast_path: bool = True,
 ) -> dict[str, Any]:
     factory = seed(db, n, interval, ports)
     resolver = Resolver()
@@ -142,7 +149,7 @@ async def scenario(
         clock=lambda: datetime.now(UTC),
         http_client=lambda guard: HttpClient(guard, driver=driver),
     )
-    engine = Engine(factory, ctx, EngineSettings(concurrency=1000, per_host=8))
+    engine = Engine(factory, ctx, EngineSettings(concurrency=1000, per_host=8, sqlite_fast_path=fast_path))
     await engine.start()
     # Measure the steady state: after one interval every check has run once, its settings
     # are cached and the first burst of never-run checks is behind us.
@@ -198,11 +205,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="200 monitors at 5 s")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="as under uvicorn")
     parser.add_argument("--no-write", action="store_true", help="leave bench/results/engine.json alone")
+    parser.add_argument(
+        "--core", action="store_true", help="SQLAlchemy Core statements on SQLite too (no sqlite3 fast path)"
+    )
     return parser.parse_args(argv)
 
 
 async def run_plan(
-    plan: list[tuple[str, int, int]], seconds: float, warmup: float | None
+    plan: list[tuple[str, int, int]], seconds: float, warmup: float | None, fast_path: bool = True
 ) -> list[dict[str, Any]]:
     ports, procs = start_targets()
     rows = []
@@ -211,7 +221,7 @@ async def run_plan(
             with tempfile.TemporaryDirectory() as tmp:
                 db = f"sqlite:///{Path(tmp) / 'b.db'}"
                 wait = float(interval) if warmup is None else warmup
-                rows.append(await scenario(name, n, interval, seconds, ports, db, wait))
+                rows.append(await scenario(name, n, interval, seconds, ports, db, wait, fast_path))
             print_table(rows[-1:])
     finally:
         for proc in procs:
@@ -246,12 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         plan = [("n200-5s", 200, 5)]
     if args.monitors:
         plan = [(f"n{args.monitors}-{args.interval}s", args.monitors, args.interval)]
+    if args.core:
+        plan = [(f"{name}-core", n, interval) for name, n, interval in plan]
     if args.loop == "uvloop":
         import uvloop
 
-        rows = uvloop.run(run_plan(plan, args.seconds, args.warmup))
+        rows = uvloop.run(run_plan(plan, args.seconds, args.warmup, not args.core))
     else:
-        rows = asyncio.run(run_plan(plan, args.seconds, args.warmup))
+        rows = asyncio.run(run_plan(plan, args.seconds, args.warmup, not args.core))
     print()
     print_table(rows)
     if not args.no_write:

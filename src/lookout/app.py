@@ -21,9 +21,12 @@ from lookout.checks.base import CheckContext
 from lookout.engine.facade import Engine as CheckEngine
 from lookout.engine.facade import EngineSettings
 from lookout.net.curl import CurlDriver
+from lookout.net.dns import DnsClient
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
+from lookout.net.tls import TlsInspector
+from lookout.net.trust import trust_bundle
 from lookout.services.checks import CheckService
 from lookout.services.container import Services
 from lookout.services.history import HistoryService
@@ -63,18 +66,25 @@ def build_check_context(settings: Settings) -> CheckContext:
     resolver = Resolver.from_setting(settings.dns_resolvers)
     guard = TargetGuard(resolver, allow_private=settings.allow_private_targets)
     driver = CurlDriver()
+    extra_roots = str(settings.ca_bundle) if settings.ca_bundle else None
+    http_roots = trust_bundle(extra_roots, settings.data_dir) if extra_roots else None
     return CheckContext(
         resolver=resolver,
         guard=guard,
         clock=utcnow,
         location=settings.location,
-        http_client=lambda target_guard: HttpClient(target_guard, driver=driver),
+        http_client=lambda target_guard: HttpClient(target_guard, driver=driver, ca_file=http_roots),
+        dns=DnsClient.from_setting(settings.dns_resolvers, guard=guard),
+        tls=TlsInspector(guard, ca_file=extra_roots),
     )
 
 
 def build_engine(settings: Settings, store: Store) -> CheckEngine:
     tuning = EngineSettings(
-        concurrency=settings.engine_concurrency, retention_days=settings.run_retention_days
+        concurrency=settings.engine_concurrency,
+        crawl_concurrency=settings.engine_crawl_concurrency,
+        browser_concurrency=settings.engine_browser_concurrency,
+        retention_days=settings.run_retention_days,
     )
     return CheckEngine(store.sessions, build_check_context(settings), tuning)
 

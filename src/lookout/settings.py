@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     allow_private_targets: bool = False
     # host:port of resolvers the checks use instead of the system's.
     dns_resolvers: str | None = None
+    # A PEM file of extra trusted root certificates (a private CA), added to the system's.
+    ca_bundle: Path | None = None
+    # How many checks of each pool may run at once: crawls (broken links, mixed content,
+    # sitemaps) and headless browsers (Lighthouse) each have their own slots.
+    engine_crawl_concurrency: int = Field(default=20, ge=1, le=1000)
+    engine_browser_concurrency: int = Field(default=2, ge=1, le=100)
     # Requests per minute per token on the Oh Dear API.
     rate_limit_per_minute: int = Field(default=500, ge=1)
     public_url: str | None = None
@@ -45,7 +51,7 @@ class Settings(BaseSettings):
     run_engine: bool = True
     # The name this process's checks report as their location.
     location: str = "local"
-    # How many checks may run at once in this process.
+    # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
     # Raw check runs older than this are deleted; hourly and daily rollups are kept.
     run_retention_days: int = Field(default=14, ge=1, le=3650)
