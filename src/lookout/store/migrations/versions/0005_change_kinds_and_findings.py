@@ -23,7 +23,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("state_changes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("kind", sa.String(length=16), nullable=False, server_default="recovered"))
+        batch_op.add_column(
+            sa.Column("kind", sa.String(length=16), nullable=False, server_default="recovered")
+        )
         batch_op.alter_column("summary", new_column_name="reason", existing_type=sa.String(length=1024))
         batch_op.add_column(sa.Column("details", sa.JSON(), nullable=True))
     op.execute("UPDATE state_changes SET kind = 'failed' WHERE to_status = 'down'")
