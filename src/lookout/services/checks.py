@@ -8,17 +8,18 @@ shows the right `summarized_check_result` before the engine's next write.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.checks.registry import CHECKS
 from lookout.errors import NotFoundError, ValidationFailed
 from lookout.model.check_type import CheckType
 from lookout.model.summary import summarize
-from lookout.services.monitors import AVERAGE_WINDOW, CheckRecord, SnoozeRecord
+from lookout.services.monitors import AVERAGE_WINDOW, make_check, snooze_record
 from lookout.services.tokens import Principal
+from lookout.services.views import CheckRecord, CheckView
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as repo
 from lookout.store.repositories import runs as runs_repo
@@ -26,12 +27,9 @@ from lookout.store.repositories import runs as runs_repo
 MAX_SNOOZE_MINUTES = 525_600  # a year
 SNOOZE_SOURCE = "API"
 
-
-@dataclass(frozen=True, slots=True)
-class CheckView:
-    check: CheckRecord
-    average_response_time_in_ms: float | None
-    active_snooze: SnoozeRecord | None
+# Checks of a type this build does not implement yet never get a result; counting them
+# would keep their monitor `pending` for ever (the engine's writer leaves them out too).
+RUNNABLE_HERE = frozenset(check_type.value for check_type in CHECKS)
 
 
 class CheckService:
@@ -59,7 +57,7 @@ class CheckService:
             snooze = runs_repo.add_snooze(
                 session, check_id, now, now + timedelta(minutes=minutes), _person(who), SNOOZE_SOURCE
             )
-            return CheckView(record, self._average(session, record), snooze)
+            return CheckView(record, self._average(session, record), snooze_record(snooze))
 
     def unsnooze(self, who: Principal, check_id: int) -> CheckView:
         with transaction(self._sessions) as session:
@@ -80,9 +78,11 @@ class CheckService:
                     check_id,
                     {"enabled": enabled, "next_run_at": now if enabled else None, "updated_at": now},
                 )
-                siblings = repo.checks_of(session, [record.monitor_id])[record.monitor_id]
+                siblings = repo.checks_of(session, [record.monitor_id], make_check)[record.monitor_id]
                 results = [
-                    c.latest_run_result for c in siblings if (enabled if c.id == check_id else c.enabled)
+                    c.latest_run_result
+                    for c in siblings
+                    if (enabled if c.id == check_id else c.enabled) and c.type in RUNNABLE_HERE
                 ]
                 repo.update_monitor(
                     session, record.monitor_id, {"summarized_check_result": summarize(results)}
@@ -92,25 +92,14 @@ class CheckService:
 
     @staticmethod
     def _record(session: Session, who: Principal, check_id: int) -> CheckRecord:
-        record = repo.check_record(session, check_id, who.team_ids)
+        record = repo.check_record(session, check_id, who.team_ids, make_check)
         if record is None:
             raise NotFoundError("Check not found.")
         return record
 
     def _view(self, session: Session, record: CheckRecord) -> CheckView:
         snooze = runs_repo.active_snooze(session, record.id, self._clock())
-        active = None
-        if snooze is not None:
-            active = SnoozeRecord(
-                snooze.id,
-                snooze.check_id,
-                snooze.starts_at,
-                snooze.ends_at,
-                snooze.snoozed_by,
-                snooze.unsnoozed_by,
-                snooze.source,
-                snooze.created_at,
-            )
+        active = snooze_record(snooze) if snooze is not None else None
         return CheckView(record, self._average(session, record), active)
 
     def _average(self, session: Session, record: CheckRecord) -> float | None:

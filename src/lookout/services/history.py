@@ -1,64 +1,75 @@
 """What the engine recorded, read for a monitor's owners: check runs, uptime percentages,
 downtime periods and uptime metrics. Another team's monitor or downtime is not found.
 
-Filters arrive as raw query strings and are checked here (services.filters), so every
-API gets the same Laravel-style 422s.
+Filters arrive typed (datetimes, literal choices); reading them from a query string, with
+that API's messages, is the API's work. What is enforced here are the domain's rules: a
+range must not end before it starts, and one answer holds at most so many periods
+(`ReversedRange` and `TooManyPeriods`, which an API may word in its own terms). Both are
+checked before the monitor is looked up, as a request's own rules would be.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Literal, get_args
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.errors import NotFoundError, ValidationFailed
+from lookout.model import periods
 from lookout.model.check_type import CheckType
-from lookout.services import filters
+from lookout.services.monitors import make_check
 from lookout.services.tokens import Principal
+from lookout.services.views import DowntimeRecord, MetricPoint, Page, RunRecord
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as monitors_repo
 from lookout.store.repositories import runs as repo
 
-MetricPoint = repo.MetricPoint
+RunResult = Literal["succeeded", "warning", "failed"]
+Split = Literal["hour", "day", "month"]
+GroupBy = Literal["minute", "hour", "day", "week", "month"]
+MetricKind = Literal["http", "ping", "tcp"]
 
-FINISHED_RESULTS = ("succeeded", "warning", "failed")
-SPLITS = ("hour", "day", "month")
-GROUPINGS = ("minute", "hour", "day", "week", "month")
-METRIC_KINDS = ("http", "ping", "tcp")
+FINISHED_RESULTS: tuple[RunResult, ...] = get_args(RunResult)
+SPLITS: tuple[Split, ...] = get_args(Split)
+GROUPINGS: tuple[GroupBy, ...] = get_args(GroupBy)
+METRIC_KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
 MAX_UPTIME_PERIODS = 2000
 MAX_METRIC_POINTS = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An ongoing downtime period started before now; the far future keeps it in range.
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    id: int
-    check_id: int
-    check_type: str
-    result: str
-    summary: str | None
-    started_at: datetime
-    ended_at: datetime
+class ReversedRange(ValidationFailed):
+    """The range ends before it starts; `start` and `end` name the arguments."""
+
+    def __init__(self, start: str, end: str) -> None:
+        super().__init__({end: [f"The {end} must be a date after or equal to {start}."]})
+        self.start = start
+        self.end = end
 
 
-@dataclass(frozen=True, slots=True)
-class DowntimeRecord:
-    id: int
-    started_at: datetime
-    ended_at: datetime | None
-    notes_markdown: str | None
+class TooManyPeriods(ValidationFailed):
+    """The range holds more than `limit` periods of `unit`; `argument` chose the unit."""
+
+    def __init__(self, argument: str, limit: int, unit: str) -> None:
+        super().__init__({argument: [f"The period holds more than {limit} {unit}s."]})
+        self.argument = argument
+        self.limit = limit
+        self.unit = unit
 
 
-T = TypeVar("T")
+def ensure_ordered(start: datetime | None, end: datetime | None, names: tuple[str, str]) -> None:
+    if start is not None and end is not None and end < start:
+        raise ReversedRange(*names)
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
+def limit_periods(start: datetime, end: datetime, unit: str, limit: int, argument: str) -> None:
+    """Refuse a range that holds more than `limit` periods of `unit`."""
+    if periods.count(start, end, unit) > limit:
+        raise TooManyPeriods(argument, limit, unit)
 
 
 class HistoryService:
@@ -71,32 +82,23 @@ class HistoryService:
         who: Principal,
         monitor_id: int,
         check_type: str,
-        params: Mapping[str, str],
         page: int,
         size: int,
+        *,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+        result: RunResult | None = None,
     ) -> Page[RunRecord]:
-        """Finished runs of one check, newest first; `params` holds the raw filters."""
-        errors: filters.Errors = {}
-        after = filters.date(
-            errors, "filter.started_after", params.get("filter[started_after]"), required=False
-        )
-        before = filters.date(
-            errors, "filter.started_before", params.get("filter[started_before]"), required=False
-        )
-        result = filters.choice(
-            errors, "filter.result", params.get("filter[result]"), FINISHED_RESULTS, default=""
-        )
-        if errors:
-            raise ValidationFailed(errors)
+        """Finished runs of one check, newest first, optionally of one result only."""
         with self._sessions() as session:
             self._monitor(session, who, monitor_id)
             check_id = self._check_id(session, monitor_id, check_type)
             rows, total = repo.runs_page(
                 session,
                 check_id,
-                started_after=after,
-                started_before=before,
-                result=result or None,
+                started_after=started_after,
+                started_before=started_before,
+                result=result,
                 results=FINISHED_RESULTS,
                 offset=(page - 1) * size,
                 limit=size,
@@ -110,47 +112,37 @@ class HistoryService:
             return Page(items, total)
 
     def uptime(
-        self, who: Principal, monitor_id: int, params: Mapping[str, str]
+        self, who: Principal, monitor_id: int, start: datetime, end: datetime, split: Split
     ) -> list[tuple[datetime, float]]:
         """(period start, uptime %) for each period of the range that has data."""
-        errors: filters.Errors = {}
-        start = filters.date(errors, "filter.started_at", params.get("filter[started_at]"), required=True)
-        end = filters.date(errors, "filter.ended_at", params.get("filter[ended_at]"), required=True)
-        split = filters.choice(
-            errors, "split", params.get("split") or params.get("filter[split]"), SPLITS, default=None
-        )
-        filters.ordered(errors, "filter.started_at", start, "filter.ended_at", end)
-        filters.capped(
-            errors, "split", start, end, split, MAX_UPTIME_PERIODS, "use a larger split or a shorter period"
-        )
-        if errors:
-            raise ValidationFailed(errors)
-        assert start is not None and end is not None and split is not None
+        ensure_ordered(start, end, ("start", "end"))
+        limit_periods(start, end, split, MAX_UPTIME_PERIODS, "split")
         with self._sessions() as session:
             self._monitor(session, who, monitor_id)
             check_id = repo.uptime_check_id(session, monitor_id)
             if check_id is None:
                 return []
-            return repo.uptime_series(session, [check_id], start, end, cast(repo.Split, split))
+            return repo.uptime_series(session, [check_id], start, end, split)
 
     def downtime(
-        self, who: Principal, monitor_id: int, params: Mapping[str, str], page: int, size: int
+        self,
+        who: Principal,
+        monitor_id: int,
+        page: int,
+        size: int,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> Page[DowntimeRecord]:
         """Downtime periods overlapping the range (default: all), newest first."""
-        errors: filters.Errors = {}
-        start = filters.date(errors, "filter.started_at", params.get("filter[started_at]"), required=False)
-        end = filters.date(errors, "filter.ended_at", params.get("filter[ended_at]"), required=False)
-        filters.ordered(errors, "filter.started_at", start, "filter.ended_at", end)
-        if errors:
-            raise ValidationFailed(errors)
+        ensure_ordered(start, end, ("start", "end"))
         with self._sessions() as session:
             self._monitor(session, who, monitor_id)
             rows, total = repo.downtime_page(
                 session,
                 monitor_id,
                 start or _EPOCH,
-                # An ongoing period started before now; the far future keeps it in range.
-                end or datetime(9999, 1, 1, tzinfo=UTC),
+                end or _FAR_FUTURE,
                 offset=(page - 1) * size,
                 limit=size,
             )
@@ -164,26 +156,28 @@ class HistoryService:
                 raise NotFoundError("Downtime not found.")
             repo.delete_downtime(session, downtime_id)
 
-    def metrics(
-        self, who: Principal, monitor_id: int, kind: str, params: Mapping[str, str]
-    ) -> list[MetricPoint]:
-        """Uptime metrics of an http, ping or tcp monitor; asking with another kind is a 404."""
-        errors: filters.Errors = {}
-        start = filters.date(errors, "filter.start", params.get("filter[start]"), required=True)
-        end = filters.date(errors, "filter.end", params.get("filter[end]"), required=True)
-        group_by = filters.choice(
-            errors, "filter.group_by", params.get("filter[group_by]"), GROUPINGS, default="minute"
-        )
+    def metrics_window(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+        """The range metrics cover: future bounds are clamped to now, as Oh Dear does."""
         now = self._clock()
-        # Future bounds are clamped to now, as Oh Dear does, before counting points.
-        start = min(start, now) if start is not None else None
-        end = min(end, now) if end is not None else None
-        filters.ordered(errors, "filter.start", start, "filter.end", end)
-        advice = "use a larger filter.group by or a shorter period"
-        filters.capped(errors, "filter.group_by", start, end, group_by, MAX_METRIC_POINTS, advice)
-        if errors:
-            raise ValidationFailed(errors)
-        assert start is not None and end is not None and group_by is not None
+        return min(start, now), min(end, now)
+
+    def metrics(
+        self,
+        who: Principal,
+        monitor_id: int,
+        kind: MetricKind,
+        start: datetime,
+        end: datetime,
+        group_by: GroupBy,
+    ) -> list[MetricPoint]:
+        """Uptime metrics of an http, ping or tcp monitor; asking with another kind is a 404.
+
+        The range is clamped first (`metrics_window`), so a future end does not count
+        towards the points.
+        """
+        start, end = self.metrics_window(start, end)
+        ensure_ordered(start, end, ("start", "end"))
+        limit_periods(start, end, group_by, MAX_METRIC_POINTS, "group_by")
         with self._sessions() as session:
             monitor = self._monitor(session, who, monitor_id)
             if monitor.type != kind:
@@ -191,7 +185,7 @@ class HistoryService:
             check_id = repo.uptime_check_id(session, monitor_id)
             if check_id is None:
                 return []
-            return repo.metrics(session, check_id, start, end, cast(repo.GroupBy, group_by))
+            return [_metric_point(point) for point in repo.metrics(session, check_id, start, end, group_by)]
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -206,7 +200,26 @@ class HistoryService:
     def _check_id(session: Session, monitor_id: int, check_type: str) -> int:
         if check_type not in {t.value for t in CheckType}:
             raise NotFoundError(f"The monitor has no {check_type} check.")
-        for check in monitors_repo.checks_of(session, [monitor_id]).get(monitor_id, []):
+        for check in monitors_repo.checks_of(session, [monitor_id], make_check).get(monitor_id, []):
             if check.type == check_type:
                 return check.id
         raise NotFoundError(f"The monitor has no {check_type} check.")
+
+
+def _metric_point(point: repo.MetricPoint) -> MetricPoint:
+    return MetricPoint(
+        point.date,
+        point.runs,
+        point.failed_runs,
+        point.up_seconds,
+        point.down_seconds,
+        point.average_total_ms,
+        point.minimum_total_ms,
+        point.maximum_total_ms,
+        point.average_dns_ms,
+        point.average_connect_ms,
+        point.average_tls_ms,
+        point.average_first_byte_ms,
+        point.average_download_ms,
+        point.uptime_percentage,
+    )

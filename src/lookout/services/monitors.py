@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,10 +31,11 @@ from lookout.net.guard import refusal_reason
 from lookout.services import validation
 from lookout.services.monitor_input import ParsedPayload, parse_payload
 from lookout.services.tokens import Principal
+from lookout.services.views import CheckRecord, MonitorPage, MonitorRecord, MonitorView, SnoozeRecord
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as repo
 from lookout.store.repositories import runs as runs_repo
-from lookout.store.tables import Check, Monitor
+from lookout.store.tables import Check, Monitor, Snooze
 
 URL_SCHEME_MESSAGE = 'You should enter a url that starts with either "http://" or "https://".'
 _URL_RULES: dict[MonitorType, tuple[Callable[[str], bool], str]] = {
@@ -51,36 +51,12 @@ _URL_RULES: dict[MonitorType, tuple[Callable[[str], bool], str]] = {
     ),
 }
 
-
-CheckRecord = repo.CheckRecord
 # `MonitorService.list` shadows the builtin inside the class body.
 Errors = dict[str, list[str]]
-SnoozeRecord = runs_repo.SnoozeRecord
 # Oh Dear's `average_response_time_in_ms` covers the past 15 minutes.
 AVERAGE_WINDOW = timedelta(minutes=15)
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorView:
-    """A monitor as stored, with its checks (in display order) and tag names.
-
-    `averages` (performance check id → ms) and `snoozes` (check id → running snooze)
-    hold only the checks that have one.
-    """
-
-    monitor: Row[Any]
-    checks: Sequence[CheckRecord]
-    tags: Sequence[str]
-    averages: Mapping[int, float] = field(default_factory=dict)
-    snoozes: Mapping[int, SnoozeRecord] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorPage:
-    items: list[MonitorView]
-    total: int
-    page: int
-    size: int
+# Check rows become services records straight from the DBAPI tuple (see views.CheckRecord).
+make_check = CheckRecord._make
 
 
 class MonitorService:
@@ -209,8 +185,9 @@ class MonitorService:
     # -- helpers ----------------------------------------------------------------------
 
     def _views(self, session: Session, rows: Sequence[Row[Any]]) -> builtins.list[MonitorView]:
-        ids = [row.id for row in rows]
-        checks = repo.checks_of(session, ids)
+        monitors = [monitor_record(row) for row in rows]
+        ids = [monitor.id for monitor in monitors]
+        checks = repo.checks_of(session, ids, make_check)
         tags = repo.tags_of(session, ids)
         now = self._clock()
         # One query each for the whole page, never one per monitor.
@@ -220,9 +197,12 @@ class MonitorService:
         averages = {}
         if performance:
             averages = runs_repo.average_response_times(session, performance, now - AVERAGE_WINDOW)
-        snoozes = runs_repo.active_snoozes(session, ids, now)
+        snoozes = {
+            check_id: snooze_record(snooze)
+            for check_id, snooze in runs_repo.active_snoozes(session, ids, now).items()
+        }
         # Checks are inserted in display order, so id order is display order.
-        return [MonitorView(row, checks[row.id], tags[row.id], averages, snoozes) for row in rows]
+        return [MonitorView(m, checks[m.id], tags[m.id], averages, snoozes) for m in monitors]
 
     def _view(self, session: Session, row: Row[Any] | None) -> MonitorView:
         if row is None:
@@ -394,7 +374,42 @@ def shown_summary(enabled: bool, latest_run_result: str | None, summary: str | N
     return "Pending" if latest_run_result is None else summary
 
 
-def _options(payload: ParsedPayload, current: dict[str, Any]) -> dict[str, Any]:
+def monitor_record(row: Row[Any]) -> MonitorRecord:
+    """A monitor row as the services' own record: by column name, so new columns are harmless."""
+    return MonitorRecord(
+        row.id,
+        row.team_id,
+        row.type,
+        row.url,
+        row.sort_url,
+        row.friendly_name,
+        row.group_name,
+        row.description,
+        row.notes,
+        row.options or {},
+        row.badge_id,
+        row.latest_run_date,
+        row.summarized_check_result,
+        row.marked_for_deletion_at,
+        row.created_at,
+        row.updated_at,
+    )
+
+
+def snooze_record(snooze: runs_repo.SnoozeRecord | Snooze) -> SnoozeRecord:
+    return SnoozeRecord(
+        snooze.id,
+        snooze.check_id,
+        snooze.starts_at,
+        snooze.ends_at,
+        snooze.snoozed_by,
+        snooze.unsnoozed_by,
+        snooze.source,
+        snooze.created_at,
+    )
+
+
+def _options(payload: ParsedPayload, current: Mapping[str, Any]) -> dict[str, Any]:
     fields = payload.fields
     options = {
         "crawler_headers": current.get("crawler_headers", []),

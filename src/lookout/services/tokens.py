@@ -34,6 +34,15 @@ class IssuedToken:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamRole:
+    """A team the caller belongs to, and their role in it."""
+
+    id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: the user behind a token and the teams they belong to."""
 
@@ -41,7 +50,7 @@ class Principal:
     user_id: int
     name: str
     email: str
-    teams: tuple[identity.TeamRole, ...]
+    teams: tuple[TeamRole, ...]
 
     @property
     def team_ids(self) -> frozenset[int]:
@@ -80,7 +89,7 @@ class TokenService:
             if found is None:
                 raise AuthenticationError("Unauthenticated.")
             token, user = found
-            teams = tuple(identity.teams_of(session, user.id))
+            teams = tuple(TeamRole(t.id, t.name, t.role) for t in identity.teams_of(session, user.id))
             self._touch(session, token.id)
             return Principal(token.id, user.id, user.name, user.email, teams)
 

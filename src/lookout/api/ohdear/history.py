@@ -11,16 +11,17 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from lookout.api.deps import PrincipalDep, ServicesDep
-from lookout.api.ohdear import schemas
+from lookout.api.ohdear import filters, schemas
 from lookout.api.ohdear.history_presenters import METRIC_PRESENTERS, downtime_json, run_json, uptime_json
 from lookout.api.ohdear.pagination import page_request, paginated
 from lookout.api.ohdear.responses import FastJSONResponse
+from lookout.services.history import MetricKind, TooManyPeriods
 
 MonitorId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DowntimeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _DATE = "UTC date and time as YmdHis, e.g. 20260317003000"
 
-# Declared so the OpenAPI description shows them; the service checks them with Laravel's
+# Declared so the OpenAPI description shows them; `filters` reads them with Laravel's
 # messages (FastAPI's own validation would key errors as `filter[start]`).
 StartedAfter = Annotated[str | None, Query(alias="filter[started_after]", description=_DATE)]
 StartedBefore = Annotated[str | None, Query(alias="filter[started_before]", description=_DATE)]
@@ -39,7 +40,7 @@ GroupBy = Annotated[
 PageNumber = Annotated[str | None, Query(alias="page[number]")]
 PageSize = Annotated[str | None, Query(alias="page[size]")]
 
-_METRIC_BODIES: dict[str, type[Any]] = {
+_METRIC_BODIES: dict[MetricKind, type[Any]] = {
     "http": schemas.HttpMetricsBody,
     "ping": schemas.PingMetricsBody,
     "tcp": schemas.TcpMetricsBody,
@@ -68,8 +69,18 @@ def build_router(prefix: str) -> APIRouter:
         _page: PageNumber = None,
         _size: PageSize = None,
     ) -> Response:
+        query = filters.runs_filter(request.query_params)
         page, size = page_request(request.query_params)
-        result = services.history.runs(who, monitor_id, check_type, request.query_params, page, size)
+        result = services.history.runs(
+            who,
+            monitor_id,
+            check_type,
+            page,
+            size,
+            started_after=query.started_after,
+            started_before=query.started_before,
+            result=query.result,
+        )
         data = [run_json(run) for run in result.items]
         return FastJSONResponse(paginated(data, request.url, page, size, result.total))
 
@@ -89,7 +100,12 @@ def build_router(prefix: str) -> APIRouter:
         _split: Split = None,
         _filter_split: FilterSplit = None,
     ) -> Response:
-        return FastJSONResponse(uptime_json(services.history.uptime(who, monitor_id, request.query_params)))
+        query = filters.uptime_filter(request.query_params)
+        try:
+            series = services.history.uptime(who, monitor_id, query.started_at, query.ended_at, query.split)
+        except TooManyPeriods as exc:
+            raise filters.period_limit(exc, "split", "use a larger split or a shorter period") from exc
+        return FastJSONResponse(uptime_json(series))
 
     @router.get(
         "/{monitor_id}/downtime",
@@ -107,8 +123,11 @@ def build_router(prefix: str) -> APIRouter:
         _page: PageNumber = None,
         _size: PageSize = None,
     ) -> Response:
+        query = filters.downtime_filter(request.query_params)
         page, size = page_request(request.query_params)
-        result = services.history.downtime(who, monitor_id, request.query_params, page, size)
+        result = services.history.downtime(
+            who, monitor_id, page, size, start=query.started_at, end=query.ended_at
+        )
         data = [downtime_json(period) for period in result.items]
         return FastJSONResponse(paginated(data, request.url, page, size, result.total))
 
@@ -117,7 +136,7 @@ def build_router(prefix: str) -> APIRouter:
     return router
 
 
-def _add_metrics_route(router: APIRouter, name: str, kind: str, body: type[Any]) -> None:
+def _add_metrics_route(router: APIRouter, name: str, kind: MetricKind, body: type[Any]) -> None:
     present = METRIC_PRESENTERS[kind]
 
     @router.get(
@@ -135,7 +154,12 @@ def _add_metrics_route(router: APIRouter, name: str, kind: str, body: type[Any])
         _end: End = None,
         _group_by: GroupBy = None,
     ) -> Response:
-        points = services.history.metrics(who, monitor_id, kind, request.query_params)
+        query = filters.metrics_filter(request.query_params, services.history.metrics_window)
+        try:
+            points = services.history.metrics(who, monitor_id, kind, query.start, query.end, query.group_by)
+        except TooManyPeriods as exc:
+            advice = "use a larger filter.group by or a shorter period"
+            raise filters.period_limit(exc, "filter.group_by", advice) from exc
         return FastJSONResponse({"data": [present(point) for point in points]})
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from lookout.api.ohdear.timefmt import iso, stamp
-from lookout.services.history import DowntimeRecord, MetricPoint, RunRecord
+from lookout.services.views import DowntimeRecord, MetricPoint, RunRecord
 
 
 def run_json(run: RunRecord) -> dict[str, Any]:

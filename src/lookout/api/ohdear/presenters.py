@@ -1,7 +1,8 @@
 """Monitor and check objects in the exact shape of the Oh Dear API.
 
 This sits on the hot path of `GET /api/monitors` (200 monitors, up to thirteen checks
-each), so it builds plain dicts from rows and shares settings dicts instead of copying.
+each), so it builds plain dicts from the services' views and passes each check's stored
+settings JSON through instead of parsing and copying it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from lookout.api.ohdear.timefmt import stamp
 from lookout.model.check_settings import SETTINGS_KEYS, settings_model_for
 from lookout.model.check_type import CHECK_LABELS, CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
 from lookout.model.monitor import uses_https
-from lookout.services.checks import CheckView
-from lookout.services.monitors import CheckRecord, MonitorView, SnoozeRecord, shown_summary
+from lookout.services.monitors import shown_summary
+from lookout.services.views import CheckRecord, CheckView, MonitorView, SnoozeRecord
 
 _LABELS = {check_type.value: label for check_type, label in CHECK_LABELS.items()}
 _KEYS = {check_type.value: key for check_type, key in SETTINGS_KEYS.items()}
