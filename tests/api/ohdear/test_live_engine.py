@@ -78,3 +78,29 @@ def test_request_run_runs_the_check_again(tmp_path: Path, site: str) -> None:
             params={"filter[started_at]": f"{day}000000", "filter[ended_at]": f"{day}235959", "split": "day"},
         ).json()
         assert series == [{"datetime": f"{day[:4]}-{day[4:6]}-{day[6:]} 00:00:00", "uptime_percentage": 100}]
+
+
+def test_a_default_http_monitor_leaves_pending_at_once(tmp_path: Path, site: str) -> None:
+    """A monitor created with Oh Dear's default checks (uptime, performance and broken links
+    for an http site) runs every check this build implements as soon as it is created,
+    whatever their intervals, and is no longer `pending` once they have run."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'lookout.db'}", allow_private_targets=True)
+    store = open_store(settings)
+    issued = build_services(store).tokens.create("default@example.test", "default")
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    with TestClient(create_app(settings, store), headers=headers) as client:
+        created = client.post("/api/monitors", json={"url": site, "team_id": issued.team_id, "type": "http"})
+        assert created.status_code == 201, created.text
+        monitor = created.json()
+        enabled = {c["type"] for c in monitor["checks"] if c["enabled"]}
+        assert {"uptime", "performance", "broken_links"} <= enabled  # (certificates: https only)
+        assert monitor["summarized_check_result"] == "pending"
+        shown = eventually(
+            lambda: (m := client.get(f"/api/monitors/{monitor['id']}").json())["summarized_check_result"]
+            != "pending"
+            and m
+        )
+        assert shown["summarized_check_result"] == "succeeded"
+        checks = {c["type"]: c for c in shown["checks"]}
+        assert checks["uptime"]["latest_run_result"] == "succeeded"
+        assert checks["performance"]["latest_run_result"] == "succeeded"
