@@ -85,6 +85,7 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
         crawl_concurrency=settings.engine_crawl_concurrency,
         browser_concurrency=settings.engine_browser_concurrency,
         retention_days=settings.run_retention_days,
+        runs_kept_per_check=settings.runs_kept_per_check,
     )
     return CheckEngine(store.sessions, build_check_context(settings), tuning)
 

@@ -53,8 +53,11 @@ class Settings(BaseSettings):
     location: str = "local"
     # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
-    # Raw check runs older than this are deleted; hourly and daily rollups are kept.
+    # Check runs that were not a success are deleted after this many days; hourly and daily
+    # rollups are kept, minute rollups for 48 hours.
     run_retention_days: int = Field(default=14, ge=1, le=3650)
+    # The last successful runs kept per check (older successes are replaced, ring-fashion).
+    runs_kept_per_check: int = Field(default=100, ge=1, le=100_000)
     log_level: str = "info"
 
     @classmethod

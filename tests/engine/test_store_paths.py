@@ -20,6 +20,7 @@ from lookout.store.tables import (
     CheckRun,
     CheckState,
     DowntimePeriod,
+    MinuteRollup,
     Monitor,
     StateChange,
     UptimeRollup,
@@ -27,7 +28,7 @@ from lookout.store.tables import (
 from tests.engine.seed import add_monitor, migrated, persist
 
 T0 = datetime(2025, 5, 1, 10, 59, 0, 123456, tzinfo=UTC)
-TABLES = (CheckRun, CheckState, Check, Monitor, StateChange, DowntimePeriod, UptimeRollup)
+TABLES = (CheckRun, CheckState, Check, Monitor, StateChange, DowntimePeriod, UptimeRollup, MinuteRollup)
 
 
 def _result(outcome: Outcome, at: datetime, total: float | None) -> CheckResult:
@@ -57,7 +58,8 @@ def _scenario(factory: sessionmaker[Session], fast_path: bool) -> None:
             job = Job(ids["uptime"], ids["monitor"], "uptime", "http", "x", {}, "local", at, 30.0, 2)
             finished.append(Finished(job, _result(outcome, at, total)))
         with transaction(factory) as session:
-            persist(session, finished, at + timedelta(seconds=1), fast_path=fast_path)
+            # Two kept successes per check, so the ring replaces runs on both paths.
+            persist(session, finished, at + timedelta(seconds=1), fast_path=fast_path, runs_kept=2)
 
 
 def _dump(factory: sessionmaker[Session]) -> dict[str, list[Any]]:
@@ -83,6 +85,9 @@ def test_fast_and_core_paths_store_the_same_rows(tmp_path: Path) -> None:
     assert fast_rows["state_changes"], "the scenario changed no state"
     # 2 monitors x uptime (the only type here that records uptime) x (hour 10, hour 11, day)
     assert len(fast_rows["uptime_rollups"]) == 6
+    # 14 runs (a's performance is judged only while up), of which b's 4 successful uptime
+    # runs share 2 ring slots: 2 were replaced.
+    assert len(fast_rows["check_runs"]) == 12
     for name in fast_rows:
         assert fast_rows[name] == core_rows[name], name
 

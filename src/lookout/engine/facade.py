@@ -48,6 +48,8 @@ class EngineSettings:
     quick_recheck: float = 5.0
     max_pending: int = 10_000
     retention_days: int = 14
+    # Successful runs kept per check (a ring); other runs are kept `retention_days`.
+    runs_kept_per_check: int = 100
     db_threads: int = 1
     # Allocations between young-generation collections while the engine runs (CPython's
     # default is 700). Every check allocates a few hundred objects, so at the default the
@@ -98,7 +100,11 @@ class Engine:
             max_pending=settings.max_pending,
         )
         persister = BatchPersister(
-            self.store, self.checks, self.settings_cache, quick_recheck=settings.quick_recheck
+            self.store,
+            self.checks,
+            self.settings_cache,
+            quick_recheck=settings.quick_recheck,
+            runs_kept=settings.runs_kept_per_check,
         )
         self.writer = ResultWriter(
             self.db,

@@ -27,12 +27,13 @@ from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.timing import QUICK_RECHECK_SECONDS, next_run_at
 from lookout.model.check_type import CheckType
 from lookout.model.findings import diff
-from lookout.model.result import CheckResult
+from lookout.model.result import CheckResult, Outcome
 from lookout.model.summary import summarize
 from lookout.store.repositories.engine import BatchCheck, EngineStore, StoredState
 
 AVERAGE_WINDOW = timedelta(minutes=15)
 AVERAGE_MAX_AGE = timedelta(seconds=60)
+RUNS_KEPT_PER_CHECK = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +80,12 @@ class BatchPersister:
         *,
         quick_recheck: float = QUICK_RECHECK_SECONDS,
         averages: AverageBook | None = None,
+        runs_kept: int = RUNS_KEPT_PER_CHECK,
     ) -> None:
         self.store = store
         self._settings = settings
         self._quick_recheck = quick_recheck
+        self._runs_kept = max(runs_kept, 1)
         self._averages = averages or AverageBook(AVERAGE_WINDOW, AVERAGE_MAX_AGE)
         self._declared = {
             t.value: Declared(
@@ -114,12 +117,14 @@ class BatchPersister:
             items += self._derived_items(session, items, checks, now)
         items.sort(key=lambda item: item.result.started_at)
         states: dict[int, CheckState] = {}
+        success_counts: dict[int, int] = {}
         for item in items:
             stored = checks[item.check_id].state
             if stored is not None and item.check_id not in states:
                 states[item.check_id] = _state(stored)
+                success_counts[item.check_id] = stored.success_count
         findings = _FindingsStep(store, session, items, now)
-        writes = _Writes(store, now, self._quick_recheck)
+        writes = _Writes(store, now, self._quick_recheck, self._runs_kept, success_counts)
         for item in items:
             prior = states.get(item.check_id, CheckState())
             news = findings.news(item, baseline=prior.last_run_at is None)
@@ -245,10 +250,19 @@ class _FindingsStep:
 class _Writes:
     """Rows gathered over a batch, written with one statement per kind."""
 
-    def __init__(self, store: EngineStore, now: datetime, quick_recheck: float) -> None:
+    def __init__(
+        self,
+        store: EngineStore,
+        now: datetime,
+        quick_recheck: float,
+        runs_kept: int,
+        success_counts: dict[int, int],
+    ) -> None:
         self.store = store
         self.now = now
         self.quick_recheck = quick_recheck
+        self.runs_kept = runs_kept
+        self.success_counts = success_counts
         self.runs: list[dict[str, Any]] = []
         self.checks: dict[int, dict[str, Any]] = {}
         self.state_changes: list[dict[str, Any]] = []
@@ -258,7 +272,14 @@ class _Writes:
 
     def add(self, session: Session, item: _Item, prior: CheckState, ev: Evaluation) -> None:
         result = item.result
-        self.runs.append(_run_row(item))
+        # A success takes the next slot of the check's ring, replacing the success `runs_kept`
+        # before it; anything else has no slot and is kept for the retention.
+        slot = None
+        if result.outcome is Outcome.SUCCEEDED:
+            count = self.success_counts.get(item.check_id, 0)
+            slot = count % self.runs_kept
+            self.success_counts[item.check_id] = count + 1
+        self.runs.append(_run_row(item, slot))
         update = self.checks.setdefault(item.check_id, {"id": item.check_id})
         if ev.display:
             update.update(
@@ -324,11 +345,14 @@ class _Writes:
         store = self.store
         session.flush()
         store.insert_runs(session, self.runs)
-        store.upsert_states(session, [_state_row(cid, states[cid]) for cid in self.checks])
+        store.upsert_states(
+            session, [_state_row(cid, states[cid], self.success_counts.get(cid, 0)) for cid in self.checks]
+        )
         store.update_checks(session, [row for row in self.checks.values() if len(row) > 1])
         store.insert_state_changes(session, self.state_changes)
         store.update_monitors(session, self._monitor_rows(checks, counted))
         store.upsert_rollups(session, self.rollups.values())
+        store.upsert_minute_rollups(session, self.rollups.minute_values())
 
     def _monitor_rows(self, checks: dict[int, BatchCheck], counted: frozenset[str]) -> list[dict[str, Any]]:
         """Each shown monitor's summary over its enabled checks' latest results, this batch's
@@ -345,7 +369,7 @@ class _Writes:
         ]
 
 
-def _run_row(item: _Item) -> dict[str, Any]:
+def _run_row(item: _Item, slot: int | None) -> dict[str, Any]:
     result, timings = item.result, item.result.timings
     return {
         "check_id": item.check_id,
@@ -362,10 +386,11 @@ def _run_row(item: _Item) -> dict[str, Any]:
         "first_byte_ms": timings.first_byte_ms,
         "download_ms": timings.download_ms,
         "details": result.details,
+        "slot": slot,
     }
 
 
-def _state_row(check_id: int, state: CheckState) -> dict[str, Any]:
+def _state_row(check_id: int, state: CheckState, success_count: int) -> dict[str, Any]:
     return {
         "check_id": check_id,
         "status": state.status.value,
@@ -374,4 +399,5 @@ def _state_row(check_id: int, state: CheckState) -> dict[str, Any]:
         "failing_since": state.failing_since,
         "last_run_at": state.last_run_at,
         "changed_at": state.changed_at,
+        "success_count": success_count,
     }

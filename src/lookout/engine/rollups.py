@@ -1,37 +1,73 @@
-"""Adds runs into hour and day buckets before they are upserted in one statement."""
+"""Adds runs into minute, hour and day buckets before they are upserted, one statement each.
+
+Hour and day rows (`uptime_rollups`, what the uptime and metrics endpoints read) carry the
+evaluator's up and down seconds; minute rows (`minute_rollups`, kept 48 hours) carry only
+counts and timings. Rows are value lists in their table's own column order (a list per row,
+not a dict: this runs three times for every result); positions are looked up once here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float
+from sqlalchemy import Float, Table
 
 from lookout.model.result import CheckResult
-from lookout.store.repositories.engine import ROLLUP_COLUMNS, ROLLUP_EXTREMES, ROLLUPS
+from lookout.store.repositories.engine import (
+    MINUTE_COLUMNS,
+    MINUTES,
+    ROLLUP_COLUMNS,
+    ROLLUP_EXTREMES,
+    ROLLUPS,
+)
 
 BUCKETS = ("hour", "day")
 _PHASES = ("dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "download_ms")
-# Rows are value lists in the table's own column order (a list per row, not a dict: this
-# runs twice for every result); the positions are looked up once here.
-_AT = {name: index for index, name in enumerate(ROLLUP_COLUMNS)}
-_RUNS, _FAILED, _UP, _DOWN = _AT["runs"], _AT["failed_runs"], _AT["up_seconds"], _AT["down_seconds"]
-_TIMED, _SUM, _MIN, _MAX = _AT["timed_runs"], _AT["sum_total_ms"], _AT["min_total_ms"], _AT["max_total_ms"]
-_PHASE_AT = tuple(_AT[f"sum_{phase}"] for phase in _PHASES)
-_KEY_AT = (_AT["check_id"], _AT["bucket"], _AT["bucket_start"])
-_EMPTY_ROW: list[Any] = [
-    None if name in ROLLUP_EXTREMES else 0.0 if isinstance(ROLLUPS.c[name].type, Float) else 0
-    for name in ROLLUP_COLUMNS
-]
-_FILLED = {"check_id", "bucket", "bucket_start", "runs", "failed_runs", "up_seconds", "down_seconds"}
-_FILLED |= {"timed_runs", "sum_total_ms", "min_total_ms", "max_total_ms", *(f"sum_{p}" for p in _PHASES)}
-assert set(_AT) == _FILLED, "uptime_rollups has a column RollupBook does not fill"
+_MEASURED = {"runs", "failed_runs", "timed_runs", "sum_total_ms", "min_total_ms", "max_total_ms"}
+_MEASURED |= {f"sum_{phase}" for phase in _PHASES}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Layout:
+    """Where each measurement sits in a row of `table` (columns in `columns` order)."""
+
+    def __init__(self, table: Table, columns: Sequence[str], keys: Sequence[str], extra: set[str]) -> None:
+        at = {name: index for index, name in enumerate(columns)}
+        assert set(at) == _MEASURED | set(keys) | extra, f"{table.name} has a column RollupBook does not fill"
+        self.keys = tuple(at[name] for name in keys)
+        self.runs, self.failed, self.timed = at["runs"], at["failed_runs"], at["timed_runs"]
+        self.sum, self.min, self.max = at["sum_total_ms"], at["min_total_ms"], at["max_total_ms"]
+        self.phases = tuple(at[f"sum_{phase}"] for phase in _PHASES)
+        self.up, self.down = at.get("up_seconds", -1), at.get("down_seconds", -1)
+        self.empty: list[Any] = [
+            None if name in ROLLUP_EXTREMES else 0.0 if isinstance(table.c[name].type, Float) else 0
+            for name in columns
+        ]
+
+    def new_row(self, key: tuple[Any, ...]) -> list[Any]:
+        row = self.empty.copy()
+        for index, value in zip(self.keys, key, strict=True):
+            row[index] = value
+        return row
+
+
+_BUCKETED = _Layout(
+    ROLLUPS, ROLLUP_COLUMNS, ("check_id", "bucket", "bucket_start"), {"up_seconds", "down_seconds"}
+)
+_MINUTES = _Layout(MINUTES, MINUTE_COLUMNS, ("check_id", "minute"), set())
 
 
 def bucket_start(at: datetime, bucket: str) -> datetime:
     if bucket == "hour":
         return at.replace(minute=0, second=0, microsecond=0)
     return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def epoch_minute(at: datetime) -> int:
+    """Minutes since the Unix epoch: the key of a minute rollup."""
+    return int((at - _EPOCH).total_seconds() // 60)
 
 
 def covered_seconds(started_at: datetime, last_run_at: datetime | None, interval: float) -> float:
@@ -44,6 +80,7 @@ def covered_seconds(started_at: datetime, last_run_at: datetime | None, interval
 class RollupBook:
     def __init__(self) -> None:
         self._rows: dict[tuple[int, str, datetime], list[Any]] = {}
+        self._minutes: dict[tuple[int, int], list[Any]] = {}
 
     def add(
         self,
@@ -54,34 +91,48 @@ class RollupBook:
         down: bool,
     ) -> None:
         seconds = covered_seconds(result.started_at, last_run_at, interval)
-        timings = result.timings
-        total = timings.total_ms
         failed = 0 if result.outcome.is_up else 1
         hour = result.started_at.replace(minute=0, second=0, microsecond=0)
-        for bucket, start in (("hour", hour), ("day", hour.replace(hour=0))):
-            key = (check_id, bucket, start)
+        layout = _BUCKETED
+        for key in ((check_id, "hour", hour), (check_id, "day", hour.replace(hour=0))):
             row = self._rows.get(key)
             if row is None:
-                row = self._rows[key] = _EMPTY_ROW.copy()
-                row[_KEY_AT[0]], row[_KEY_AT[1]], row[_KEY_AT[2]] = key
-            row[_RUNS] += 1
-            row[_FAILED] += failed
-            row[_DOWN if down else _UP] += seconds
-            if total is None:
-                continue
-            row[_TIMED] += 1
-            row[_SUM] += total
-            row[_MIN] = total if row[_MIN] is None else min(row[_MIN], total)
-            row[_MAX] = total if row[_MAX] is None else max(row[_MAX], total)
-            row[_PHASE_AT[0]] += timings.dns_ms or 0.0
-            row[_PHASE_AT[1]] += timings.connect_ms or 0.0
-            row[_PHASE_AT[2]] += timings.tls_ms or 0.0
-            row[_PHASE_AT[3]] += timings.first_byte_ms or 0.0
-            row[_PHASE_AT[4]] += timings.download_ms or 0.0
+                row = self._rows[key] = layout.new_row(key)
+            row[layout.down if down else layout.up] += seconds
+            _measure(row, layout, result, failed)
+        minute_key = (check_id, epoch_minute(result.started_at))
+        row = self._minutes.get(minute_key)
+        if row is None:
+            row = self._minutes[minute_key] = _MINUTES.new_row(minute_key)
+        _measure(row, _MINUTES, result, failed)
 
     def rows(self) -> list[dict[str, Any]]:
         return [dict(zip(ROLLUP_COLUMNS, row, strict=True)) for row in self._rows.values()]
 
     def values(self) -> list[list[Any]]:
-        """The rows as value lists in ROLLUP_COLUMNS order (the store converts them in place)."""
+        """Hour and day rows as value lists in ROLLUP_COLUMNS order (the store converts them
+        in place)."""
         return list(self._rows.values())
+
+    def minute_values(self) -> list[list[Any]]:
+        """Minute rows as value lists in MINUTE_COLUMNS order."""
+        return list(self._minutes.values())
+
+
+def _measure(row: list[Any], layout: _Layout, result: CheckResult, failed: int) -> None:
+    row[layout.runs] += 1
+    row[layout.failed] += failed
+    timings = result.timings
+    total = timings.total_ms
+    if total is None:
+        return
+    row[layout.timed] += 1
+    row[layout.sum] += total
+    row[layout.min] = total if row[layout.min] is None else min(row[layout.min], total)
+    row[layout.max] = total if row[layout.max] is None else max(row[layout.max], total)
+    dns, connect, tls, first_byte, download = layout.phases
+    row[dns] += timings.dns_ms or 0.0
+    row[connect] += timings.connect_ms or 0.0
+    row[tls] += timings.tls_ms or 0.0
+    row[first_byte] += timings.first_byte_ms or 0.0
+    row[download] += timings.download_ms or 0.0

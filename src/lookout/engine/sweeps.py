@@ -1,4 +1,9 @@
-"""Periodic housekeeping: raw runs older than the retention are deleted (their rollups stay)."""
+"""Periodic housekeeping that keeps storage bounded per check.
+
+Runs that were not a success age out after the retention (successes live in each check's
+ring of slots and need no sweep), and minute rollups after 48 hours. Each delete is a
+small transaction, so no sweep holds the write lock for long.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from lookout.engine.database import Database
+from lookout.engine.rollups import epoch_minute
 from lookout.store.repositories import runs
 
 log = logging.getLogger(__name__)
+
+MINUTE_ROLLUP_HOURS = 48
+CHECKS_PER_CHUNK = 1000
 
 
 class RetentionSweep:
@@ -21,15 +31,20 @@ class RetentionSweep:
         clock: Callable[[], datetime],
         retention_days: int = 14,
         every_seconds: float = 3600.0,
+        minute_rollup_hours: int = MINUTE_ROLLUP_HOURS,
     ) -> None:
         self._db = db
         self._clock = clock
         self._retention = timedelta(days=retention_days)
+        self._minutes_kept = timedelta(hours=minute_rollup_hours)
         self._every = every_seconds
         self._stopping = asyncio.Event()
 
     async def sweep(self) -> int:
-        """Delete old runs in chunks so no transaction holds the write lock for long."""
+        """Delete aged runs and minute rollups; returns how many rows went."""
+        return await self.sweep_runs() + await self.sweep_minutes()
+
+    async def sweep_runs(self) -> int:
         cutoff = self._clock() - self._retention
         total = 0
         while True:
@@ -37,6 +52,19 @@ class RetentionSweep:
             total += deleted
             if deleted < runs.DELETE_CHUNK:
                 return total
+
+    async def sweep_minutes(self) -> int:
+        """Walk the checks in chunks; each chunk's old minutes are primary-key ranges."""
+        cutoff = epoch_minute(self._clock() - self._minutes_kept)
+        total, after = 0, 0
+        while True:
+            chunk = await self._db.run(partial(runs.check_ids_after, after=after, limit=CHECKS_PER_CHUNK))
+            if not chunk:
+                return total
+            total += await self._db.run(
+                partial(runs.delete_minutes_before, check_ids=chunk, cutoff_minute=cutoff)
+            )
+            after = chunk[-1]
 
     async def run(self) -> None:
         while not self._stopping.is_set():

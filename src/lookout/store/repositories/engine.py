@@ -27,6 +27,7 @@ from lookout.store.tables import (
     CheckState,
     DowntimePeriod,
     Finding,
+    MinuteRollup,
     Monitor,
     StateChange,
     UptimeRollup,
@@ -39,6 +40,7 @@ MONITORS = cast(Table, Monitor.__table__)
 ROLLUPS = cast(Table, UptimeRollup.__table__)
 CHANGES = cast(Table, StateChange.__table__)
 FINDINGS = cast(Table, Finding.__table__)
+MINUTES = cast(Table, MinuteRollup.__table__)
 
 
 def _columns(table: Table, *, without: Collection[str] = ("id",)) -> tuple[str, ...]:
@@ -55,7 +57,12 @@ ROLLUP_EXTREMES = {"min_total_ms": "min", "max_total_ms": "max"}
 ROLLUP_SUMMED = tuple(
     name for name in ROLLUP_COLUMNS if name not in ROLLUP_KEY and name not in ROLLUP_EXTREMES
 )
-ENGINE_TABLES = (RUNS, CHECKS, STATES, MONITORS, ROLLUPS, CHANGES)
+MINUTE_KEY = ("check_id", "minute")
+MINUTE_COLUMNS = _columns(MINUTES, without=())
+MINUTE_SUMMED = tuple(
+    name for name in MINUTE_COLUMNS if name not in MINUTE_KEY and name not in ROLLUP_EXTREMES
+)
+ENGINE_TABLES = (RUNS, CHECKS, STATES, MONITORS, ROLLUPS, CHANGES, MINUTES)
 DATETIME_COLUMNS = frozenset(
     column.name for table in ENGINE_TABLES for column in table.columns if isinstance(column.type, UtcDateTime)
 )
@@ -86,6 +93,7 @@ class StoredState:
     failing_since: datetime | None
     last_run_at: datetime | None
     changed_at: datetime | None
+    success_count: int
 
 
 @dataclass(slots=True)
@@ -230,8 +238,24 @@ class EngineStore:
     # -- writer: writes ---------------------------------------------------------------
 
     def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            session.execute(insert(RUNS), rows)
+        """Store runs; a run with a slot replaces the run in that slot of its check's ring,
+        under a new id (ids are never reused)."""
+        if not rows:
+            return
+        if session.get_bind().dialect.name != "postgresql":
+            session.execute(insert(RUNS).prefix_with("OR REPLACE"), rows)
+            return
+        unslotted = [row for row in rows if row["slot"] is None]
+        slotted = [row for row in rows if row["slot"] is not None]
+        if unslotted:
+            session.execute(insert(RUNS), unslotted)
+        if slotted:
+            stmt = postgresql.insert(RUNS)
+            fresh_id = func.nextval(func.pg_get_serial_sequence(RUNS.name, "id"))
+            replace = {name: stmt.excluded[name] for name in RUN_COLUMNS} | {"id": fresh_id}
+            session.execute(
+                stmt.on_conflict_do_update(index_elements=["check_id", "slot"], set_=replace), slotted
+            )
 
     def upsert_states(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -277,18 +301,33 @@ class EngineStore:
 
     def upsert_rollups(self, session: Session, rows: list[list[Any]]) -> None:
         """Add each row (values in ROLLUP_COLUMNS order) to its (check, bucket, start) rollup."""
+        self._add_up(session, ROLLUPS, ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, rows)
+
+    def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:
+        """Add each row (values in MINUTE_COLUMNS order) to its (check, minute) rollup."""
+        self._add_up(session, MINUTES, MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED, rows)
+
+    def _add_up(
+        self,
+        session: Session,
+        table: Table,
+        columns: Sequence[str],
+        key: Sequence[str],
+        summed: Sequence[str],
+        rows: list[list[Any]],
+    ) -> None:
         if not rows:
             return
-        table, dialect = ROLLUPS, session.get_bind().dialect.name
+        dialect = session.get_bind().dialect.name
 
         def merge(excluded: Any) -> dict[str, Any]:
-            merged: dict[str, Any] = {name: table.c[name] + excluded[name] for name in ROLLUP_SUMMED}
+            merged: dict[str, Any] = {name: table.c[name] + excluded[name] for name in summed}
             for name, extreme in ROLLUP_EXTREMES.items():
                 merged[name] = _extreme(extreme, table.c[name], excluded[name], dialect)
             return merged
 
-        dicts = [dict(zip(ROLLUP_COLUMNS, row, strict=True)) for row in rows]
-        self._upsert(session, table, dicts, list(ROLLUP_KEY), merge)
+        dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+        self._upsert(session, table, dicts, list(key), merge)
 
     def apply_findings(
         self, session: Session, check_id: int, change: FindingsDiff, seen_at: datetime

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from lookout.store.repositories.engine import (
     DATETIME_COLUMNS,
     JSON_COLUMNS,
+    MINUTE_COLUMNS,
+    MINUTE_KEY,
+    MINUTE_SUMMED,
     ROLLUP_COLUMNS,
     ROLLUP_EXTREMES,
     ROLLUP_KEY,
@@ -154,65 +157,54 @@ def _claim_due(
     ]
 
 
-_BATCH_CHECKS = """
+_BATCH_CHECKS = f"""
 SELECT c.id, c.monitor_id, c.type, c.enabled, c.latest_run_result,
        CASE WHEN c.type IN (SELECT value FROM json_each(?)) THEN c.settings END,
-       s.status, s.failures_in_a_row, s.successes_in_a_row, s.failing_since, s.last_run_at,
-       s.changed_at
+       {", ".join(f"s.{name}" for name in STATE_COLUMNS[1:])}
 FROM checks c LEFT JOIN check_states s ON s.check_id = c.id
 WHERE c.monitor_id IN (SELECT value FROM json_each(?))
   AND (c.enabled = 1 OR c.id IN (SELECT value FROM json_each(?)))
 """
+# Positions in a _BATCH_CHECKS row of the state columns stored as datetime text.
+_STATE_DATETIMES = tuple(6 + i for i, name in enumerate(STATE_COLUMNS[1:]) if name in DATETIME_COLUMNS)
 
 
 def _batch_checks(
     session: Session, monitor_ids: Iterable[int], check_ids: Iterable[int], settings_of: Sequence[str]
-) -> list[tuple[Any, ...]]:
+) -> list[list[Any]]:
     """(id, monitor id, type, enabled, latest result, settings (only for `settings_of`
     types), then the state columns or Nones) of the monitors' enabled and the batch's checks."""
     rows = cursor(session).execute(
         _BATCH_CHECKS, (ids_json(settings_of), ids_json(monitor_ids), ids_json(check_ids))
     )
-    out: list[tuple[Any, ...]] = []
+    out: list[list[Any]] = []
     for row in rows:
-        out.append(
-            (
-                row[0],
-                row[1],
-                row[2],
-                bool(row[3]),
-                row[4],
-                orjson.loads(row[5]) if row[5] else {},
-                row[6],
-                row[7],
-                row[8],
-                from_text(row[9]),
-                from_text(row[10]),
-                from_text(row[11]),
-            )
-        )
+        values = list(row)
+        values[3] = bool(values[3])
+        values[5] = orjson.loads(values[5]) if values[5] else {}
+        for index in _STATE_DATETIMES:
+            values[index] = from_text(values[index])
+        out.append(values)
     return out
 
 
-def _rollup_sql() -> str:
-    summed = ", ".join(f"{name} = uptime_rollups.{name} + excluded.{name}" for name in ROLLUP_SUMMED)
+def _add_up_sql(table: str, columns: Sequence[str], key: Sequence[str], summed: Sequence[str]) -> str:
+    added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in summed)
     extremes = ", ".join(
-        f"{name} = {fn}(coalesce(uptime_rollups.{name}, excluded.{name}), "
-        f"coalesce(excluded.{name}, uptime_rollups.{name}))"
+        f"{name} = {fn}(coalesce({table}.{name}, excluded.{name}), coalesce(excluded.{name}, {table}.{name}))"
         for name, fn in ROLLUP_EXTREMES.items()
     )
-    return (
-        insert_sql("uptime_rollups", ROLLUP_COLUMNS)
-        + f" ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {summed}, {extremes}"
-    )
+    return insert_sql(table, columns) + f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}, {extremes}"
 
 
-_ROLLUP_SQL = _rollup_sql()
+_ROLLUP_SQL = _add_up_sql("uptime_rollups", ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED)
+_MINUTE_SQL = _add_up_sql("minute_rollups", MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED)
 _STATE_SQL = insert_sql("check_states", STATE_COLUMNS) + (
     " ON CONFLICT (check_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in STATE_COLUMNS[1:])
 )
-_RUN_SQL = insert_sql("check_runs", RUN_COLUMNS)
+# A run with a slot replaces its check's run in that slot (a new rowid: ids are not reused).
+_RUN_SQL = insert_sql("check_runs", RUN_COLUMNS).replace("INSERT", "INSERT OR REPLACE", 1)
 
 
 class SqliteEngineStore(EngineStore):
@@ -263,3 +255,7 @@ class SqliteEngineStore(EngineStore):
     def upsert_rollups(self, session: Session, rows: list[list[Any]]) -> None:
         if rows:
             executemany_values(session, _ROLLUP_SQL, rows, ROLLUP_COLUMNS)
+
+    def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:
+        if rows:
+            cursor(session).executemany(_MINUTE_SQL, rows)  # integers and floats: nothing to convert

@@ -1,21 +1,23 @@
 """Read side of the engine's records for the API: runs, uptime, downtime, metrics.
 
-Percentages and averages are computed here from rollups (hour/day, kept forever) and raw
-runs (minute grouping, kept `retention_days`); routers only reshape the values.
+Percentages and averages are computed here from rollups (hour/day, kept forever; minutes,
+kept 48 hours); runs are the kept ones (each check's last successes in its ring, and every
+other run for `retention_days`); routers only reshape the values.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lookout.model import periods
-from lookout.store.tables import Check, CheckRun, DowntimePeriod, Snooze, UptimeRollup
+from lookout.store.tables import Check, CheckRun, DowntimePeriod, MinuteRollup, Snooze, UptimeRollup
 
 Split = Literal["hour", "day", "month"]
 GroupBy = Literal["minute", "hour", "day", "week", "month"]
@@ -181,10 +183,10 @@ class _Acc:
 def metrics(
     session: Session, check_id: int, start: datetime, end: datetime, group_by: GroupBy
 ) -> list[MetricPoint]:
-    """Measurements grouped by period, oldest first; minutes come from raw runs."""
+    """Measurements grouped by period, oldest first; minutes come from the minute rollups."""
     groups: dict[datetime, _Acc] = {}
     if group_by == "minute":
-        _from_runs(session, check_id, start, end, groups)
+        _from_minutes(session, check_id, start, end, groups)
     else:
         bucket = "hour" if group_by == "hour" else "day"
         for row in _rollups(session, [check_id], bucket, start, end):
@@ -200,37 +202,50 @@ def metrics(
     return [groups[date].point(date) for date in sorted(groups)]
 
 
-def _from_runs(
+def _from_minutes(
     session: Session, check_id: int, start: datetime, end: datetime, groups: dict[datetime, _Acc]
 ) -> None:
+    """Minute groups from the minute rollups (kept 48 hours) whose minute starts in [start, end)."""
+    first, last = _epoch_minute_ceil(start), _epoch_minute_ceil(end)
     rows = session.execute(
-        select(
-            CheckRun.started_at,
-            CheckRun.result,
-            CheckRun.total_ms,
-            CheckRun.dns_ms,
-            CheckRun.connect_ms,
-            CheckRun.tls_ms,
-            CheckRun.first_byte_ms,
-            CheckRun.download_ms,
-        ).where(CheckRun.check_id == check_id, CheckRun.started_at >= start, CheckRun.started_at < end)
+        select(*(MinuteRollup.__table__.c[name] for name in _MINUTE_READ)).where(
+            MinuteRollup.check_id == check_id, MinuteRollup.minute >= first, MinuteRollup.minute < last
+        )
     )
-    for started_at, result, total, *phases in rows:
-        acc = groups.setdefault(periods.floor(started_at, "minute"), _Acc())
-        acc.runs += 1
-        up = result in ("succeeded", "warning")
-        acc.failed += 0 if up else 1
-        if total is None:
-            continue
-        acc.timed += 1
+    for minute, runs, failed, timed, total, low, high, *phases in rows:
+        acc = groups.setdefault(_EPOCH + timedelta(minutes=minute), _Acc())
+        acc.runs += runs
+        acc.failed += failed
+        acc.timed += timed
         acc.sums["total"] += total
         for name, value in zip(("dns", "connect", "tls", "first_byte", "download"), phases, strict=True):
-            acc.sums[name] += value or 0.0
-        acc.timing(total, total)
-    # Raw runs have no evaluator view: a minute's uptime is its share of runs that were up.
+            acc.sums[name] += value
+        acc.timing(low, high)
+    # A minute has no evaluator view: its uptime is its share of runs that were up.
     for acc in groups.values():
-        acc.up = 60.0 * (acc.runs - acc.failed) / acc.runs
+        acc.up = 60.0 * (acc.runs - acc.failed) / acc.runs if acc.runs else 60.0
         acc.down = 60.0 - acc.up
+
+
+_MINUTE_READ = (
+    "minute",
+    "runs",
+    "failed_runs",
+    "timed_runs",
+    "sum_total_ms",
+    "min_total_ms",
+    "max_total_ms",
+    "sum_dns_ms",
+    "sum_connect_ms",
+    "sum_tls_ms",
+    "sum_first_byte_ms",
+    "sum_download_ms",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_minute_ceil(at: datetime) -> int:
+    return math.ceil((at - _EPOCH).total_seconds() / 60)
 
 
 def downtime_page(
@@ -356,9 +371,30 @@ def active_snooze(session: Session, check_id: int, now: datetime) -> Snooze | No
 
 
 def delete_runs_before(session: Session, cutoff: datetime, chunk: int = DELETE_CHUNK) -> int:
-    """Delete up to `chunk` runs started before `cutoff`; rollups were written with them."""
-    ids = list(session.scalars(select(CheckRun.id).where(CheckRun.started_at < cutoff).limit(chunk)))
+    """Delete up to `chunk` unslotted runs (those that were not a success) started before
+    `cutoff`; rollups were written with them. Successful runs live in their check's ring."""
+    ids = list(
+        session.scalars(
+            select(CheckRun.id).where(CheckRun.slot.is_(None), CheckRun.started_at < cutoff).limit(chunk)
+        )
+    )
     if not ids:
         return 0
     session.execute(delete(CheckRun).where(CheckRun.id.in_(ids)))
     return len(ids)
+
+
+def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_minute: int) -> int:
+    """Delete the minute rollups of these checks older than `cutoff_minute` (epoch minutes):
+    one primary-key range per check."""
+    result = session.execute(
+        delete(MinuteRollup).where(
+            MinuteRollup.check_id.in_(list(check_ids)), MinuteRollup.minute < cutoff_minute
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def check_ids_after(session: Session, after: int, limit: int) -> list[int]:
+    """The next `limit` check ids above `after`, in order (the sweeps walk checks in chunks)."""
+    return list(session.scalars(select(Check.id).where(Check.id > after).order_by(Check.id).limit(limit)))

@@ -6,19 +6,42 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lookout.store.db import Base, UtcDateTime
 
 
 class CheckRun(Base):
-    """One observation of one check; raw rows are pruned after `retention_days`."""
+    """One observation of one check.
+
+    A successful run takes one of its check's `runs_kept_per_check` slots (a ring: the run
+    that many runs later replaces it, with a new id), so successes cost a bounded number of
+    rows; every other run has no slot and is kept `retention_days`.
+    """
 
     __tablename__ = "check_runs"
     __table_args__ = (
         Index("ix_check_runs_check_started", "check_id", "started_at"),
-        Index("ix_check_runs_started_at", "started_at"),
+        UniqueConstraint("check_id", "slot"),
+        # Only the unslotted runs age out; the retention sweep walks this.
+        Index(
+            "ix_check_runs_unslotted_started",
+            "started_at",
+            sqlite_where=text("slot IS NULL"),
+            postgresql_where=text("slot IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +59,7 @@ class CheckRun(Base):
     first_byte_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     download_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CheckState(Base):
@@ -51,6 +75,8 @@ class CheckState(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Successful runs stored so far; the next one's ring slot is this modulo runs_kept_per_check.
+    success_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StateChange(Base):
@@ -137,6 +163,34 @@ class UptimeRollup(Base):
     up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     down_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     # Runs that reported a total time; the per-phase sums divide by this.
+    timed_runs: Mapped[int] = mapped_column(Integer, default=0)
+    sum_total_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    min_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sum_dns_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_connect_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_tls_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_first_byte_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_download_ms: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MinuteRollup(Base):
+    """Per check and minute: what the metrics endpoint groups by minute, kept 48 hours.
+
+    Narrow and without a rowid (SQLite): a 60-second check writes one of these per run, so
+    its size is most of a check's storage. `minute` is minutes since the Unix epoch.
+    """
+
+    __tablename__ = "minute_rollups"
+    __table_args__ = (
+        PrimaryKeyConstraint("check_id", "minute"),
+        {"sqlite_with_rowid": False},
+    )
+
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
+    minute: Mapped[int] = mapped_column(Integer)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failed_runs: Mapped[int] = mapped_column(Integer, default=0)
     timed_runs: Mapped[int] = mapped_column(Integer, default=0)
     sum_total_ms: Mapped[float] = mapped_column(Float, default=0.0)
     min_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
