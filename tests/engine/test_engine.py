@@ -135,7 +135,7 @@ async def test_target_goes_down_and_comes_back(factory: sessionmaker[Session], t
         assert monitor is not None and monitor.summarized_check_result == "succeeded"
 
 
-def success_counts(session: Session, check_ids: list[int]) -> dict[int, int]:
+def run_counts(session: Session, check_ids: list[int]) -> dict[int, int]:
     rows = session.execute(
         select(CheckRun.check_id, func.count())
         .where(CheckRun.check_id.in_(check_ids))
@@ -154,12 +154,12 @@ async def test_restart_loses_no_result_and_no_schedule(
     clock = FastClock()
     first = engine(factory, clock)
     await first.start()
-    await until(factory, lambda s: len(success_counts(s, checks)) == 30)
+    await until(factory, lambda s: len(run_counts(s, checks)) == 30)
     await asyncio.sleep(0.3)
     await first.stop()
     stopped_at = clock()
     with factory() as session:
-        stored = sum(success_counts(session, checks).values())
+        stored = sum(run_counts(session, checks).values())
         assert stored == first.writer.stored
         next_runs = session.scalars(select(Check.next_run_at).where(Check.id.in_(checks))).all()
         # No claim is left behind: every check is due within an interval.
@@ -170,7 +170,7 @@ async def test_restart_loses_no_result_and_no_schedule(
     second = engine(factory, clock)
     await second.start()
     restarted = clock()
-    await until(factory, lambda s: sum(success_counts(s, checks).values()) >= before + 30)
+    await until(factory, lambda s: sum(run_counts(s, checks).values()) >= before + 30)
     await second.stop()
     with factory() as session:
         starts: dict[int, list[datetime]] = {}
@@ -184,7 +184,7 @@ async def test_restart_loses_no_result_and_no_schedule(
         # Ten missed intervals are not caught up: a check's next run waits at least half one.
         for runs in starts.values():
             assert all((b - a).total_seconds() >= 5 for a, b in zip(runs, runs[1:], strict=False))
-        assert sum(success_counts(session, checks).values()) == before + second.writer.stored
+        assert sum(run_counts(session, checks).values()) == before + second.writer.stored
 
 
 async def test_request_run_and_unscheduled_types(factory: sessionmaker[Session], target: Target) -> None:
@@ -205,5 +205,5 @@ async def test_request_run_and_unscheduled_types(factory: sessionmaker[Session],
     finally:
         await eng.stop()
     with factory() as session:
-        assert success_counts(session, [ids["dns"]]) == {}
+        assert run_counts(session, [ids["dns"]]) == {}
         assert result_of(ids["dns"])(session) is None
