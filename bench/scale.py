@@ -1,0 +1,480 @@
+"""The embedded default at scale: one `lookout serve` on SQLite checking N http monitors.
+
+Measured from outside, as a user would see it:
+
+- **Engine**: N http monitors (Oh Dear's default checks; uptime every `--interval` s)
+  against loopback targets in their own processes, which count the requests they answer.
+  After a warm-up of one interval, for `--seconds`: checks per second done (and asked),
+  the share of runs on time (started less than 1 s after the check's slot), p99 of the
+  deviation of a check's interval, CPU per check (the serve process's user + system time
+  over the checks the targets answered) and RSS.
+- **API while the engine runs**: GET /api/monitors (pages of 50 and 200) and
+  /api/monitors/{id} latencies, then monitor creation with 8 clients for a few seconds.
+- **Storage** (`--days`, a fast clock): a separate store gets `--days` simulated days of
+  minute-interval runs for `--storage-monitors` monitors through the engine's own writer,
+  with the sweeps run every simulated hour; bytes per monitor after each day.
+
+Prints a table and writes bench/results/scale.json (rows merged by scenario name).
+
+    lookout bench scale --monitors 10000
+    lookout bench scale --monitors 100000 --seconds 60
+    lookout bench scale --storage-only --days 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from sqlalchemy import insert, select, update
+
+from lookout.app import build_services, open_store
+from lookout.engine.timing import next_slot, phase
+from lookout.settings import Settings
+from lookout.store.db import transaction
+from lookout.store.tables import Check, CheckRun, Monitor
+
+RESULTS = Path(__file__).parent / "results" / "scale.json"
+HOSTS = 250  # 127.0.0.1-250: distinct hosts, as distinct sites would be
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# -- targets ---------------------------------------------------------------------------
+
+
+def _serve(port_out: Any, hits: Any) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(RESPONSE)
+            await writer.drain()
+            with hits.get_lock():
+                hits.value += 1
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "0.0.0.0", 0, backlog=4096)
+        port_out.send(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+class Targets:
+    """Loopback HTTP servers in child processes that count the requests they answer."""
+
+    def __init__(self, processes: int = 2) -> None:
+        self.ports: list[int] = []
+        self.hits: list[Any] = []
+        self.procs: list[multiprocessing.Process] = []
+        for _ in range(processes):
+            parent, child = multiprocessing.Pipe()
+            hits = multiprocessing.Value("q", 0)
+            proc = multiprocessing.Process(target=_serve, args=(child, hits), daemon=True)
+            proc.start()
+            self.ports.append(parent.recv())
+            self.hits.append(hits)
+            self.procs.append(proc)
+
+    def count(self) -> int:
+        return sum(h.value for h in self.hits)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+
+
+# -- filling a store -------------------------------------------------------------------
+
+
+def fill(settings: Settings, count: int, interval: int, ports: list[int]) -> tuple[str, int]:
+    """One monitor through the service (Oh Dear's default http checks), copied `count - 1`
+    times in bulk; every uptime check gets its slot on the schedule grid, so the engine
+    starts in steady state rather than with a burst of never-run checks."""
+    store = open_store(settings)
+    services = build_services(store)
+    issued = services.tokens.create("scale@example.test", "scale")
+    who = services.tokens.authenticate(issued.token)
+    first = services.monitors.create(
+        who,
+        {
+            "url": f"http://127.0.0.1:{ports[0]}/ok",
+            "team_id": issued.team_id,
+            "type": "http",
+            "uptime_check_settings": {"check_interval_in_seconds": interval, "timeout": 5},
+        },
+    )
+    now = datetime.now(UTC)
+    with transaction(store.sessions) as session:
+        template = dict(
+            session.execute(select(*Monitor.__table__.c).where(Monitor.id == first.monitor.id)).one()._mapping
+        )
+        checks = [
+            dict(row._mapping)
+            for row in session.execute(select(*Check.__table__.c).where(Check.monitor_id == first.monitor.id))
+        ]
+        for start in range(1, count, 10_000):
+            rows = []
+            for index in range(start, min(count, start + 10_000)):
+                url = f"http://127.0.0.{index % HOSTS + 1}:{ports[index % len(ports)]}/ok"
+                row = {**template, "url": url, "sort_url": url, "badge_id": f"{index:026x}"}
+                row.pop("id")
+                rows.append(row)
+            session.execute(insert(Monitor), rows)
+        ids = session.scalars(
+            select(Monitor.id).where(Monitor.id != first.monitor.id).order_by(Monitor.id)
+        ).all()
+        for start in range(0, len(ids), 5_000):
+            session.execute(
+                insert(Check),
+                [
+                    {**{k: v for k, v in check.items() if k != "id"}, "monitor_id": monitor_id}
+                    for monitor_id in ids[start : start + 5_000]
+                    for check in checks
+                ],
+            )
+        uptime = session.scalars(select(Check.id).where(Check.type == "uptime")).all()
+        session.execute(
+            update(Check), [{"id": cid, "next_run_at": next_slot(cid, interval, now)} for cid in uptime]
+        )
+    store.engine.dispose()
+    return issued.token, issued.team_id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- measuring -------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def latencies(client: httpx.Client, paths: list[str]) -> dict[str, float]:
+    samples = []
+    for path in paths:
+        began = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.text[:200]
+    return {"p50_ms": round(statistics.median(samples), 2), "p99_ms": round(percentile(samples, 0.99), 2)}
+
+
+def creation_rate(base: str, token: str, team_id: int, seconds: float, clients: int = 8) -> float:
+    made = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def work(slot: int) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            n = 0
+            while time.monotonic() < stop:
+                body = {"url": f"https://new-{slot}-{n}.example", "team_id": team_id, "type": "http"}
+                response = client.post("/api/monitors", json=body)
+                assert response.status_code == 201, response.text[:200]
+                made[slot] += 1
+                n += 1
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(made) / (time.monotonic() - began)
+
+
+def schedule_quality(db: Path, since: datetime, until: datetime, interval: int) -> dict[str, float]:
+    """On-time share and interval deviation of the uptime runs started in [since, until)."""
+    connection = sqlite3.connect(db)
+    rows = connection.execute(
+        "SELECT r.check_id, r.started_at FROM check_runs r JOIN checks c ON c.id = r.check_id"
+        " WHERE c.type = 'uptime' AND r.started_at >= ? AND r.started_at < ?"
+        " ORDER BY r.check_id, r.started_at",
+        (since.replace(tzinfo=None).isoformat(" "), until.replace(tzinfo=None).isoformat(" ")),
+    ).fetchall()
+    connection.close()
+    late, deviations = [], []
+    previous: dict[int, datetime] = {}
+    for check_id, text in rows:
+        started = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        late.append(((started - EPOCH).total_seconds() - phase(check_id, interval)) % interval)
+        if check_id in previous:
+            deviations.append(abs((started - previous[check_id]).total_seconds() - interval))
+        previous[check_id] = started
+    on_time = sum(1 for seconds in late if seconds < 1.0) / max(len(late), 1)
+    return {
+        "runs_in_window": len(rows),
+        "on_time_pct": round(100 * on_time, 2),
+        "lateness_p99_s": round(percentile(late, 0.99), 3),
+        "interval_dev_p99_s": round(percentile(deviations, 0.99), 3),
+    }
+
+
+def db_bytes(path: Path) -> int:
+    """Bytes the database's live pages take (free pages and the WAL not counted)."""
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages, free, size = (
+        connection.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("page_count", "freelist_count", "page_size")
+    )
+    connection.close()
+    return int((pages - free) * size)
+
+
+def engine_scenario(monitors: int, interval: int, seconds: float, api_requests: int) -> dict[str, Any]:
+    targets = Targets()
+    data_dir = Path(tempfile.mkdtemp(prefix="lookout-scale-"))
+    port = free_port()
+    try:
+        began = time.perf_counter()
+        token, team_id = fill(Settings(data_dir=data_dir), monitors, interval, targets.ports)
+        print(f"filled {monitors} monitors in {time.perf_counter() - began:.0f} s", flush=True)
+        env = {
+            **os.environ,
+            "LOOKOUT_DATA_DIR": str(data_dir),
+            "LOOKOUT_PORT": str(port),
+            "LOOKOUT_ALLOW_PRIVATE_TARGETS": "true",
+            "LOOKOUT_RATE_LIMIT_PER_MINUTE": "10000000",
+            "LOOKOUT_LOG_LEVEL": "warning",
+            "LOOKOUT_ENGINE_CONCURRENCY": "1000",
+        }
+        env.pop("LOOKOUT_DATABASE_URL", None)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "lookout", "serve"], env=env, stdout=subprocess.DEVNULL
+        )
+        process = psutil.Process(server.pid)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as client:
+                for _ in range(600):
+                    try:
+                        client.get("/api/me")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                time.sleep(interval)  # one interval: every check has run once, caches are warm
+                hits0, cpu0 = targets.count(), process.cpu_times()
+                since, wall0 = datetime.now(UTC), time.monotonic()
+                time.sleep(seconds)
+                hits1, cpu1 = targets.count(), process.cpu_times()
+                until, wall = datetime.now(UTC), time.monotonic() - wall0
+                rss_mb = process.memory_info().rss / 2**20
+                cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+                checks = hits1 - hits0
+                rng = random.Random(7)
+                pages = max(1, monitors // 200)
+                api = {
+                    "list_50": latencies(
+                        client,
+                        [
+                            f"/api/monitors?page[size]=50&page[number]={rng.randint(1, pages * 4)}"
+                            for _ in range(api_requests)
+                        ],
+                    ),
+                    "list_200": latencies(
+                        client,
+                        [f"/api/monitors?page[number]={rng.randint(1, pages)}" for _ in range(api_requests)],
+                    ),
+                    "get": latencies(
+                        client, [f"/api/monitors/{rng.randint(1, monitors)}" for _ in range(api_requests * 3)]
+                    ),
+                }
+                created_per_s = creation_rate(base, token, team_id, 10.0)
+        finally:
+            server.terminate()
+            server.wait(60)
+        quality = schedule_quality(data_dir / "lookout.db", since, until, interval)
+        return {
+            "scenario": f"n{monitors}-{interval}s",
+            "monitors": monitors,
+            "interval_s": interval,
+            "seconds": round(wall, 1),
+            "checks_per_s": round(checks / wall, 1),
+            "asked_per_s": round(monitors / interval, 1),
+            **quality,
+            "cpu_ms_per_check": round(1000 * cpu / max(checks, 1), 3),
+            "rss_mb": round(rss_mb, 1),
+            "db_bytes_per_monitor": db_bytes(data_dir / "lookout.db") // monitors,
+            "list_50_p50_ms": api["list_50"]["p50_ms"],
+            "list_200_p50_ms": api["list_200"]["p50_ms"],
+            "get_p50_ms": api["get"]["p50_ms"],
+            "get_p99_ms": api["get"]["p99_ms"],
+            "creates_per_s": round(created_per_s, 1),
+        }
+    finally:
+        targets.stop()
+
+
+# -- storage on a fast clock -------------------------------------------------------------
+
+
+def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
+    # Imported here so that --engine-only also runs against older trees (a before/after).
+    from lookout.checks.registry import CHECKS
+    from lookout.engine.database import Database
+    from lookout.engine.persist import BatchPersister, Finished
+    from lookout.engine.queue.base import Job
+    from lookout.engine.settings_cache import SettingsCache
+    from lookout.engine.sweeps import RetentionSweep
+    from lookout.model.result import CheckResult, Outcome, Timings
+    from lookout.store.repositories.engine import engine_store_for
+
+    data_dir = Path(tempfile.mkdtemp(prefix="lookout-storage-"))
+    settings = Settings(data_dir=data_dir, run_engine=False)
+    token_store = open_store(settings)
+    services = build_services(token_store)
+    issued = services.tokens.create("storage@example.test", "storage")
+    who = services.tokens.authenticate(issued.token)
+    made = [
+        services.monitors.create(
+            who, {"url": f"https://storage-{i}.example", "team_id": issued.team_id, "type": "http"}
+        )
+        for i in range(monitors)
+    ]
+    uptime = [(m.monitor.id, next(c.id for c in m.checks if c.type == "uptime")) for m in made]
+    store = engine_store_for("sqlite")
+    persister = BatchPersister(store, CHECKS, SettingsCache(CHECKS))
+    rng = random.Random(11)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=days)
+    clock = {"now": start}
+    sweep = RetentionSweep(Database(token_store.sessions), lambda: clock["now"])
+    rows = []
+    for day in range(days):
+        for minute in range(0, 24 * 60, 10):  # batches of 10 minutes of runs
+            finished = []
+            for offset in range(10):
+                at = start + timedelta(days=day, minutes=minute + offset)
+                for monitor_id, check_id in uptime:
+                    job = Job(check_id, monitor_id, "uptime", "http", "https://x/", {}, "local", at, 60.0, 2)
+                    failed = rng.random() < 0.002
+                    total = rng.gauss(120, 8)  # a steady site: no performance warnings
+                    timings = Timings(2.0, 10.0, 20.0, total - 40.0, 8.0, total) if not failed else Timings()
+                    outcome = Outcome.FAILED if failed else Outcome.SUCCEEDED
+                    result = CheckResult(
+                        outcome,
+                        "Up" if not failed else "Down: timed out",
+                        at,
+                        at,
+                        timings=timings,
+                        details={
+                            "status_code": 200,
+                            "final_url": "https://x/",
+                            "redirect_count": 0,
+                            "remote_ip": "192.0.2.1",
+                            "body_truncated": False,
+                        },
+                    )
+                    finished.append(Finished(job, result))
+            clock["now"] = start + timedelta(days=day, minutes=minute + 10)
+            with transaction(token_store.sessions) as session:
+                persister.persist(session, finished, clock["now"])
+            if minute % 60 == 50:
+                asyncio.run(sweep.sweep())
+        with token_store.sessions() as session:
+            kept_runs = session.scalar(select(CheckRun.id).order_by(CheckRun.id.desc()).limit(1))
+        size = db_bytes(data_dir / "lookout.db")
+        rows.append(
+            {
+                "scenario": f"storage-{monitors}x{day + 1}d",
+                "monitors": monitors,
+                "simulated_days": day + 1,
+                "runs_written": (day + 1) * 1440 * monitors * 2,
+                "last_run_id": kept_runs,
+                "db_bytes_per_monitor": size // monitors,
+            }
+        )
+        print_table(rows[-1:])
+    return rows
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    keys = list(rows[0])
+    widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
+    print("  ".join(k.ljust(widths[k]) for k in keys))
+    for row in rows:
+        print("  ".join(str(row.get(k, "")).ljust(widths[k]) for k in keys), flush=True)
+
+
+def write_results(rows: list[dict[str, Any]]) -> Path:
+    previous: list[dict[str, Any]] = []
+    if RESULTS.exists():
+        previous = json.loads(RESULTS.read_text()).get("results", [])
+    names = {row["scenario"] for row in rows}
+    merged = [row for row in previous if row["scenario"] not in names] + rows
+    meta = {
+        "python": sys.version.split()[0],
+        "cpus": multiprocessing.cpu_count(),
+        "host": socket.gethostname(),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({"meta": meta, "results": merged}, indent=2) + "\n")
+    return RESULTS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="One lookout serve on SQLite at scale.")
+    parser.add_argument("--monitors", type=int, action="append", help="engine scenario(s); default 10000")
+    parser.add_argument("--interval", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=150, help="measured window (2+ intervals)")
+    parser.add_argument("--api-requests", type=int, default=100)
+    parser.add_argument("--days", type=int, default=3, help="simulated days for the storage scenario")
+    parser.add_argument("--storage-monitors", type=int, default=100)
+    parser.add_argument("--storage-only", action="store_true")
+    parser.add_argument("--engine-only", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    if not args.storage_only:
+        for monitors in args.monitors or [10_000]:
+            rows.append(engine_scenario(monitors, args.interval, args.seconds, args.api_requests))
+            print_table(rows[-1:])
+    if not args.engine_only:
+        rows += storage_scenario(args.storage_monitors, args.days)
+    print()
+    engine_rows = [row for row in rows if not row["scenario"].startswith("storage")]
+    if engine_rows:
+        print_table(engine_rows)
+    storage_rows = [row for row in rows if row["scenario"].startswith("storage")]
+    if storage_rows:
+        print_table(storage_rows)
+    if not args.no_write:
+        print(f"\nwrote {write_results(rows)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
