@@ -55,7 +55,7 @@ class Check(Base):
     latest_run_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     latest_run_result: Mapped[str | None] = mapped_column(String(32), nullable=True)
     summary: Mapped[str | None] = mapped_column(String(1024), nullable=True)
-    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
