@@ -41,7 +41,9 @@ class EngineSettings:
     browser_concurrency: int = 2
     per_host: int = 4
     timeout_margin: float = 5.0
-    batch_size: int = 1000
+    # Results per write: smaller batches keep the scheduler's claims from waiting long
+    # behind a write on the one database thread.
+    batch_size: int = 500
     flush_interval: float = 1.0
     tick_interval: float = 0.25
     claim_ttl: float = 120.0

@@ -100,16 +100,19 @@ class BatchPersister:
         self._derived_types = tuple(t for pairs in self._derived.values() for t, _ in pairs)
         # Checks of types this process cannot run say nothing about a monitor's health yet.
         self._counted = frozenset(self._declared)
+        self._counted_list = sorted(self._counted)
 
     def persist(self, session: Session, finished: Sequence[Finished], now: datetime) -> BatchReport:
         store = self.store
-        # One read brings the batch's monitors' enabled checks (and the batch's own) with
-        # their states: derived checks to judge, prior states and the monitor summaries.
+        # One read brings the batch's monitors' enabled checks of the types this process
+        # runs (and the batch's own) with their states: derived checks to judge, prior
+        # states and the monitor summaries.
         checks = store.batch_checks(
             session,
             {f.job.monitor_id for f in finished},
             {f.job.check_id for f in finished},
             self._derived_types,
+            self._counted_list,
         )
         kept = [f for f in finished if _keep(f, checks) and f.job.check_type in self._declared]
         items = [self._item(f) for f in kept]

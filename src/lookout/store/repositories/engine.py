@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -185,9 +185,10 @@ class EngineStore:
         monitor_ids: Iterable[int],
         check_ids: Iterable[int],
         settings_of: Sequence[str] = (),
+        types: Sequence[str] = (),
     ) -> dict[int, BatchCheck]:
-        """check id → the enabled checks of these monitors and the batch's own checks, each
-        with its state; settings only for `settings_of` types."""
+        """check id → the enabled checks of `types` of these monitors and the batch's own
+        checks, each with its state; settings only for `settings_of` types."""
         monitor_ids = set(monitor_ids)
         if not monitor_ids:
             return {}
@@ -203,7 +204,10 @@ class EngineStore:
                 *(st[name] for name in _STATE_FIELDS),
             )
             .select_from(CHECKS.outerjoin(STATES, st.check_id == c.id))
-            .where(c.monitor_id.in_(monitor_ids), or_(c.enabled.is_(True), c.id.in_(set(check_ids))))
+            .where(
+                c.monitor_id.in_(monitor_ids),
+                or_(and_(c.enabled.is_(True), c.type.in_(list(types))), c.id.in_(set(check_ids))),
+            )
         )
         return {
             row[0]: batch_check_from(row[:5], (row[5] or {}) if row[2] in settings_of else {}, row[6:])

@@ -163,19 +163,24 @@ SELECT c.id, c.monitor_id, c.type, c.enabled, c.latest_run_result,
        {", ".join(f"s.{name}" for name in STATE_COLUMNS[1:])}
 FROM checks c LEFT JOIN check_states s ON s.check_id = c.id
 WHERE c.monitor_id IN (SELECT value FROM json_each(?))
-  AND (c.enabled = 1 OR c.id IN (SELECT value FROM json_each(?)))
+  AND ((c.enabled = 1 AND c.type IN (SELECT value FROM json_each(?)))
+       OR c.id IN (SELECT value FROM json_each(?)))
 """
 # Positions in a _BATCH_CHECKS row of the state columns stored as datetime text.
 _STATE_DATETIMES = tuple(6 + i for i, name in enumerate(STATE_COLUMNS[1:]) if name in DATETIME_COLUMNS)
 
 
 def _batch_checks(
-    session: Session, monitor_ids: Iterable[int], check_ids: Iterable[int], settings_of: Sequence[str]
+    session: Session,
+    monitor_ids: Iterable[int],
+    check_ids: Iterable[int],
+    settings_of: Sequence[str],
+    types: Sequence[str],
 ) -> list[list[Any]]:
     """(id, monitor id, type, enabled, latest result, settings (only for `settings_of`
     types), then the state columns or Nones) of the monitors' enabled and the batch's checks."""
     rows = cursor(session).execute(
-        _BATCH_CHECKS, (ids_json(settings_of), ids_json(monitor_ids), ids_json(check_ids))
+        _BATCH_CHECKS, (ids_json(settings_of), ids_json(monitor_ids), ids_json(types), ids_json(check_ids))
     )
     out: list[list[Any]] = []
     for row in rows:
@@ -225,11 +230,12 @@ class SqliteEngineStore(EngineStore):
         monitor_ids: Iterable[int],
         check_ids: Iterable[int],
         settings_of: Sequence[str] = (),
+        types: Sequence[str] = (),
     ) -> dict[int, BatchCheck]:
         monitor_ids = set(monitor_ids)
         if not monitor_ids:
             return {}
-        rows = _batch_checks(session, monitor_ids, check_ids, settings_of)
+        rows = _batch_checks(session, monitor_ids, check_ids, settings_of, types)
         return {row[0]: batch_check_from(row[:5], row[5], row[6:]) for row in rows}
 
     def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
