@@ -207,3 +207,26 @@ async def test_request_run_and_unscheduled_types(factory: sessionmaker[Session],
     with factory() as session:
         assert run_counts(session, [ids["dns"]]) == {}
         assert result_of(ids["dns"])(session) is None
+
+
+async def test_a_check_has_at_most_one_pending_requested_run(
+    factory: sessionmaker[Session], target: Target
+) -> None:
+    far = datetime.now(UTC) + timedelta(days=1)
+    hourly = {**UPTIME, "check_interval_in_seconds": 3600}  # no scheduled run in between
+    ids = add_monitor(factory, f"127.0.0.1:{target.port}", checks={"uptime": hourly}, next_run_at=far)
+    eng = engine(factory, FastClock())
+    await eng.start()
+    try:
+        answers = await asyncio.gather(*(eng.request_run(ids["uptime"]) for _ in range(200)))
+        assert all(answers)
+        await until(factory, lambda s: result_of(ids["uptime"])(s) == "succeeded")
+        await asyncio.sleep(0.3)
+        # once stored, a new request runs again
+        assert await eng.request_run(ids["uptime"])
+        await until(factory, lambda s: run_counts(s, [ids["uptime"]]).get(ids["uptime"]) == 2)
+        await asyncio.sleep(0.3)
+    finally:
+        await eng.stop()
+    with factory() as session:
+        assert run_counts(session, [ids["uptime"]]) == {ids["uptime"]: 2}

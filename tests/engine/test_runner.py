@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import pytest
 
 from lookout.checks.base import Check, CheckContext, Pool, Target
+from lookout.engine.facade import EngineSettings
 from lookout.engine.queue import Job, Lease, MemoryQueue
 from lookout.engine.runner import Runner
 from lookout.model.check_settings import SettingsModel, TcpUptimeSettings
@@ -209,11 +210,11 @@ async def test_pools_do_not_share_slots() -> None:
 
 @pytest.mark.looptime
 async def test_a_three_minute_job_with_the_real_lease_runs_once_and_whole() -> None:
-    """The defaults as `lookout serve` runs them (120 s leases), on a fast-forwarded loop
-    clock: a 3-minute crawl outlives its lease, is extended, and is neither repeated nor
-    cut short."""
+    """The defaults as `lookout serve` runs them (30 s leases), on a fast-forwarded loop
+    clock: a 3-minute crawl outlives its lease six times over, is extended, and is neither
+    repeated nor cut short."""
     loop = asyncio.get_running_loop()
-    queue = MemoryQueue(visibility_timeout=120)
+    queue = MemoryQueue(visibility_timeout=EngineSettings().claim_ttl)
     check = Behaving("ok", seconds=180)
     results: list[CheckResult] = []
 
@@ -221,7 +222,7 @@ async def test_a_three_minute_job_with_the_real_lease_runs_once_and_whole() -> N
         results.append(result)
         await queue.ack(lease)
 
-    runner = Runner(queue, ctx(), {CheckType.UPTIME: check}, sink, lease_seconds=120)
+    runner = Runner(queue, ctx(), {CheckType.UPTIME: check}, sink, lease_seconds=EngineSettings().claim_ttl)
     await queue.put(job(1, budget=600, pool=Pool.CRAWL.value))
     started = loop.time()
     task = asyncio.create_task(runner.run())

@@ -171,3 +171,13 @@ def test_disabled_or_deleted_check_results_are_dropped(factory: sessionmaker[Ses
     with transaction(factory) as session:
         report = persist(session, [Finished(job, result), Finished(gone, result)], T0, derived=False)
     assert report.stored == 0 and report.dropped == 2
+
+
+def test_a_result_for_a_check_now_on_another_monitor_is_dropped(factory: sessionmaker[Session]) -> None:
+    first = add_monitor(factory, "127.0.0.1:7")
+    second = add_monitor(factory, "127.0.0.1:8")
+    # a job that names the first monitor with the second monitor's check
+    stale = Job(second["uptime"], first["monitor"], "uptime", "tcp", "x:1", {}, "local", T0)
+    with transaction(factory) as session:
+        report = persist(session, [Finished(stale, CheckResult(Outcome.FAILED, "Down: x", T0, T0))], T0)
+    assert report.stored == 0 and report.dropped == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,7 +46,10 @@ class EngineSettings:
     batch_size: int = 500
     flush_interval: float = 1.0
     tick_interval: float = 0.25
-    claim_ttl: float = 120.0
+    # How long a claim (and a queue lease) holds without being renewed: after a crash the
+    # checks it had claimed run again this long after. A check still queued or running here
+    # is claimed again when its claim runs out (and skipped), so a long job is not lost.
+    claim_ttl: float = 30.0
     quick_recheck: float = 5.0
     max_pending: int = 10_000
     retention_days: int = 14
@@ -115,7 +118,7 @@ class Engine:
             persister,
             batch_size=settings.batch_size,
             flush_interval=settings.flush_interval,
-            on_stored=self.scheduler.stored,
+            on_stored=self._stored,
         )
         self.runner = Runner(
             self.queue,
@@ -130,7 +133,13 @@ class Engine:
         )
         self.sweep = RetentionSweep(self.db, ctx.clock, settings.retention_days)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Checks with a requested run queued or running: a check has at most one.
+        self._requested: set[int] = set()
         self._gc_before: tuple[int, int, int] | None = None
+
+    def _stored(self, check_ids: Sequence[int]) -> None:
+        self.scheduler.stored(check_ids)
+        self._requested.difference_update(check_ids)
 
     async def _hand_over(self, lease: Lease, result: CheckResult) -> None:
         await self.writer.submit(lease, result)
@@ -179,7 +188,10 @@ class Engine:
         self._gc_before = None
 
     async def request_run(self, check_id: int) -> bool:
-        """Enqueue a run of the check now; False if it does not exist or cannot run here."""
+        """Enqueue a run of the check now; False if it does not exist or cannot run here.
+        A check whose requested run has not been stored yet gets no second one."""
+        if check_id in self._requested:
+            return True
         now = self.ctx.clock()
         due = await self.db.run(lambda session: self.store.job_source(session, check_id, now))
         if due is None:
@@ -187,5 +199,8 @@ class Engine:
         job = job_for(due, self.ctx.location, self.settings_cache, requested=True)
         if job is None:
             return False
+        if check_id in self._requested:  # asked twice while the first read was in flight
+            return True
+        self._requested.add(check_id)
         await self.queue.put(job)
         return True

@@ -201,8 +201,11 @@ class BatchPersister:
 
 
 def _keep(finished: Finished, checks: dict[int, BatchCheck]) -> bool:
-    check = checks.get(finished.job.check_id)
-    return check is not None and (check.enabled or finished.job.requested)
+    """A result is stored only for the check it was run for: one deleted meanwhile, or (ids
+    are never reused, but this is cheap) one that belongs to another monitor now, gets none."""
+    job = finished.job
+    check = checks.get(job.check_id)
+    return check is not None and check.monitor_id == job.monitor_id and (check.enabled or job.requested)
 
 
 def _state(row: StoredState) -> CheckState:

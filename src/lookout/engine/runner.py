@@ -55,7 +55,7 @@ class Runner:
         per_host: int = 4,
         timeout_margin: float = 5.0,
         take_timeout: float = 0.2,
-        lease_seconds: float = 120.0,
+        lease_seconds: float = 30.0,
         settings_cache: SettingsCache | None = None,
     ) -> None:
         self._queue = queue

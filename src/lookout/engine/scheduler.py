@@ -73,7 +73,7 @@ class Scheduler:
         *,
         location: str = "local",
         tick_interval: float = 0.25,
-        claim_ttl: float = 120.0,
+        claim_ttl: float = 30.0,
         max_pending: int = 5000,
         batch: int = 1000,
     ) -> None:
@@ -119,7 +119,10 @@ class Scheduler:
         put = 0
         for row in due:
             if row.check_id in self.pending:
-                continue  # still queued or running here; its result sets the next run
+                # Still queued or running here: the claim just renewed it (a process that
+                # dies leaves claims that run out within claim_ttl); its result sets the
+                # next run.
+                continue
             job = job_for(row, self._location, self._cache)
             if job is None:
                 continue

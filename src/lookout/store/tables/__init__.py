@@ -1,5 +1,9 @@
 """ORM tables, one module per aggregate. Importing this package registers them all."""
 
+from typing import cast
+
+from sqlalchemy import Table
+
 from lookout.store.tables.identity import ApiToken, Membership, Team, User
 from lookout.store.tables.monitor import Check, Monitor, MonitorTag, Tag
 from lookout.store.tables.runs import (
@@ -12,6 +16,25 @@ from lookout.store.tables.runs import (
     StateChange,
     UptimeRollup,
 )
+
+# Ids that leave the process are never handed out twice. SQLite otherwise gives the id of
+# a deleted row (a monitor, a check, a run) to the next insert, and a run in flight for the
+# deleted check would land in its successor's history; PostgreSQL sequences never go back.
+KEEPS_ITS_IDS = (
+    User,
+    Team,
+    ApiToken,
+    Monitor,
+    Check,
+    Tag,
+    CheckRun,
+    StateChange,
+    Finding,
+    DowntimePeriod,
+    Snooze,
+)
+for _table in KEEPS_ITS_IDS:
+    cast(Table, _table.__table__).dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [
     "ApiToken",
