@@ -6,11 +6,33 @@ from datetime import UTC, datetime
 from lookout.engine.host_slots import HostSlots
 from lookout.engine.queue import Job, MemoryQueue
 
-ROOMY = HostSlots(1000)
+
+class Room:
+    """Host room from HostSlots, and a fixed number of slots per team while contended."""
+
+    def __init__(self, per_host: int = 1000, per_team: int = 1000) -> None:
+        self.hosts = HostSlots(per_host)
+        self.per_team = per_team
+        self.teams: dict[int, int] = {}
+
+    def free(self, host: str) -> int:
+        return self.hosts.free(host)
+
+    def team_free(self, team_id: int, contended: bool) -> int:
+        return self.per_team - self.teams.get(team_id, 0) if contended else 1000
+
+    def hold(self, job: Job) -> None:
+        self.hosts.hold(job.host)
+        self.teams[job.team_id] = self.teams.get(job.team_id, 0) + 1
 
 
-def job(check_id: int, location: str = "local", url: str = "127.0.0.1:1", pool: str = "fast") -> Job:
-    return Job(check_id, 1, "uptime", "tcp", url, {}, location, datetime.now(UTC), pool=pool)
+ROOMY = Room()
+
+
+def job(
+    check_id: int, location: str = "local", url: str = "127.0.0.1:1", pool: str = "fast", team: int = 0
+) -> Job:
+    return Job(check_id, 1, "uptime", "tcp", url, {}, location, datetime.now(UTC), pool=pool, team_id=team)
 
 
 async def test_take_leases_in_order_up_to_max() -> None:
@@ -40,15 +62,15 @@ async def test_hosts_take_turns_and_a_full_host_is_passed_over_unleased() -> Non
         await queue.put(job(i, url="busy.example:80"))
     await queue.put(job(100, url="a.example:80"))
     await queue.put(job(101, url="b.example:80"))
-    slots = HostSlots(2)
+    slots = Room(per_host=2)
     first = await queue.take("local", "fast", 10, 0, slots)
     # two of the busy host (its room), then one each of the others, in turn
     assert [lease.job.check_id for lease in first] == [0, 1, 100, 101]
     for lease in first:
-        slots.hold(lease.job.host)
+        slots.hold(lease.job)
     assert await queue.take("local", "fast", 10, 0, slots) == []
     assert queue.leased() == 4 and queue.depth("local") == 4  # the rest wait, not leased
-    slots.release("busy.example")
+    slots.hosts.release("busy.example")
     (again,) = await queue.take("local", "fast", 10, 0, slots)
     assert again.job.check_id == 2
 
@@ -103,3 +125,24 @@ def test_a_job_knows_its_host() -> None:
         extra={"connect_ip": "192.0.2.7"},
     )
     assert connect.host == "192.0.2.7"
+
+
+async def test_teams_take_turns_and_a_team_at_its_share_waits_while_others_run() -> None:
+    queue = MemoryQueue()
+    for i in range(50):
+        await queue.put(job(i, url=f"a{i}.example:80", team=1))  # one team, many hosts
+    for i in range(100, 105):
+        await queue.put(job(i, url=f"b{i}.example:80", team=2))
+    room = Room(per_team=3)
+    first = await queue.take("local", "fast", 20, 0, room)
+    # each team's turn takes at most its share of the take, and team 1 no more than 3
+    teams = [lease.job.team_id for lease in first]
+    assert teams.count(1) == 3 and teams.count(2) == 3
+    for lease in first:
+        room.hold(lease.job)
+    assert [lease.job.team_id for lease in await queue.take("local", "fast", 20, 0, room)] == []
+    # a team alone may use every slot
+    alone = MemoryQueue()
+    for i in range(10):
+        await alone.put(job(i, url=f"c{i}.example:80", team=7))
+    assert len(await alone.take("local", "fast", 10, 0, Room(per_team=3))) == 10

@@ -232,3 +232,40 @@ async def test_a_three_minute_job_with_the_real_lease_runs_once_and_whole() -> N
     assert check.runs == [1]
     assert [r.outcome for r in results] == [Outcome.SUCCEEDED]
     assert loop.time() - started >= 400
+
+
+async def test_a_team_with_many_slow_monitors_delays_only_its_own_checks() -> None:
+    """One team's 100 hanging checks on 100 hosts, queued first; another team's checks still
+    run at once, because while both wait a team holds at most its share of the pool."""
+    queue = MemoryQueue()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    done: dict[int, float] = {}
+
+    class ByTeam(Behaving):
+        async def run(self, target: Target, settings: Any, ctx: CheckContext) -> CheckResult:
+            await asyncio.sleep(5 if target.monitor_id < 1000 else 0.01)
+            now = ctx.clock()
+            return CheckResult(Outcome.SUCCEEDED, "Up", now, now)
+
+    async def sink(lease: Lease, result: CheckResult) -> None:
+        done[lease.job.check_id] = loop.time() - start
+        await queue.ack(lease)
+
+    def make(i: int, team: int) -> Job:
+        url = f"10.{team}.{i // 250}.{i % 250}:80"
+        return Job(
+            i, i, "uptime", "tcp", url, {}, "local", datetime.now(UTC), budget_seconds=10, team_id=team
+        )
+
+    for i in range(100):
+        await queue.put(make(i, team=1))
+    for i in range(1000, 1020):
+        await queue.put(make(i, team=2))
+    runner = Runner(queue, ctx(), {CheckType.UPTIME: ByTeam("ok")}, sink, pools={"fast": 20}, team_share=0.5)
+    task = asyncio.create_task(runner.run())
+    await asyncio.sleep(1.0)
+    others = [done.get(i) for i in range(1000, 1020)]
+    assert all(t is not None and t < 1.0 for t in others), others
+    await runner.stop()
+    task.cancel()

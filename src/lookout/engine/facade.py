@@ -40,6 +40,9 @@ class EngineSettings:
     crawl_concurrency: int = 20
     browser_concurrency: int = 2
     per_host: int = 4
+    # The most of each pool's slots one team's checks may hold while other teams' checks
+    # wait (a team alone may use them all).
+    team_share: float = 0.5
     timeout_margin: float = 5.0
     # Results per write: smaller batches keep the scheduler's claims from waiting long
     # behind a write on the one database thread.
@@ -127,6 +130,7 @@ class Engine:
             self._hand_over,
             pools=settings.pools(),
             per_host=settings.per_host,
+            team_share=settings.team_share,
             timeout_margin=settings.timeout_margin,
             lease_seconds=settings.claim_ttl,
             settings_cache=self.settings_cache,

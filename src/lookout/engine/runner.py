@@ -1,10 +1,13 @@
-"""Takes jobs and runs checks: one loop per pool, per-host room, a time budget, heartbeats.
+"""Takes jobs and runs checks: one loop per pool, host and team room, a time budget,
+heartbeats.
 
 Each pool (fast, crawl, browser) has its own concurrency and its own loop, so fifty crawls
 never hold a slot an uptime check needs. A pool takes only jobs whose host has room
-(HostSlots), so one host with many slow monitors delays only its own checks. The time
-budget covers the whole job. While a job runs longer than a third of the lease, a
-heartbeat extends its lease, so the queue never hands a long job out a second time.
+(HostSlots), so one host with many slow monitors delays only its own checks, and whose
+team is under its share of the pool, so one team's slow or numerous monitors delay only
+that team's checks (the queue also lets teams take turns). The time budget covers the
+whole job. While a job runs longer than a third of the lease, a heartbeat extends its
+lease, so the queue never hands a long job out a second time.
 
 Nothing a check does escapes `run_job`: a timeout or an exception in our code becomes an
 `errored-or-timed-out` result (the exception is logged), so the loops never stop.
@@ -34,13 +37,27 @@ DEFAULT_POOLS: dict[str, int] = {Pool.FAST.value: 500, Pool.CRAWL.value: 20, Poo
 
 
 class _PoolState:
-    __slots__ = ("name", "size", "running", "room")
+    """A pool's slots, and the `Room` its takes ask: host room and the team's share."""
 
-    def __init__(self, name: str, size: int) -> None:
+    __slots__ = ("name", "size", "running", "room", "hosts", "team_limit", "teams")
+
+    def __init__(self, name: str, size: int, hosts: HostSlots, team_share: float) -> None:
         self.name = name
         self.size = size
         self.running = 0
         self.room = asyncio.Event()
+        self.hosts = hosts
+        self.team_limit = max(1, int(size * team_share))
+        self.teams: dict[int, int] = {}  # team → its jobs running in this pool
+
+    def free(self, host: str) -> int:
+        return self.hosts.free(host)
+
+    def team_free(self, team_id: int, contended: bool) -> int:
+        # Alone, a team may use the whole pool; while others wait, no more than its share.
+        if not contended:
+            return self.size - self.running
+        return self.team_limit - self.teams.get(team_id, 0)
 
 
 class Runner:
@@ -53,6 +70,7 @@ class Runner:
         *,
         pools: Mapping[str, int] | None = None,
         per_host: int = 4,
+        team_share: float = 0.5,
         timeout_margin: float = 5.0,
         take_timeout: float = 0.2,
         lease_seconds: float = 30.0,
@@ -62,8 +80,11 @@ class Runner:
         self._ctx = ctx
         self._checks = checks
         self._sink = sink
-        self._pools = {name: _PoolState(name, size) for name, size in (pools or DEFAULT_POOLS).items()}
         self.hosts = HostSlots(per_host)
+        self._pools = {
+            name: _PoolState(name, size, self.hosts, team_share)
+            for name, size in (pools or DEFAULT_POOLS).items()
+        }
         self._margin = timeout_margin
         self._take_timeout = take_timeout
         self._lease_seconds = lease_seconds
@@ -100,9 +121,7 @@ class Runner:
                 await pool.room.wait()
                 continue
             try:
-                leases = await self._queue.take(
-                    self._ctx.location, pool.name, free, self._take_timeout, self.hosts
-                )
+                leases = await self._queue.take(self._ctx.location, pool.name, free, self._take_timeout, pool)
             except Exception:
                 log.exception("taking jobs for pool %s failed", pool.name)
                 await asyncio.sleep(1)
@@ -112,6 +131,8 @@ class Runner:
 
     def _start(self, pool: _PoolState, lease: Lease) -> None:
         pool.running += 1
+        team = lease.job.team_id
+        pool.teams[team] = pool.teams.get(team, 0) + 1
         self.hosts.hold(lease.job.host)
         self.running[lease.token] = (lease, asyncio.get_running_loop().time())
         task = asyncio.create_task(self._run_lease(lease))
@@ -122,6 +143,12 @@ class Runner:
         self._tasks.discard(task)
         self.running.pop(lease.token, None)
         self.hosts.release(lease.job.host)
+        team = lease.job.team_id
+        left = pool.teams[team] - 1
+        if left:
+            pool.teams[team] = left
+        else:
+            del pool.teams[team]
         pool.running -= 1
         pool.room.set()
 

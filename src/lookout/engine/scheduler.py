@@ -58,6 +58,7 @@ def job_for(due: repo.DueCheck, location: str, cache: SettingsCache, requested: 
         requested=requested,
         pool=prepared.pool,
         budget_seconds=prepared.timeout,
+        team_id=due.team_id,
     )
 
 

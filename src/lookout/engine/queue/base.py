@@ -1,8 +1,9 @@
 """The job queue between scheduler and runners.
 
 A job is self-contained: a runner needs no database to run it. Jobs wait per location,
-per pool and per target host, and `take` hands out only jobs of hosts that have room, so
-a host with many slow monitors never fills a runner with jobs it cannot start.
+per pool, per team and per target host, and `take` hands out only jobs whose team and host
+have room, so neither a host with many slow monitors nor a team with many monitors fills a
+runner with jobs it cannot start or starves the other teams.
 
 `take` leases jobs; a lease not acknowledged before its visibility timeout runs out is
 handed out again, so a job is lost only if it is acknowledged, and it is acknowledged
@@ -50,6 +51,7 @@ class Job:
     pool: str = "fast"
     host: str = ""  # filled from `url` when not given
     budget_seconds: float = 60.0
+    team_id: int = 0
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -68,9 +70,16 @@ class Lease:
     attempt: int = 1
 
 
-class HostRoom(Protocol):
+class Room(Protocol):
+    """What the taker can start now, asked by the queue before it leases a job."""
+
     def free(self, host: str) -> int:
-        """How many more jobs against `host` the taker can start now."""
+        """How many more jobs against `host`."""
+        ...
+
+    def team_free(self, team_id: int, contended: bool) -> int:
+        """How many more jobs of this team; `contended` when other teams have jobs waiting
+        too (a team alone may use every free slot)."""
         ...
 
 
@@ -80,10 +89,10 @@ class Queue(Protocol):
         ...
 
     async def take(
-        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: HostRoom
+        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
     ) -> list[Lease]:
-        """Up to `max_jobs` leases of jobs whose host has room, oldest host first (round robin
-        between hosts), waiting at most `wait_seconds` for the first."""
+        """Up to `max_jobs` leases of jobs whose team and host have room, teams taking turns
+        and each team's hosts taking turns, waiting at most `wait_seconds` for the first."""
         ...
 
     async def ack(self, lease: Lease) -> None:

@@ -1,8 +1,9 @@
-"""The embedded queue: per (location, pool) lanes of per-host FIFOs, with leases.
+"""The embedded queue: per (location, pool) lanes; in a lane, teams take turns, and in a
+team, its hosts take turns, each host with its own FIFO.
 
-A lane keeps one FIFO per host and a rotation of the hosts that have jobs waiting; `take`
-walks the rotation, so hosts take turns and a host without room is passed over without
-its jobs being leased. The cost of a take is the hosts it visits — those it takes from plus
+`take` walks the teams' rotation and, within each team, its hosts' rotation; a team or host
+without room is passed over without its jobs being leased, and keeps its place for the
+next take. The cost of a take is the teams and hosts it visits — those it takes from plus
 those that are full — never the number of jobs waiting or leased.
 
 Leases expire through a heap of deadlines, looked at only from its top: an extended or
@@ -16,57 +17,103 @@ import heapq
 import itertools
 from collections import deque
 
-from lookout.engine.queue.base import HostRoom, Job, Lease
+from lookout.engine.queue.base import Job, Lease, Room
 
 _Entry = tuple[Job, int]  # the job and its attempt number
 
 
-class _Lane:
-    __slots__ = ("hosts", "rotation", "size", "arrived")
+class _Rotation:
+    """FIFOs keyed by host, and the hosts that have jobs, in turn."""
+
+    __slots__ = ("fifos", "turns")
 
     def __init__(self) -> None:
-        self.hosts: dict[str, deque[_Entry]] = {}
-        self.rotation: deque[str] = deque()  # hosts with jobs waiting, each once
-        self.size = 0
-        self.arrived = asyncio.Event()
+        self.fifos: dict[str, deque[_Entry]] = {}
+        self.turns: deque[str] = deque()
 
     def push(self, entry: _Entry) -> None:
         host = entry[0].host
-        jobs = self.hosts.get(host)
+        jobs = self.fifos.get(host)
         if jobs is None:
-            jobs = self.hosts[host] = deque()
-            self.rotation.append(host)
+            jobs = self.fifos[host] = deque()
+            self.turns.append(host)
         jobs.append(entry)
-        self.size += 1
-        self.arrived.set()
 
-    def pop(self, max_jobs: int, room: HostRoom) -> list[_Entry]:
-        taken: list[_Entry] = []
+    def pop(self, limit: int, room: Room, taken: list[_Entry]) -> None:
+        """Append up to `limit` entries to `taken`, one turn per host at most."""
         full: list[str] = []
-        visits = len(self.rotation)
-        while visits and len(taken) < max_jobs:
+        visits, wanted = len(self.turns), len(taken) + limit
+        while visits and len(taken) < wanted:
             visits -= 1
-            host = self.rotation.popleft()
-            jobs = self.hosts[host]
+            host = self.turns.popleft()
+            jobs = self.fifos[host]
             free = room.free(host)
             if free <= 0:
                 full.append(host)
                 continue
-            for _ in range(min(free, max_jobs - len(taken), len(jobs))):
+            for _ in range(min(free, wanted - len(taken), len(jobs))):
                 taken.append(jobs.popleft())
             if jobs:
-                self.rotation.append(host)  # its turn again after the others
+                self.turns.append(host)  # its turn again after the others
             else:
-                del self.hosts[host]
-        # Full hosts keep their place at the front for the next take.
-        self.rotation.extendleft(reversed(full))
+                del self.fifos[host]
+        self.turns.extendleft(reversed(full))  # full hosts keep their place
+
+    def drain(self) -> list[Job]:
+        jobs = [job for host in self.turns for job, _ in self.fifos[host]]
+        self.fifos.clear()
+        self.turns.clear()
+        return jobs
+
+
+class _Lane:
+    __slots__ = ("teams", "turns", "size", "arrived")
+
+    def __init__(self) -> None:
+        self.teams: dict[int, _Rotation] = {}
+        self.turns: deque[int] = deque()  # teams with jobs waiting, each once
+        self.size = 0
+        self.arrived = asyncio.Event()
+
+    def push(self, entry: _Entry) -> None:
+        team = entry[0].team_id
+        hosts = self.teams.get(team)
+        if hosts is None:
+            hosts = self.teams[team] = _Rotation()
+            self.turns.append(team)
+        hosts.push(entry)
+        self.size += 1
+        self.arrived.set()
+
+    def pop(self, max_jobs: int, room: Room) -> list[_Entry]:
+        taken: list[_Entry] = []
+        full: list[int] = []
+        # Each team's turn takes at most an even share of this take, so one team with many
+        # jobs cannot take all of it while others wait.
+        share = max(1, -(-max_jobs // max(len(self.turns), 1)))
+        contended = len(self.turns) > 1
+        visits = len(self.turns)
+        while visits and len(taken) < max_jobs:
+            visits -= 1
+            team = self.turns.popleft()
+            hosts = self.teams[team]
+            free = min(room.team_free(team, contended), share, max_jobs - len(taken))
+            if free <= 0:
+                full.append(team)
+                continue
+            hosts.pop(free, room, taken)
+            if hosts.turns:
+                self.turns.append(team)
+            else:
+                del self.teams[team]
+        self.turns.extendleft(reversed(full))
         self.size -= len(taken)
         return taken
 
     def drain(self) -> list[Job]:
-        jobs = [job for host in self.rotation for job, _ in self.hosts[host]]
-        self.hosts.clear()
-        self.rotation.clear()
+        jobs = [job for team in self.turns for job in self.teams[team].drain()]
+        self.teams.clear()
+        self.turns.clear()
         self.size = 0
         return jobs
 
@@ -97,7 +144,7 @@ class MemoryQueue:
         self._push(job, 1)
 
     async def take(
-        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: HostRoom
+        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
     ) -> list[Lease]:
         self._requeue_expired()
         lane = self._lane(location, pool)

@@ -82,6 +82,7 @@ class DueCheck:
     url: str
     settings: dict[str, Any]
     due_at: datetime
+    team_id: int = 0
 
 
 @dataclass(slots=True)
@@ -140,7 +141,7 @@ class EngineStore:
         if limit <= 0 or not check_types:
             return []
         base = (
-            select(*_JOB_COLUMNS, Check.next_run_at)
+            select(*_JOB_COLUMNS, Check.next_run_at, Monitor.team_id)
             .join(Monitor, Monitor.id == Check.monitor_id)
             .where(
                 Check.enabled.is_(True),
@@ -160,7 +161,10 @@ class EngineStore:
         session.execute(
             update(Check).where(Check.id.in_([row[0] for row in rows])).values(next_run_at=claim_until)
         )
-        return [DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now) for row in rows]
+        return [
+            DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now, row[7])
+            for row in rows
+        ]
 
     def release_claims(self, session: Session, due_at: dict[int, datetime]) -> None:
         """Give queued-but-unrun checks their due time back (a clean stop)."""
@@ -171,11 +175,13 @@ class EngineStore:
 
     def job_source(self, session: Session, check_id: int, now: datetime) -> DueCheck | None:
         row = session.execute(
-            select(*_JOB_COLUMNS).join(Monitor, Monitor.id == Check.monitor_id).where(Check.id == check_id)
+            select(*_JOB_COLUMNS, Monitor.team_id)
+            .join(Monitor, Monitor.id == Check.monitor_id)
+            .where(Check.id == check_id)
         ).first()
         if row is None:
             return None
-        return DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, now)
+        return DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, now, row[6])
 
     # -- writer: reads ----------------------------------------------------------------
 
