@@ -17,6 +17,7 @@ from sqlalchemy import Float, Table
 from lookout.model.result import CheckResult
 from lookout.store.repositories.engine import (
     MINUTE_COLUMNS,
+    MINUTE_EXTREMES,
     MINUTES,
     ROLLUP_COLUMNS,
     ROLLUP_EXTREMES,
@@ -24,25 +25,31 @@ from lookout.store.repositories.engine import (
 )
 
 BUCKETS = ("hour", "day")
-_PHASES = ("dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "download_ms")
-_MEASURED = {"runs", "failed_runs", "timed_runs", "sum_total_ms", "min_total_ms", "max_total_ms"}
-_MEASURED |= {f"sum_{phase}" for phase in _PHASES}
+_PHASES = ("dns", "connect", "tls", "first_byte", "download")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Layout:
-    """Where each measurement sits in a row of `table` (columns in `columns` order)."""
+    """Where each measurement sits in a row of `table` (columns in `columns` order), and the
+    unit of its times: `ms` as floats, or `us` as whole microseconds."""
 
-    def __init__(self, table: Table, columns: Sequence[str], keys: Sequence[str], extra: set[str]) -> None:
+    def __init__(
+        self, table: Table, columns: Sequence[str], keys: Sequence[str], extra: set[str], unit: str
+    ) -> None:
         at = {name: index for index, name in enumerate(columns)}
-        assert set(at) == _MEASURED | set(keys) | extra, f"{table.name} has a column RollupBook does not fill"
+        timed = {f"sum_total_{unit}", f"min_total_{unit}", f"max_total_{unit}"}
+        measured = {"runs", "failed_runs", "timed_runs", *timed, *(f"sum_{p}_{unit}" for p in _PHASES)}
+        assert set(at) == measured | set(keys) | extra, f"{table.name} has a column RollupBook does not fill"
         self.keys = tuple(at[name] for name in keys)
         self.runs, self.failed, self.timed = at["runs"], at["failed_runs"], at["timed_runs"]
-        self.sum, self.min, self.max = at["sum_total_ms"], at["min_total_ms"], at["max_total_ms"]
-        self.phases = tuple(at[f"sum_{phase}"] for phase in _PHASES)
+        self.sum = at[f"sum_total_{unit}"]
+        self.min, self.max = at[f"min_total_{unit}"], at[f"max_total_{unit}"]
+        self.phases = tuple(at[f"sum_{phase}_{unit}"] for phase in _PHASES)
         self.up, self.down = at.get("up_seconds", -1), at.get("down_seconds", -1)
+        self.micros = unit == "us"
+        extremes = ROLLUP_EXTREMES if unit == "ms" else MINUTE_EXTREMES
         self.empty: list[Any] = [
-            None if name in ROLLUP_EXTREMES else 0.0 if isinstance(table.c[name].type, Float) else 0
+            None if name in extremes else 0.0 if isinstance(table.c[name].type, Float) else 0
             for name in columns
         ]
 
@@ -54,9 +61,9 @@ class _Layout:
 
 
 _BUCKETED = _Layout(
-    ROLLUPS, ROLLUP_COLUMNS, ("check_id", "bucket", "bucket_start"), {"up_seconds", "down_seconds"}
+    ROLLUPS, ROLLUP_COLUMNS, ("check_id", "bucket", "bucket_start"), {"up_seconds", "down_seconds"}, "ms"
 )
-_MINUTES = _Layout(MINUTES, MINUTE_COLUMNS, ("check_id", "minute"), set())
+_MINUTES = _Layout(MINUTES, MINUTE_COLUMNS, ("check_id", "minute"), set(), "us")
 
 
 def bucket_start(at: datetime, bucket: str) -> datetime:
@@ -123,16 +130,22 @@ def _measure(row: list[Any], layout: _Layout, result: CheckResult, failed: int) 
     row[layout.runs] += 1
     row[layout.failed] += failed
     timings = result.timings
-    total = timings.total_ms
-    if total is None:
+    if timings.total_ms is None:
         return
+    times: tuple[float, ...] = (
+        timings.total_ms,
+        timings.dns_ms or 0.0,
+        timings.connect_ms or 0.0,
+        timings.tls_ms or 0.0,
+        timings.first_byte_ms or 0.0,
+        timings.download_ms or 0.0,
+    )
+    if layout.micros:
+        times = tuple(round(ms * 1000) for ms in times)
+    total = times[0]
     row[layout.timed] += 1
     row[layout.sum] += total
     row[layout.min] = total if row[layout.min] is None else min(row[layout.min], total)
     row[layout.max] = total if row[layout.max] is None else max(row[layout.max], total)
-    dns, connect, tls, first_byte, download = layout.phases
-    row[dns] += timings.dns_ms or 0.0
-    row[connect] += timings.connect_ms or 0.0
-    row[tls] += timings.tls_ms or 0.0
-    row[first_byte] += timings.first_byte_ms or 0.0
-    row[download] += timings.download_ms or 0.0
+    for index, value in zip(layout.phases, times[1:], strict=True):
+        row[index] += value

@@ -52,15 +52,16 @@ STATE_COLUMNS = _columns(STATES, without=())
 CHANGE_COLUMNS = _columns(CHANGES, without=("id", "claimed_at", "processed_at"))
 ROLLUP_KEY = ("check_id", "bucket", "bucket_start")
 ROLLUP_COLUMNS = _columns(ROLLUPS)
-# Rollup columns an upsert adds up; min/max keep the extreme. Every other is part of the key.
+# Rollup columns an upsert adds up; min_/max_ ones keep the extreme. The rest is the key.
 ROLLUP_EXTREMES = {"min_total_ms": "min", "max_total_ms": "max"}
+MINUTE_EXTREMES = {"min_total_us": "min", "max_total_us": "max"}
 ROLLUP_SUMMED = tuple(
     name for name in ROLLUP_COLUMNS if name not in ROLLUP_KEY and name not in ROLLUP_EXTREMES
 )
 MINUTE_KEY = ("check_id", "minute")
 MINUTE_COLUMNS = _columns(MINUTES, without=())
 MINUTE_SUMMED = tuple(
-    name for name in MINUTE_COLUMNS if name not in MINUTE_KEY and name not in ROLLUP_EXTREMES
+    name for name in MINUTE_COLUMNS if name not in MINUTE_KEY and name not in MINUTE_EXTREMES
 )
 ENGINE_TABLES = (RUNS, CHECKS, STATES, MONITORS, ROLLUPS, CHANGES, MINUTES)
 DATETIME_COLUMNS = frozenset(
@@ -311,11 +312,11 @@ class EngineStore:
 
     def upsert_rollups(self, session: Session, rows: list[list[Any]]) -> None:
         """Add each row (values in ROLLUP_COLUMNS order) to its (check, bucket, start) rollup."""
-        self._add_up(session, ROLLUPS, ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, rows)
+        self._add_up(session, ROLLUPS, ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, ROLLUP_EXTREMES, rows)
 
     def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:
         """Add each row (values in MINUTE_COLUMNS order) to its (check, minute) rollup."""
-        self._add_up(session, MINUTES, MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED, rows)
+        self._add_up(session, MINUTES, MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED, MINUTE_EXTREMES, rows)
 
     def _add_up(
         self,
@@ -324,6 +325,7 @@ class EngineStore:
         columns: Sequence[str],
         key: Sequence[str],
         summed: Sequence[str],
+        extremes: dict[str, str],
         rows: list[list[Any]],
     ) -> None:
         if not rows:
@@ -332,7 +334,7 @@ class EngineStore:
 
         def merge(excluded: Any) -> dict[str, Any]:
             merged: dict[str, Any] = {name: table.c[name] + excluded[name] for name in summed}
-            for name, extreme in ROLLUP_EXTREMES.items():
+            for name, extreme in extremes.items():
                 merged[name] = _extreme(extreme, table.c[name], excluded[name], dialect)
             return merged
 

@@ -23,6 +23,7 @@ from lookout.store.repositories.engine import (
     DATETIME_COLUMNS,
     JSON_COLUMNS,
     MINUTE_COLUMNS,
+    MINUTE_EXTREMES,
     MINUTE_KEY,
     MINUTE_SUMMED,
     ROLLUP_COLUMNS,
@@ -195,17 +196,19 @@ def _batch_checks(
     return out
 
 
-def _add_up_sql(table: str, columns: Sequence[str], key: Sequence[str], summed: Sequence[str]) -> str:
+def _add_up_sql(
+    table: str, columns: Sequence[str], key: Sequence[str], summed: Sequence[str], extremes: dict[str, str]
+) -> str:
     added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in summed)
-    extremes = ", ".join(
+    kept = ", ".join(
         f"{name} = {fn}(coalesce({table}.{name}, excluded.{name}), coalesce(excluded.{name}, {table}.{name}))"
-        for name, fn in ROLLUP_EXTREMES.items()
+        for name, fn in extremes.items()
     )
-    return insert_sql(table, columns) + f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}, {extremes}"
+    return insert_sql(table, columns) + f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}, {kept}"
 
 
-_ROLLUP_SQL = _add_up_sql("uptime_rollups", ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED)
-_MINUTE_SQL = _add_up_sql("minute_rollups", MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED)
+_ROLLUP_SQL = _add_up_sql("uptime_rollups", ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, ROLLUP_EXTREMES)
+_MINUTE_SQL = _add_up_sql("minute_rollups", MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED, MINUTE_EXTREMES)
 _STATE_SQL = insert_sql("check_states", STATE_COLUMNS) + (
     " ON CONFLICT (check_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in STATE_COLUMNS[1:])

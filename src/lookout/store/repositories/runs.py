@@ -217,10 +217,10 @@ def _from_minutes(
         acc.runs += runs
         acc.failed += failed
         acc.timed += timed
-        acc.sums["total"] += total
+        acc.sums["total"] += total / 1000  # stored in whole microseconds
         for name, value in zip(("dns", "connect", "tls", "first_byte", "download"), phases, strict=True):
-            acc.sums[name] += value
-        acc.timing(low, high)
+            acc.sums[name] += value / 1000
+        acc.timing(None if low is None else low / 1000, None if high is None else high / 1000)
     # A minute has no evaluator view: its uptime is its share of runs that were up.
     for acc in groups.values():
         acc.up = 60.0 * (acc.runs - acc.failed) / acc.runs if acc.runs else 60.0
@@ -232,14 +232,14 @@ _MINUTE_READ = (
     "runs",
     "failed_runs",
     "timed_runs",
-    "sum_total_ms",
-    "min_total_ms",
-    "max_total_ms",
-    "sum_dns_ms",
-    "sum_connect_ms",
-    "sum_tls_ms",
-    "sum_first_byte_ms",
-    "sum_download_ms",
+    "sum_total_us",
+    "min_total_us",
+    "max_total_us",
+    "sum_dns_us",
+    "sum_connect_us",
+    "sum_tls_us",
+    "sum_first_byte_us",
+    "sum_download_us",
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -177,8 +178,10 @@ class UptimeRollup(Base):
 class MinuteRollup(Base):
     """Per check and minute: what the metrics endpoint groups by minute, kept 48 hours.
 
-    Narrow and without a rowid (SQLite): a 60-second check writes one of these per run, so
-    its size is most of a check's storage. `minute` is minutes since the Unix epoch.
+    Narrow and without a rowid (SQLite), times in whole microseconds: a 60-second check
+    writes one of these per run, so its size is most of a check's storage, and SQLite
+    stores a small integer in 2–3 bytes where a float takes 8 (about 40% less per row).
+    `minute` is minutes since the Unix epoch.
     """
 
     __tablename__ = "minute_rollups"
@@ -192,11 +195,11 @@ class MinuteRollup(Base):
     runs: Mapped[int] = mapped_column(Integer, default=0)
     failed_runs: Mapped[int] = mapped_column(Integer, default=0)
     timed_runs: Mapped[int] = mapped_column(Integer, default=0)
-    sum_total_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    min_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    max_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    sum_dns_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_connect_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_tls_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_first_byte_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_download_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_total_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_total_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_total_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sum_dns_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_connect_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_tls_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_first_byte_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_download_us: Mapped[int] = mapped_column(BigInteger, default=0)
