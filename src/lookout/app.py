@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout import __version__
 from lookout.api.ohdear import errors as ohdear_errors
-from lookout.api.ohdear.ratelimit import RateLimiter, RateLimitMiddleware
+from lookout.api.ohdear.bodylimit import BodyLimitMiddleware
+from lookout.api.ohdear.gate import ApiGate
+from lookout.api.ohdear.ratelimit import MemoryWindows, RateLimiter, WindowStore
+from lookout.api.ohdear.ratelimit_redis import RedisWindows
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.api.ohdear.router import build_api_router
 from lookout.checks.base import CheckContext
@@ -100,6 +103,7 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or open_store(settings)
     services = build_services(store)
+    windows: WindowStore = RedisWindows(settings.redis_url) if settings.redis_url else MemoryWindows()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -117,6 +121,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         finally:
             if engine is not None:
                 await engine.stop()
+            await windows.aclose()
 
     app = FastAPI(
         title="Lookout",
@@ -129,7 +134,14 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store = store
     app.state.services = services
     ohdear_errors.install(app)
-    app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: the caller is known and counted before anything else, and an
+    # anonymous request is answered 401 even when its body is also too large (both unread):
+    # it learns nothing of the server's limits, and every refusal of it counts on one budget.
+    limiter = RateLimiter(
+        settings.rate_limit_per_minute, settings.rate_limit_unauthenticated_per_minute, windows
+    )
+    app.add_middleware(ApiGate, tokens=services.tokens, limiter=limiter)
     app.include_router(build_api_router())
 
     @app.get("/", include_in_schema=False)

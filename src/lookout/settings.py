@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     engine_browser_concurrency: int = Field(default=2, ge=1, le=100)
     # Requests per minute per token on the Oh Dear API.
     rate_limit_per_minute: int = Field(default=500, ge=1)
+    # Requests per minute per client address from callers without a valid token (their 401s).
+    rate_limit_unauthenticated_per_minute: int = Field(default=60, ge=1)
+    # Request bodies above this are refused with 413 (1 MiB, nginx's default).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # Shared state between processes (rate limit counters); without it each process counts alone.
+    redis_url: str | None = None
     public_url: str | None = None
     # Run the checks in this process (`lookout serve`); off for an API-only process.
     run_engine: bool = True

@@ -9,6 +9,7 @@ Routes:
     /loop               302 to itself
     /to?url=U           302 to U
     /headers            200 with X-Foo: a and X-Count: 42
+    /long-header?n=N    200 with X-Long: N "a"s and then "!" (a regex's worst case)
     /echo               200, JSON of the method, headers and form the request carried
     /big?kib=N          200, N KiB of "a" and then "TAIL"
     /error-page         200, "An Error happened"
@@ -61,6 +62,11 @@ async def _headers(request: web.Request) -> web.Response:
     return web.Response(text="headers", headers={"X-Foo": "a", "X-Count": "42"})
 
 
+async def _long_header(request: web.Request) -> web.Response:
+    count = int(request.query.get("n", "30000"))
+    return web.Response(text="long header", headers={"X-Long": "a" * count + "!"})
+
+
 async def _echo(request: web.Request) -> web.Response:
     form = await request.post() if request.can_read_body else {}
     return web.json_response(
@@ -91,6 +97,7 @@ def build_app() -> web.Application:
     app.router.add_get("/loop", _loop)
     app.router.add_get("/to", _to)
     app.router.add_get("/headers", _headers)
+    app.router.add_get("/long-header", _long_header)
     app.router.add_route("*", "/echo", _echo)
     app.router.add_get("/big", _big)
     app.router.add_get("/error-page", _error_page)

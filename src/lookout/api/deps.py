@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from lookout.api import auth
 from lookout.errors import AuthenticationError
 from lookout.services.container import Services
 from lookout.services.tokens import Principal
@@ -14,7 +15,7 @@ from lookout.services.tokens import Principal
 _bearer = HTTPBearer(auto_error=False, description="An API token made with `lookout token create`.")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     container: Services = request.app.state.services
     return container
 
@@ -22,15 +23,19 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def bearer_principal(
+async def bearer_principal(
     request: Request,
     container: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    # Declares the Bearer scheme in the OpenAPI description; the token is read by `auth`.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
+    scope = request.scope
+    if auth.PRINCIPAL in scope:  # the gate in front of /api has looked already
+        principal: Principal | None = scope[auth.PRINCIPAL]
+    else:
+        principal = await auth.authenticate(container.tokens, auth.authorization_header(scope))
+    if principal is None:
         raise AuthenticationError("Unauthenticated.")
-    principal = container.tokens.authenticate(credentials.credentials)
-    request.state.principal = principal
     return principal
 
 

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.registry import CHECKS
 from lookout.errors import NotFoundError, ValidationFailed
+from lookout.model import http_fields
 from lookout.model.check_type import CheckType
 from lookout.model.summary import summarize
 from lookout.services.monitors import AVERAGE_WINDOW, make_check, snooze_record
 from lookout.services.tokens import Principal
+from lookout.services.validation import int64_from_text
 from lookout.services.views import CheckRecord, CheckView
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as repo
@@ -113,8 +115,8 @@ def snooze_minutes(raw: Any) -> int:
     minutes = raw.get("minutes") if isinstance(raw, dict) else None
     if minutes is None or minutes == "":
         raise ValidationFailed({"minutes": ["The minutes field is required."]})
-    if isinstance(minutes, str) and minutes.strip().lstrip("-").isdigit():
-        minutes = int(minutes)
+    if isinstance(minutes, str):
+        minutes = int64_from_text(minutes)
     if isinstance(minutes, float) and minutes.is_integer():
         minutes = int(minutes)
     if isinstance(minutes, bool) or not isinstance(minutes, int):
@@ -147,10 +149,11 @@ def run_request_headers(raw: Any) -> list[dict[str, str]]:
     for index, header in enumerate(headers):
         for part in ("name", "value"):
             value = header.get(part) if isinstance(header, dict) else None
+            key = f"httpClientHeaders.{index}.{part}"
             if not isinstance(value, str):
-                errors[f"httpClientHeaders.{index}.{part}"] = [
-                    f"The httpClientHeaders.{index}.{part} field is required."
-                ]
+                errors[key] = [f"The {key} field is required."]
+            elif http_fields.has_control(value):
+                errors[key] = [f"The {key} field must not contain control characters."]
     if errors:
         raise ValidationFailed(errors)
     return [{"name": h["name"], "value": h["value"]} for h in headers]

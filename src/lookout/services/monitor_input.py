@@ -2,21 +2,35 @@
 
 Parsing collects every problem at once, keyed by the field's dotted path, so a client
 sees all of them in one answer as Laravel would show them.
+
+Before any field's own rules, every string sent (in settings objects too, whatever their
+model) is screened for control characters: PostgreSQL cannot store a NUL, and none has a
+use in a name, url or tag. A field that fails is reported once, with that message, and
+not validated further. Notes, description and check settings are free text and may hold
+tabs and line breaks (a TCP send string ends in CRLF; a settings model that wants one
+line, as headers do, says so itself); every other field is one line, tabs refused too.
+Crawler headers are left to the header rule every request header follows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from lookout.model.check_settings import SETTINGS_KEYS, NameValue
+from lookout.model.check_settings import SETTINGS_KEYS, HeaderField
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.services import validation
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Fields a person writes paragraphs in.
+MULTILINE_FIELDS = frozenset({"notes", "description"})
+# Request headers follow the rule every header the API takes follows (HeaderField: a
+# token for a name, a value without control characters but tab), with the same words.
+CHECKED_BY_THEIR_MODEL = frozenset({"crawler_settings"})
 
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
@@ -24,7 +38,7 @@ TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 class CrawlerSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    headers: list[NameValue] = Field(default_factory=list, max_length=10)
+    headers: list[HeaderField] = Field(default_factory=list, max_length=10)
 
 
 class MonitorPayload(BaseModel):
@@ -74,7 +88,14 @@ def parse_payload(raw: Any, errors: dict[str, list[str]]) -> ParsedPayload:
         errors.setdefault("body", []).append("The request body must be a JSON object.")
         return ParsedPayload(MonitorPayload(), set(), {})
     sent = {key for key, value in raw.items() if key in MonitorPayload.model_fields}
-    fields = _validated_fields(raw, sent, errors)
+    known = _screened(
+        {key: raw[key] for key in sent},
+        "",
+        errors,
+        multiline=MULTILINE_FIELDS,
+        unscreened=CHECKED_BY_THEIR_MODEL,
+    )
+    fields = _validated_fields(known, errors)
     settings: dict[CheckType, dict[str, Any]] = {}
     for check_type, key in SETTINGS_KEYS.items():
         if key not in raw or raw[key] is None:
@@ -83,12 +104,36 @@ def parse_payload(raw: Any, errors: dict[str, list[str]]) -> ParsedPayload:
         if not isinstance(value, Mapping):
             errors.setdefault(key, []).append(f"The {validation.attribute_name(key)} field must be an array.")
             continue
-        settings[check_type] = dict(value)
+        # Any setting may be free text; a model that wants one line checks that itself.
+        settings[check_type] = _screened(value, key, errors, multiline=value.keys())
     return ParsedPayload(fields, sent, settings)
 
 
-def _validated_fields(raw: Mapping[str, Any], sent: set[str], errors: dict[str, list[str]]) -> MonitorPayload:
-    known = {key: raw[key] for key in sent}
+def _screened(
+    values: Mapping[str, Any],
+    prefix: str,
+    errors: dict[str, list[str]],
+    *,
+    multiline: Container[str],
+    unscreened: Container[str] = (),
+) -> dict[str, Any]:
+    """`values` without the keys whose value holds control characters; each string that
+    does is added to `errors` under its dotted path."""
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in unscreened:
+            kept[key] = value
+            continue
+        path = validation.join_path(prefix, [key])
+        problems = list(validation.control_character_errors(value, path, multiline=key in multiline))
+        for where, message in problems:
+            errors.setdefault(where, []).append(message)
+        if not problems:
+            kept[key] = value
+    return kept
+
+
+def _validated_fields(known: Mapping[str, Any], errors: dict[str, list[str]]) -> MonitorPayload:
     try:
         return MonitorPayload.model_validate(known)
     except ValidationError as exc:

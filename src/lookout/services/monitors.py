@@ -77,6 +77,8 @@ class MonitorService:
             return self._view(session, repo.monitor_row(session, monitor_id, who.team_ids))
 
     def get_by_url(self, who: Principal, url: str) -> MonitorView:
+        if "\x00" in url:  # never stored (refused on input), and PostgreSQL cannot compare it
+            raise NotFoundError("Monitor not found.")
         with self._sessions() as session:
             return self._view(session, repo.monitor_row_by_url(session, url.strip(), who.team_ids))
 
@@ -165,6 +167,8 @@ class MonitorService:
             raise ValidationFailed(
                 {"whitelistUrl": ["The whitelist url field must not be greater than 2048 characters."]}
             )
+        if validation.has_control_characters(url):
+            raise ValidationFailed({"whitelistUrl": [validation.control_characters_message("whitelist_url")]})
         with transaction(self._sessions) as session:
             view = self._view(session, repo.monitor_row(session, monitor_id, who.team_ids))
             check = next((c for c in view.checks if c.type == CheckType.BROKEN_LINKS), None)
@@ -259,12 +263,18 @@ class MonitorService:
                 sent.pop("do_not_crawl_urls", None)  # returned, but not accepted on input
             if check_type not in stored or sent:
                 model = settings_model_for(check_type, monitor_type)
+                key = SETTINGS_KEYS.get(check_type, check_type.value)
                 try:
                     merged[check_type] = model.model_validate(
                         {**stored.get(check_type, {}), **sent}
                     ).model_dump(mode="json")
                 except ValidationError as exc:
-                    validation.collect(errors, exc, SETTINGS_KEYS.get(check_type, check_type.value))
+                    validation.collect(errors, exc, key)
+                    continue
+                # Bounded fields were refused by the model with its own message; this
+                # catches an integer in a field without bounds before the store's JSON does.
+                for path, message in validation.integer_range_errors(merged[check_type], key):
+                    errors.setdefault(path, []).append(message)
         return merged
 
     def _insert(

@@ -56,7 +56,12 @@ def store(database_url: str) -> Store:
 
 @pytest.fixture(scope="session")
 def client(store: Store) -> Iterator[TestClient]:
-    settings = Settings(database_url=str(store.engine.url), rate_limit_per_minute=100_000, run_engine=False)
+    settings = Settings(
+        database_url=str(store.engine.url),
+        rate_limit_per_minute=100_000,
+        rate_limit_unauthenticated_per_minute=100_000,
+        run_engine=False,
+    )
     with TestClient(create_app(settings, store)) as test_client:
         yield test_client
 

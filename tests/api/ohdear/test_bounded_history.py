@@ -219,7 +219,9 @@ def test_minute_metrics_are_what_the_raw_runs_say(month: Any) -> None:
         assert point.up_seconds == 60.0 * (1 - failed)
         # Minute rollups keep whole microseconds (what libcurl measures in, too).
         assert point.average_total_ms == pytest.approx(run.timings.total_ms, abs=0.001)
-        assert point.minimum_total_ms == point.maximum_total_ms == pytest.approx(run.timings.total_ms, abs=0.001)
+        assert (
+            point.minimum_total_ms == point.maximum_total_ms == pytest.approx(run.timings.total_ms, abs=0.001)
+        )
         assert point.average_first_byte_ms == pytest.approx(run.timings.first_byte_ms, abs=0.001)
 
 

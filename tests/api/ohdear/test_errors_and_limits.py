@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from fastapi.testclient import TestClient
 
 from lookout.app import Store, build_services, create_app
+from lookout.services.tokens import Principal, TokenService
 from lookout.settings import Settings
 from tests.api.ohdear.conftest import Caller
 
@@ -54,3 +58,54 @@ def test_rate_limit_headers_and_429(store: Store) -> None:
     assert seen[3].status_code == 429
     assert seen[3].json()["message"] == "Too Many Attempts."
     assert int(seen[3].headers["retry-after"]) >= 1 and seen[3].headers["x-ratelimit-remaining"] == "0"
+
+
+def limited(store: Store, **overrides: object) -> TestClient:
+    settings = Settings.model_validate(
+        {"database_url": str(store.engine.url), "run_engine": False, "rate_limit_per_minute": 3, **overrides}
+    )
+    return TestClient(create_app(settings, store))
+
+
+def test_every_spelling_of_one_token_shares_its_budget(store: Store) -> None:
+    token = build_services(store).tokens.create("spellings@example.test", "spellings-team").token
+    spellings = [f"bearer {token}", f"BEARER {token}", f"Bearer  {token}", f"Bearer {token}"]
+    with limited(store) as client:
+        seen = [client.get("/api/me", headers={"Authorization": value}) for value in spellings]
+    assert [r.status_code for r in seen] == [200, 200, 200, 429]
+    assert [r.headers["x-ratelimit-remaining"] for r in seen] == ["2", "1", "0", "0"]
+
+
+def test_anonymous_and_failed_callers_share_a_budget_per_address(store: Store) -> None:
+    token = build_services(store).tokens.create("beside@example.test", "beside-team").token
+    wrong = [{}, {"Authorization": "Bearer wrong-1"}, {"Authorization": "Basic abc"}]
+    with limited(store, rate_limit_unauthenticated_per_minute=2) as client:
+        seen = [client.get("/api/me", headers=headers) for headers in wrong]
+        assert [r.status_code for r in seen] == [401, 401, 429]
+        assert [r.headers["x-ratelimit-limit"] for r in seen] == ["2", "2", "2"]
+        assert [r.headers["x-ratelimit-remaining"] for r in seen] == ["1", "0", "0"]
+        assert int(seen[2].headers["retry-after"]) >= 1
+        assert int(seen[2].headers["x-ratelimit-reset"]) >= int(time.time())
+        # A token from the same address is counted on its own budget.
+        own = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert own.status_code == 200
+    assert (own.headers["x-ratelimit-limit"], own.headers["x-ratelimit-remaining"]) == ("3", "2")
+
+
+def test_a_request_is_authenticated_once(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    issued = build_services(store).tokens.create("once@example.test", "once-team")
+    calls: list[str] = []
+    original = TokenService.authenticate
+
+    def counting(self: TokenService, secret: str) -> Principal:
+        calls.append(secret)
+        return original(self, secret)
+
+    monkeypatch.setattr(TokenService, "authenticate", counting)
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    with limited(store) as client:
+        assert client.get("/api/me", headers=headers).status_code == 200
+        payload = {"url": "https://once.example", "team_id": issued.team_id, "type": "http"}
+        created = client.post("/api/monitors", headers=headers, json=payload)
+    assert created.status_code == 201
+    assert calls == [issued.token, issued.token]

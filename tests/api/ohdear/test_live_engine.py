@@ -96,9 +96,11 @@ def test_a_default_http_monitor_leaves_pending_at_once(tmp_path: Path, site: str
         assert {"uptime", "performance", "broken_links"} <= enabled  # (certificates: https only)
         assert monitor["summarized_check_result"] == "pending"
         shown = eventually(
-            lambda: (m := client.get(f"/api/monitors/{monitor['id']}").json())["summarized_check_result"]
-            != "pending"
-            and m
+            lambda: (
+                (m := client.get(f"/api/monitors/{monitor['id']}").json())["summarized_check_result"]
+                != "pending"
+                and m
+            )
         )
         assert shown["summarized_check_result"] == "succeeded"
         checks = {c["type"]: c for c in shown["checks"]}

@@ -22,6 +22,9 @@ from lookout.services import validation
 log = logging.getLogger(__name__)
 
 INVALID = "The given data was invalid."
+# FastAPI's detail when it cannot decode a body (json.loads raised something but a
+# JSONDecodeError, which it reports as a validation error instead).
+UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> FastJSONResponse:
@@ -41,8 +44,12 @@ async def _not_found(_: Request, exc: Exception) -> Response:
     return error_response(404, "Not Found")
 
 
-async def _unauthenticated(_: Request, exc: Exception) -> Response:
+def unauthenticated_response() -> FastJSONResponse:
     return error_response(401, "Unauthenticated.", {"WWW-Authenticate": "Bearer"})
+
+
+async def _unauthenticated(_: Request, exc: Exception) -> Response:
+    return unauthenticated_response()
 
 
 async def _request_invalid(_: Request, exc: Exception) -> Response:
@@ -62,6 +69,9 @@ async def _request_invalid(_: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
+        # Bytes that are not UTF-8 are invalid JSON too; Laravel answers those with a 422.
+        return validation_response({"body": ["The request body must be valid JSON."]})
     if exc.status_code == 405:
         allowed = ", ".join(_allowed_methods(request))
         message = (

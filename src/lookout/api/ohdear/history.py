@@ -13,7 +13,7 @@ from starlette.responses import Response
 from lookout.api.deps import PrincipalDep, ServicesDep
 from lookout.api.ohdear import filters, schemas
 from lookout.api.ohdear.history_presenters import METRIC_PRESENTERS, downtime_json, run_json, uptime_json
-from lookout.api.ohdear.pagination import page_request, paginated
+from lookout.api.ohdear.pagination import PageNumber, PageSize, page_request, paginated
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.services.history import MetricKind, TooManyPeriods
 
@@ -37,8 +37,6 @@ End = Annotated[str | None, Query(alias="filter[end]", description=f"required; {
 GroupBy = Annotated[
     str | None, Query(alias="filter[group_by]", description="minute (default), hour, day, week, month")
 ]
-PageNumber = Annotated[str | None, Query(alias="page[number]")]
-PageSize = Annotated[str | None, Query(alias="page[size]")]
 
 _METRIC_BODIES: dict[MetricKind, type[Any]] = {
     "http": schemas.HttpMetricsBody,

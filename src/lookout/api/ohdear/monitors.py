@@ -8,24 +8,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from starlette.responses import Response
 
 from lookout.api.deps import PrincipalDep, ServicesDep
 from lookout.api.ohdear import schemas
-from lookout.api.ohdear.pagination import page_request, paginated
+from lookout.api.ohdear.pagination import PageNumber, PageSize, page_request, paginated
 from lookout.api.ohdear.presenters import monitor_json
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.errors import NotFoundError, ValidationFailed
+from lookout.services.validation import int64_from_text
 
 AnyBody = Annotated[Any, Body()]
 # Ids beyond the database's integer range cannot exist; they are a 404 like any unknown id.
 MonitorId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# Declared for the OpenAPI description; read by `_team_filter` with Laravel's message.
+TeamFilter = Annotated[str | None, Query(alias="filter[team_id]", description="one of your teams' ids")]
 
 
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[prefix.strip("/")])
     legacy = prefix != "/monitors"
+    monitor = {"model": schemas.MonitorBody, "links": schemas.monitor_links(prefix.strip("/"))}
 
     @router.get(
         "",
@@ -33,7 +37,14 @@ def build_router(prefix: str) -> APIRouter:
         summary="List monitors",
         operation_id=f"list{prefix.strip('/')}",
     )
-    def list_monitors(request: Request, who: PrincipalDep, services: ServicesDep) -> Response:
+    def list_monitors(
+        request: Request,
+        who: PrincipalDep,
+        services: ServicesDep,
+        _team: TeamFilter = None,
+        _page: PageNumber = None,
+        _size: PageSize = None,
+    ) -> Response:
         page, size = page_request(request.query_params)
         team_id = _team_filter(request.query_params.get("filter[team_id]"))
         result = services.monitors.list(who, team_id, page, size)
@@ -70,7 +81,7 @@ def build_router(prefix: str) -> APIRouter:
     @router.post(
         "",
         status_code=201,
-        responses={201: {"model": schemas.MonitorBody}, **schemas.WITH_422},
+        responses={201: monitor, **schemas.WITH_422},
         openapi_extra=schemas.json_body(schemas.monitor_request_schema(for_update=False)),
         summary="Add a monitor",
         operation_id=f"create{prefix.strip('/')}",
@@ -83,7 +94,7 @@ def build_router(prefix: str) -> APIRouter:
 
     @router.put(
         "/{monitor_id}",
-        responses={200: {"model": schemas.MonitorBody}, **schemas.WITH_422},
+        responses={200: monitor, **schemas.WITH_422},
         openapi_extra=schemas.json_body(schemas.monitor_request_schema(for_update=True)),
         summary="Update a monitor",
         operation_id=f"update{prefix.strip('/')}",
@@ -139,7 +150,7 @@ def build_router(prefix: str) -> APIRouter:
 def _team_filter(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationFailed({"filter.team_id": ["The filter.team id field must be an integer."]}) from None
+    team_id = int64_from_text(value)
+    if team_id is None:
+        raise ValidationFailed({"filter.team_id": ["The filter.team id field must be an integer."]})
+    return team_id

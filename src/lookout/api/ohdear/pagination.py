@@ -1,30 +1,48 @@
-"""Laravel length-aware pagination: `page[number]` (or plain `page`) and `page[size]`."""
+"""Laravel length-aware pagination: `page[number]` (or plain `page`) and `page[size]`.
+
+Like Laravel's paginator, a page parameter is never refused: one that is not an integer
+as PHP reads integers (base 10, within a signed 64-bit range) or is below 1 falls back
+to the default, as nonsense always has. A 422 would break clients that Oh Dear answers.
+A page number whose rows would start beyond the largest offset a database takes (a
+signed 64-bit integer) is answered as the last page that can be asked for: past the
+last row either way, so the same empty page, and the query stays in range.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from fastapi import Query
 from starlette.datastructures import URL, QueryParams
+
+from lookout.services.validation import INT64_MAX, int64_from_text
 
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
 
+# Declared on each paginated route so the OpenAPI description shows them; `page_request`
+# reads them (as text: FastAPI's own integer parsing would 422 what Laravel ignores).
+PageNumber = Annotated[str | None, Query(alias="page[number]", description="from 1; `page` is an alias")]
+PageSize = Annotated[str | None, Query(alias="page[size]", description=f"1 to {MAX_PAGE_SIZE}")]
+
 
 def _positive_int(value: str | None, default: int) -> int:
-    try:
-        number = int(value) if value is not None else default
-    except ValueError:
-        return default
-    return number if number >= 1 else default
+    number = int64_from_text(value) if value is not None else None
+    return number if number is not None and number >= 1 else default
 
 
 def page_request(params: QueryParams, default_size: int = DEFAULT_PAGE_SIZE) -> tuple[int, int]:
     """(page number, page size) from the query; nonsense falls back to the defaults."""
-    number = _positive_int(params.get("page[number]") or params.get("page"), 1)
     size = min(_positive_int(params.get("page[size]"), default_size), MAX_PAGE_SIZE)
-    return number, size
+    number = _positive_int(params.get("page[number]") or params.get("page"), 1)
+    return min(number, last_addressable_page(size)), size
+
+
+def last_addressable_page(size: int) -> int:
+    """The last page whose offset, (page - 1) * size, is a signed 64-bit integer."""
+    return INT64_MAX // size + 1
 
 
 def paginated(data: list[Any], url: URL, page: int, size: int, total: int) -> dict[str, Any]:

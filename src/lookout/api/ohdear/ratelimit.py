@@ -1,85 +1,106 @@
-"""Per-token request budget per minute, with Oh Dear's `X-RateLimit-*` headers.
+"""Requests per minute, Laravel's `throttle:500,1`: per token for callers who authenticated,
+per client address for everyone else (their 401s included), with Oh Dear's headers.
 
-A pure ASGI middleware so that every answer under /api carries the headers, errors too.
-The window lives in this process; several API processes would each count on their own.
+A window opens at a key's first request and lasts a minute, as Laravel's does. Counts live in
+this process (`MemoryWindows`) or, shared by every API process, in Redis (`ratelimit_redis`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+
+from lookout.api.ohdear.errors import error_response
 
 WINDOW_SECONDS = 60
 
 
-class RateLimiter:
-    def __init__(self, limit: int, clock: Callable[[], float] = time.time) -> None:
-        self.limit = limit
+class WindowStore(Protocol):
+    async def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        """Count one request against `key`: (requests in its window so far, window end as unix time)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class MemoryWindows:
+    """Counts in this process: several API processes would each count on their own."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._prune_above = 10_000
 
-    def hit(self, key: str) -> tuple[int, int]:
-        """Count one request; returns (remaining, window reset as a unix time)."""
+    async def hit(self, key: str, seconds: int) -> tuple[int, float]:
         now = self._clock()
-        window = int(now // WINDOW_SECONDS)
-        current, count = self._windows.get(key, (window, 0))
-        if current != window:
-            count = 0
-            if len(self._windows) > 10_000:
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            if len(self._windows) >= self._prune_above:
+                self._prune(now)
+            ends, count = now + seconds, 0
         count += 1
-        self._windows[key] = (window, count)
-        return self.limit - count, (window + 1) * WINDOW_SECONDS
+        self._windows[key] = (ends, count)
+        return count, ends
+
+    async def aclose(self) -> None:
+        return None
+
+    def _prune(self, now: float) -> None:
+        self._windows = {key: entry for key, entry in self._windows.items() if entry[0] > now}
+        # The next prune waits until the table has doubled, so a flood of new keys (one per
+        # address) costs a constant amount per request rather than a scan each.
+        self._prune_above = max(10_000, 2 * len(self._windows))
 
 
-class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, prefix: str = "/api") -> None:
-        self.app = app
-        self.limiter = limiter
-        self.prefix = prefix
+@dataclass(frozen=True, slots=True)
+class Window:
+    limit: int
+    used: int
+    ends: float
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        remaining, reset = self.limiter.hit(_client_key(scope))
-        limit = str(self.limiter.limit).encode()
-        if remaining < 0:
-            retry_after = max(1, math.ceil(reset - time.time()))
-            body = orjson.dumps({"message": "Too Many Attempts.", "error": "Too Many Attempts."})
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-ratelimit-limit", limit),
-                (b"x-ratelimit-remaining", b"0"),
-                (b"retry-after", str(retry_after).encode()),
-                (b"x-ratelimit-reset", str(reset).encode()),
-            ]
-            await send({"type": "http.response.start", "status": 429, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.limit
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-ratelimit-limit", limit),
-                    (b"x-ratelimit-remaining", str(max(remaining, 0)).encode()),
-                ]
-            await send(message)
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """What every answer under /api carries (the 429 too)."""
+        remaining = max(self.limit - self.used, 0)
+        return [(b"x-ratelimit-limit", b"%d" % self.limit), (b"x-ratelimit-remaining", b"%d" % remaining)]
 
-        await self.app(scope, receive, send_with_headers)
+    def too_many(self) -> Response:
+        retry_after = max(1, math.ceil(self.ends - time.time()))
+        reset = {"Retry-After": str(retry_after), "X-RateLimit-Reset": str(math.ceil(self.ends))}
+        return error_response(429, "Too Many Attempts.", reset)
 
 
-def _client_key(scope: Scope) -> str:
-    # Keyed by credential, so each token has its own budget; anonymous callers by address.
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            return hashlib.sha256(value).hexdigest()
-    client = scope.get("client")
-    return f"ip:{client[0] if client else '?'}"
+class RateLimiter:
+    def __init__(self, per_token: int, per_address: int, windows: WindowStore | None = None) -> None:
+        self.per_token = per_token
+        self.per_address = per_address
+        self.windows: WindowStore = windows or MemoryWindows()
+
+    async def hit(self, token_id: int | None, client: tuple[str, int] | None) -> Window:
+        """Count one request of a token (its id) or, without one, of the client address."""
+        if token_id is not None:
+            key, limit = f"token:{token_id}", self.per_token
+        else:
+            key, limit = f"address:{address_key(client)}", self.per_address
+        used, ends = await self.windows.hit(key, WINDOW_SECONDS)
+        return Window(limit, used, ends)
+
+
+def address_key(client: tuple[str, int] | None) -> str:
+    """The client's address; IPv6 by its /64, which one host usually holds whole."""
+    host = client[0] if client else "?"
+    if ":" not in host:
+        return host
+    try:
+        return str(ipaddress.IPv6Network((host, 64), strict=False))
+    except ValueError:
+        return host

@@ -6,7 +6,7 @@ to its model; uptime has one shape per monitor type.
 
 from __future__ import annotations
 
-from lookout.model.check_settings.base import NameValue, ScheduledSettings, SettingsModel
+from lookout.model.check_settings.base import HeaderField, NameValue, ScheduledSettings, SettingsModel
 from lookout.model.check_settings.others import (
     AiSettings,
     ApplicationHealthSettings,
@@ -83,6 +83,7 @@ __all__ = [
     "DomainSettings",
     "ExpectedResponseHeader",
     "HeaderCondition",
+    "HeaderField",
     "HttpUptimeSettings",
     "HttpVerb",
     "LighthouseSettings",

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
-from lookout.model.check_settings.base import NameValue, ScheduledSettings, SettingsModel
+from lookout.model.check_settings.base import HeaderField, ScheduledSettings, SettingsModel
 
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 
@@ -68,7 +68,7 @@ class LighthouseSettings(ScheduledSettings):
     continent: Continent = Continent.EUROPE
     device_emulation: DeviceEmulation = DeviceEmulation.DESKTOP
     notification_settings: dict[str, int] | None = None
-    http_client_headers: list[NameValue] = Field(default_factory=list, max_length=10)
+    http_client_headers: list[HeaderField] = Field(default_factory=list, max_length=10)
 
 
 class CronSettings(SettingsModel):
@@ -78,7 +78,7 @@ class CronSettings(SettingsModel):
 class ApplicationHealthSettings(ScheduledSettings):
     result_url: str | None = Field(default=None, max_length=2048)
     secret: str = Field(default_factory=generate_secret, min_length=1, max_length=255)
-    headers: list[NameValue] = Field(default_factory=list, max_length=10)
+    headers: list[HeaderField] = Field(default_factory=list, max_length=10)
 
 
 class SitemapSpeed(StrEnum):

@@ -6,9 +6,17 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from lookout.model.check_settings.base import NameValue, ScheduledSettings, SettingsModel
+from lookout.model.check_settings.base import (
+    HeaderField,
+    NameValue,
+    ScheduledSettings,
+    SettingsModel,
+    header_name,
+    header_value,
+)
+from lookout.model.check_settings.regex import UserRegex, compile_user_regex
 
 STATUS_PATTERN = re.compile(r"^[1-5](?:[0-9*]{0,2})$")
 
@@ -47,15 +55,30 @@ class ExpectedResponseHeader(SettingsModel):
     name: str = Field(min_length=1, max_length=255)
     condition: Annotated[HeaderCondition, BeforeValidator(_normalise_condition)] = HeaderCondition.EQUALS
     value: str = Field(default="", max_length=8192)
+    _regex: UserRegex | None = PrivateAttr(default=None)
+
+    _name_is_token = field_validator("name")(header_name)
+
+    @field_validator("value")
+    @classmethod
+    def _value_is_valid(cls, value: str, info: ValidationInfo) -> str:
+        # Checked here, not after the model, so the 422 names the value field itself.
+        header_value(value)
+        if info.data.get("condition") is HeaderCondition.MATCHES_REGEX:
+            compile_user_regex(value)
+        return value
 
     @model_validator(mode="after")
-    def _regex_compiles(self) -> ExpectedResponseHeader:
-        if self.condition is HeaderCondition.MATCHES_REGEX:
-            try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise ValueError(f"is not a valid regular expression: {exc}") from None
+    def _compile_once(self) -> ExpectedResponseHeader:
+        # Kept on the model, which the engine's settings cache keeps: runs never compile.
+        is_regex = self.condition is HeaderCondition.MATCHES_REGEX
+        self._regex = compile_user_regex(self.value) if is_regex else None
         return self
+
+    @property
+    def regex(self) -> UserRegex | None:
+        """The compiled pattern of a `matches_regex` rule (RE2: linear time), else None."""
+        return self._regex
 
 
 class HttpUptimeSettings(ScheduledSettings):
@@ -70,7 +93,7 @@ class HttpUptimeSettings(ScheduledSettings):
     valid_status_codes: list[str] = Field(default_factory=lambda: ["2*"], min_length=1, max_length=50)
     max_redirect_count: int = Field(default=5, ge=0, le=20)
     expected_final_redirect_url: str | None = Field(default=None, max_length=2048)
-    http_client_headers: list[NameValue] = Field(default_factory=list, max_length=10)
+    http_client_headers: list[HeaderField] = Field(default_factory=list, max_length=10)
 
     @field_validator("look_for_string", mode="before")
     @classmethod
