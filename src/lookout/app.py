@@ -56,10 +56,11 @@ def open_store(settings: Settings) -> Store:
     return Store(engine, make_session_factory(engine))
 
 
-def build_services(store: Store) -> Services:
+def build_services(store: Store, settings: Settings | None = None) -> Services:
+    limit = settings.max_monitors_per_team if settings is not None else None
     return Services(
         tokens=TokenService(store.sessions),
-        monitors=MonitorService(store.sessions),
+        monitors=MonitorService(store.sessions, max_monitors_per_team=limit),
         checks=CheckService(store.sessions),
         history=HistoryService(store.sessions),
     )
@@ -96,13 +97,14 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
         browser_concurrency=settings.engine_browser_concurrency,
         retention_days=settings.run_retention_days,
         runs_kept_per_check=settings.runs_kept_per_check,
+        team_share=settings.engine_team_share,
     )
     return CheckEngine(store.sessions, build_check_context(settings), tuning)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or open_store(settings)
-    services = build_services(store)
+    services = build_services(store, settings)
     windows: WindowStore = RedisWindows(settings.redis_url) if settings.redis_url else MemoryWindows()
 
     @asynccontextmanager

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # sitemaps) and headless browsers (Lighthouse) each have their own slots.
     engine_crawl_concurrency: int = Field(default=20, ge=1, le=1000)
     engine_browser_concurrency: int = Field(default=2, ge=1, le=100)
+    # The most of each pool's slots one team's checks may hold while other teams' checks
+    # wait (a team alone may use them all).
+    engine_team_share: float = Field(default=0.5, gt=0, le=1)
+    # Monitors a team may have; none means no limit.
+    max_monitors_per_team: int | None = Field(default=None, ge=1)
     # Requests per minute per token on the Oh Dear API.
     rate_limit_per_minute: int = Field(default=500, ge=1)
     # Requests per minute per client address from callers without a valid token (their 401s).

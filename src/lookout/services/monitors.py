@@ -60,9 +60,16 @@ make_check = CheckRecord._make
 
 
 class MonitorService:
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        max_monitors_per_team: int | None = None,
+    ):
         self._sessions = sessions
         self._clock = clock
+        self._max_per_team = max_monitors_per_team
 
     # -- reads ------------------------------------------------------------------------
 
@@ -121,6 +128,16 @@ class MonitorService:
                 and repo.url_taken(session, fields.team_id, monitor_type, fields.url, None)
             ):
                 errors.setdefault("url", []).append("The url has already been taken.")
+            limit = self._max_per_team
+            if (
+                limit is not None
+                and fields.team_id is not None
+                and not errors.get("team_id")
+                and repo.team_monitor_count(session, fields.team_id) >= limit
+            ):
+                errors.setdefault("team_id", []).append(
+                    f"The team already has its limit of {limit} monitors."
+                )
             if errors:
                 raise ValidationFailed(errors)
             assert fields.url is not None and fields.team_id is not None

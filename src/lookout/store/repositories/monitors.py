@@ -65,6 +65,11 @@ def monitor_row_by_url(session: Session, url: str, team_ids: Collection[int]) ->
     ).first()
 
 
+def team_monitor_count(session: Session, team_id: int) -> int:
+    """The team's monitors (ix_monitors_team_id_id serves it without reading a row)."""
+    return session.scalar(select(func.count()).select_from(Monitor).where(Monitor.team_id == team_id)) or 0
+
+
 def url_taken(session: Session, team_id: int, monitor_type: str, url: str, exclude_id: int | None) -> bool:
     query = select(Monitor.id).where(
         Monitor.team_id == team_id, Monitor.type == monitor_type, Monitor.url == url
