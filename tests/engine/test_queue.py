@@ -15,14 +15,14 @@ class Room:
         self.per_team = per_team
         self.teams: dict[int, int] = {}
 
-    def free(self, host: str) -> int:
-        return self.hosts.free(host)
+    def free(self, team_id: int, host: str) -> int:
+        return self.hosts.free((team_id, host))
 
     def team_free(self, team_id: int, contended: bool) -> int:
         return self.per_team - self.teams.get(team_id, 0) if contended else 1000
 
     def hold(self, job: Job) -> None:
-        self.hosts.hold(job.host)
+        self.hosts.hold((job.team_id, job.host))
         self.teams[job.team_id] = self.teams.get(job.team_id, 0) + 1
 
 
@@ -70,7 +70,7 @@ async def test_hosts_take_turns_and_a_full_host_is_passed_over_unleased() -> Non
         slots.hold(lease.job)
     assert await queue.take("local", "fast", 10, 0, slots) == []
     assert queue.leased() == 4 and queue.depth("local") == 4  # the rest wait, not leased
-    slots.hosts.release("busy.example")
+    slots.hosts.release((0, "busy.example"))
     (again,) = await queue.take("local", "fast", 10, 0, slots)
     assert again.job.check_id == 2
 
@@ -146,3 +146,16 @@ async def test_teams_take_turns_and_a_team_at_its_share_waits_while_others_run()
     for i in range(10):
         await alone.put(job(i, url=f"c{i}.example:80", team=7))
     assert len(await alone.take("local", "fast", 10, 0, Room(per_team=3))) == 10
+
+
+async def test_one_teams_full_host_does_not_hold_back_another_teams_checks_of_it() -> None:
+    queue = MemoryQueue()
+    for i in range(4):
+        await queue.put(job(i, url="shared.example:80", team=1))
+    await queue.put(job(100, url="shared.example:80", team=2))
+    room = Room(per_host=2)
+    taken = await queue.take("local", "fast", 10, 0, room)
+    for lease in taken:
+        room.hold(lease.job)
+    # team 1 holds its two slots on the host; team 2's check of the same host still starts
+    assert sorted(lease.job.check_id for lease in taken) == [0, 1, 100]

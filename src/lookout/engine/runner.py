@@ -50,8 +50,8 @@ class _PoolState:
         self.team_limit = max(1, int(size * team_share))
         self.teams: dict[int, int] = {}  # team → its jobs running in this pool
 
-    def free(self, host: str) -> int:
-        return self.hosts.free(host)
+    def free(self, team_id: int, host: str) -> int:
+        return self.hosts.free((team_id, host))
 
     def team_free(self, team_id: int, contended: bool) -> int:
         # Alone, a team may use the whole pool; while others wait, no more than its share.
@@ -133,7 +133,7 @@ class Runner:
         pool.running += 1
         team = lease.job.team_id
         pool.teams[team] = pool.teams.get(team, 0) + 1
-        self.hosts.hold(lease.job.host)
+        self.hosts.hold((team, lease.job.host))
         self.running[lease.token] = (lease, asyncio.get_running_loop().time())
         task = asyncio.create_task(self._run_lease(lease))
         self._tasks.add(task)
@@ -142,8 +142,8 @@ class Runner:
     def _finished(self, task: asyncio.Task[None], pool: _PoolState, lease: Lease) -> None:
         self._tasks.discard(task)
         self.running.pop(lease.token, None)
-        self.hosts.release(lease.job.host)
         team = lease.job.team_id
+        self.hosts.release((team, lease.job.host))
         left = pool.teams[team] - 1
         if left:
             pool.teams[team] = left

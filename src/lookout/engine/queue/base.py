@@ -73,8 +73,9 @@ class Lease:
 class Room(Protocol):
     """What the taker can start now, asked by the queue before it leases a job."""
 
-    def free(self, host: str) -> int:
-        """How many more jobs against `host`."""
+    def free(self, team_id: int, host: str) -> int:
+        """How many more of this team's jobs against `host` (host slots are per team, so one
+        team's slow monitors on a host never hold back another team's checks of it)."""
         ...
 
     def team_free(self, team_id: int, contended: bool) -> int:

@@ -39,7 +39,7 @@ class _Rotation:
             self.turns.append(host)
         jobs.append(entry)
 
-    def pop(self, limit: int, room: Room, taken: list[_Entry]) -> None:
+    def pop(self, team: int, limit: int, room: Room, taken: list[_Entry]) -> None:
         """Append up to `limit` entries to `taken`, one turn per host at most."""
         full: list[str] = []
         visits, wanted = len(self.turns), len(taken) + limit
@@ -47,7 +47,7 @@ class _Rotation:
             visits -= 1
             host = self.turns.popleft()
             jobs = self.fifos[host]
-            free = room.free(host)
+            free = room.free(team, host)
             if free <= 0:
                 full.append(host)
                 continue
@@ -101,7 +101,7 @@ class _Lane:
             if free <= 0:
                 full.append(team)
                 continue
-            hosts.pop(free, room, taken)
+            hosts.pop(team, free, room, taken)
             if hosts.turns:
                 self.turns.append(team)
             else:
