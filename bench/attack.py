@@ -74,7 +74,10 @@ def main() -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--hanging", type=int, default=520)
     parser.add_argument(
-        "--rate-limit", type=int, default=100_000, help="per token per minute; high so every probe is answered"
+        "--rate-limit",
+        type=int,
+        default=100_000,
+        help="per token per minute; high so every probe is answered",
     )
     args = parser.parse_args()
     ports: dict[str, int] = {}
@@ -88,9 +91,14 @@ def main() -> int:
     mallory = services.tokens.create("mallory@example.test", "mallory")
     victim = services.tokens.create("victim@example.test", "victim")
     port = free_port()
-    env = {**os.environ, "LOOKOUT_DATA_DIR": str(data_dir), "LOOKOUT_PORT": str(port),
-           "LOOKOUT_ALLOW_PRIVATE_TARGETS": "true", "LOOKOUT_LOG_LEVEL": "warning",
-           "LOOKOUT_RATE_LIMIT_PER_MINUTE": str(args.rate_limit)}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOOKOUT_DATA_DIR": str(data_dir),
+        "LOOKOUT_PORT": str(port),
+        "LOOKOUT_ALLOW_PRIVATE_TARGETS": "true",
+        "LOOKOUT_LOG_LEVEL": "warning",
+        "LOOKOUT_RATE_LIMIT_PER_MINUTE": str(args.rate_limit),
+    }
     if args.database_url:
         env["LOOKOUT_DATABASE_URL"] = args.database_url
     server = subprocess.Popen([sys.executable, "-m", "lookout", "serve"], env=env, stdout=subprocess.DEVNULL)
@@ -109,9 +117,14 @@ def main() -> int:
                 time.sleep(0.1)
         site = good.post(
             "/api/monitors",
-            json={"url": f"http://127.0.0.1:{ports['healthy']}/", "team_id": victim.team_id, "type": "http",
-                  "checks": ["uptime"], "uptime_check_settings": {"check_interval_in_seconds": 10}},
-        ).json()  # fmt: skip
+            json={
+                "url": f"http://127.0.0.1:{ports['healthy']}/",
+                "team_id": victim.team_id,
+                "type": "http",
+                "checks": ["uptime"],
+                "uptime_check_settings": {"check_interval_in_seconds": 10},
+            },
+        ).json()
 
         def watch() -> None:
             while not stop.is_set():
@@ -127,19 +140,50 @@ def main() -> int:
             answers.setdefault(name, Counter())[response.status_code] += 1
 
         rule = [{"name": "X-Evil", "condition": "matches_regex", "value": "^(a+)+$"}]
-        note("ReDoS monitor", bad.post("/api/monitors", json={
-            "url": f"http://127.0.0.1:{ports['evil']}/", "team_id": mallory.team_id, "type": "http",
-            "checks": ["uptime"], "uptime_check_settings": {"check_interval_in_seconds": 10,
-                                                           "expected_response_headers": rule}}))  # fmt: skip
-        note("backreference regex", bad.post("/api/monitors", json={
-            "url": "https://x.example/", "team_id": mallory.team_id, "type": "http",
-            "uptime_check_settings": {"expected_response_headers": [
-                {"name": "X", "condition": "matches_regex", "value": "(a)\\1"}]}}))  # fmt: skip
+        note(
+            "ReDoS monitor",
+            bad.post(
+                "/api/monitors",
+                json={
+                    "url": f"http://127.0.0.1:{ports['evil']}/",
+                    "team_id": mallory.team_id,
+                    "type": "http",
+                    "checks": ["uptime"],
+                    "uptime_check_settings": {
+                        "check_interval_in_seconds": 10,
+                        "expected_response_headers": rule,
+                    },
+                },
+            ),
+        )
+        note(
+            "backreference regex",
+            bad.post(
+                "/api/monitors",
+                json={
+                    "url": "https://x.example/",
+                    "team_id": mallory.team_id,
+                    "type": "http",
+                    "uptime_check_settings": {
+                        "expected_response_headers": [
+                            {"name": "X", "condition": "matches_regex", "value": "(a)\\1"}
+                        ]
+                    },
+                },
+            ),
+        )
         hanging_ids = []
         for n in range(args.hanging):
-            response = bad.post("/api/monitors", json={
-                "url": f"http://127.0.0.1:{ports['hang']}/{n}", "team_id": mallory.team_id, "type": "http",
-                "checks": ["uptime"], "uptime_check_settings": {"timeout": 60, "check_interval_in_seconds": 60}})  # fmt: skip
+            response = bad.post(
+                "/api/monitors",
+                json={
+                    "url": f"http://127.0.0.1:{ports['hang']}/{n}",
+                    "team_id": mallory.team_id,
+                    "type": "http",
+                    "checks": ["uptime"],
+                    "uptime_check_settings": {"timeout": 60, "check_interval_in_seconds": 60},
+                },
+            )
             note("hanging monitors", response)
             if response.status_code == 201:
                 hanging_ids.append(response.json())
@@ -148,18 +192,44 @@ def main() -> int:
             for _ in range(200):
                 note("request-run x200", bad.post(f"/api/checks/{uptime}/request-run"))
         for spelling in ("bearer", "BEARER", "Bearer "):
-            note("rate-limit spellings", bad.get("/api/me", headers={"Authorization": f"{spelling} {mallory.token}"}))
+            note(
+                "rate-limit spellings",
+                bad.get("/api/me", headers={"Authorization": f"{spelling} {mallory.token}"}),
+            )
         for n in range(80):
             note("bogus tokens", httpx.get(f"{base}/api/me", headers={"Authorization": f"Bearer bogus{n}"}))
-        note("20 MB anonymous POST", httpx.post(f"{base}/api/monitors", content=b"x" * 20_000_000, timeout=60))
+        note(
+            "20 MB anonymous POST", httpx.post(f"{base}/api/monitors", content=b"x" * 20_000_000, timeout=60)
+        )
         note("20 MB POST", bad.post("/api/monitors", content=b"x" * 20_000_000))
         for path in ("/api/monitors", "/api/sites"):
             note("page overflow", bad.get(f"{path}?page[number]=100000000000000000"))
-        note("NUL in a name", bad.post("/api/monitors", json={
-            "url": "https://nul.example/", "team_id": mallory.team_id, "type": "http", "friendly_name": "a\x00b"}))  # fmt: skip
-        note("CR/LF header", bad.post("/api/monitors", json={
-            "url": "https://crlf.example/", "team_id": mallory.team_id, "type": "http",
-            "uptime_check_settings": {"http_client_headers": [{"name": "X", "value": "a\r\nInjected: 1"}]}}))  # fmt: skip
+        note(
+            "NUL in a name",
+            bad.post(
+                "/api/monitors",
+                json={
+                    "url": "https://nul.example/",
+                    "team_id": mallory.team_id,
+                    "type": "http",
+                    "friendly_name": "a\x00b",
+                },
+            ),
+        )
+        note(
+            "CR/LF header",
+            bad.post(
+                "/api/monitors",
+                json={
+                    "url": "https://crlf.example/",
+                    "team_id": mallory.team_id,
+                    "type": "http",
+                    "uptime_check_settings": {
+                        "http_client_headers": [{"name": "X", "value": "a\r\nInjected: 1"}]
+                    },
+                },
+            ),
+        )
         time.sleep(20)  # the hanging and evil checks run meanwhile
         stop.set()
         watcher.join()
