@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from lookout.errors import NotFoundError, ValidationFailed
 from lookout.model import periods
 from lookout.model.check_type import CheckType
+from lookout.model.metrics import MetricPoint
 from lookout.services.monitors import make_check
 from lookout.services.tokens import Principal
-from lookout.services.views import DowntimeRecord, MetricPoint, Page, RunRecord
+from lookout.services.views import DowntimeRecord, Page, RunRecord
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as monitors_repo
 from lookout.store.repositories import runs as repo
@@ -185,7 +186,7 @@ class HistoryService:
             check_id = repo.uptime_check_id(session, monitor_id)
             if check_id is None:
                 return []
-            return [_metric_point(point) for point in repo.metrics(session, check_id, start, end, group_by)]
+            return repo.metrics(session, check_id, start, end, group_by)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -204,22 +205,3 @@ class HistoryService:
             if check.type == check_type:
                 return check.id
         raise NotFoundError(f"The monitor has no {check_type} check.")
-
-
-def _metric_point(point: repo.MetricPoint) -> MetricPoint:
-    return MetricPoint(
-        point.date,
-        point.runs,
-        point.failed_runs,
-        point.up_seconds,
-        point.down_seconds,
-        point.average_total_ms,
-        point.minimum_total_ms,
-        point.maximum_total_ms,
-        point.average_dns_ms,
-        point.average_connect_ms,
-        point.average_tls_ms,
-        point.average_first_byte_ms,
-        point.average_download_ms,
-        point.uptime_percentage,
-    )

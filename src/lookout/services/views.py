@@ -123,26 +123,6 @@ class DowntimeRecord:
     notes_markdown: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class MetricPoint:
-    """One period of a check's measurements; times in ms, None where nothing was timed."""
-
-    date: datetime
-    runs: int
-    failed_runs: int
-    up_seconds: float
-    down_seconds: float
-    average_total_ms: float | None
-    minimum_total_ms: float | None
-    maximum_total_ms: float | None
-    average_dns_ms: float | None
-    average_connect_ms: float | None
-    average_tls_ms: float | None
-    average_first_byte_ms: float | None
-    average_download_ms: float | None
-    uptime_percentage: float
-
-
 T = TypeVar("T")
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from lookout.api.ohdear.timefmt import iso, stamp
-from lookout.services.views import DowntimeRecord, MetricPoint, RunRecord
+from lookout.model.metrics import MetricPoint
+from lookout.services.views import DowntimeRecord, RunRecord
 
 
 def run_json(run: RunRecord) -> dict[str, Any]:
