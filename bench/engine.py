@@ -41,39 +41,9 @@ from lookout.net.resolve import Resolver
 from lookout.store.db import create_db_engine, make_session_factory, transaction
 from lookout.store.migrate import upgrade_to_head
 from lookout.store.tables import Check, Monitor, Team
+from scale import Targets  # noqa: E402  (a sibling benchmark; bench/ is on sys.path)
 
 HOSTS = 250  # 127.0.0.1-250: distinct hosts, so the per-host limit does not serialise
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-
-
-def _serve(port_out: Any) -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(RESPONSE)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "0.0.0.0", 0, backlog=4096)
-        port_out.send(server.sockets[0].getsockname()[1])
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
-def start_targets(processes: int = 2) -> tuple[list[int], list[multiprocessing.Process]]:
-    ports, procs = [], []
-    for _ in range(processes):
-        parent, child = multiprocessing.Pipe()
-        proc = multiprocessing.Process(target=_serve, args=(child,), daemon=True)
-        proc.start()
-        ports.append(parent.recv())
-        procs.append(proc)
-    return ports, procs
 
 
 def seed(url: str, n: int, interval: int, ports: list[int]) -> Any:
@@ -214,7 +184,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 async def run_plan(
     plan: list[tuple[str, int, int]], seconds: float, warmup: float | None, fast_path: bool = True
 ) -> list[dict[str, Any]]:
-    ports, procs = start_targets()
+    targets = Targets()  # loopback sites in child processes (bench/scale.py)
+    ports = targets.ports
     rows = []
     try:
         for name, n, interval in plan:
@@ -224,8 +195,7 @@ async def run_plan(
                 rows.append(await scenario(name, n, interval, seconds, ports, db, wait, fast_path))
             print_table(rows[-1:])
     finally:
-        for proc in procs:
-            proc.kill()
+        targets.stop()
     return rows
 
 

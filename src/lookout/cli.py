@@ -124,6 +124,7 @@ def bench(
         console.print(f"[red]No benchmark {name!r} at {script}[/red] (benchmarks need a source checkout)")
         raise typer.Exit(2)
     sys.argv = [str(script), *ctx.args]
+    sys.path.insert(0, str(script.parent))  # benchmarks share pieces, as `python bench/x.py` allows
     runpy.run_path(str(script), run_name="__main__")
 
 
