@@ -64,10 +64,6 @@ def runnable(checks: Mapping[CheckType, AnyCheck]) -> dict[CheckType, Check[Any]
     return {t: c for t, c in checks.items() if isinstance(c, Check)}
 
 
-def derived_from(checks: Mapping[CheckType, AnyCheck], source: str) -> list[DerivedCheck[Any]]:
-    return [c for c in checks.values() if isinstance(c, DerivedCheck) and c.source.value == source]
-
-
 CHECKS: dict[CheckType, AnyCheck] = {
     CheckType.UPTIME: UptimeCheck(),
     CheckType.PERFORMANCE: PerformanceCheck(),

@@ -113,9 +113,6 @@ class RollupBook:
             row = self._minutes[minute_key] = _MINUTES.new_row(minute_key)
         _measure(row, _MINUTES, result, failed)
 
-    def rows(self) -> list[dict[str, Any]]:
-        return [dict(zip(ROLLUP_COLUMNS, row, strict=True)) for row in self._rows.values()]
-
     def values(self) -> list[list[Any]]:
         """Hour and day rows as value lists in ROLLUP_COLUMNS order (the store converts them
         in place)."""
