@@ -1,4 +1,4 @@
-"""Domain registration, application health results and cron checks
+"""Domain registration and application health results
 
 Revision ID: 0014
 Revises: 0013
