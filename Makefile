@@ -31,6 +31,9 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/lookout serve
 
 test: $(DEV_STAMP)
+	@command -v named >/dev/null 2>&1 || test -x /usr/sbin/named || { \
+		echo 'Installing bind9 (BIND 9 named) for the DNS failover tests'; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y bind9; }
 	$(BIN)/python -m pytest
 
 lint: $(DEV_STAMP)

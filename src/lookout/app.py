@@ -7,13 +7,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout import __version__
+from lookout.api.dnspod.router import build_dnspod_router
+from lookout.api.docs import install_docs
 from lookout.api.ohdear import errors as ohdear_errors
 from lookout.api.ohdear.bodylimit import BodyLimitMiddleware
 from lookout.api.ohdear.gate import ApiGate
@@ -21,20 +23,43 @@ from lookout.api.ohdear.ratelimit import MemoryWindows, RateLimiter, WindowStore
 from lookout.api.ohdear.ratelimit_redis import RedisWindows
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.api.ohdear.router import build_api_router
+from lookout.api.ops import build_ops_router
+from lookout.api.ping import PingReceiver, build_ping_router
 from lookout.checks.base import CheckContext
+from lookout.checks.dns_blocklist import load_blocklists
 from lookout.engine.facade import Engine as CheckEngine
 from lookout.engine.facade import EngineSettings
+from lookout.engine.heartbeats import HeartbeatSweep, with_cron_tasks
+from lookout.net import rdap, whois
 from lookout.net.curl import CurlDriver
 from lookout.net.dns import DnsClient
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
+from lookout.net.rdap import RdapClient
 from lookout.net.resolve import Resolver
 from lookout.net.tls import TlsInspector
 from lookout.net.trust import trust_bundle
+from lookout.net.whois import WhoisClient
+from lookout.notify.channels.mail import SmtpConfig
+from lookout.notify.dispatch import Dispatcher, build_dispatcher
+from lookout.notify.outbox import Outbox, OutboxTuning
+from lookout.notify.policy import PolicyConfig
+from lookout.services.app_health import AppHealthService
+from lookout.services.certificates import CertificateService
 from lookout.services.checks import CheckService
+from lookout.services.cron import CronService
+from lookout.services.pings import PingRecorder
 from lookout.services.container import Services
+from lookout.services.dns.container import dns_services_from_settings
+from lookout.services.domain_registrations import DomainRegistrationService
+from lookout.services.health import HealthService
 from lookout.services.history import HistoryService
+from lookout.services.site_health import SiteHealthService
+from lookout.services.maintenance import MaintenanceService
 from lookout.services.monitors import MonitorService
+from lookout.services.network_history import NetworkHistoryService
+from lookout.services.notifications import NotificationService
+from lookout.services.tags import TagService
 from lookout.services.tokens import TokenService
 from lookout.settings import Settings
 from lookout.store.db import create_db_engine, make_session_factory
@@ -63,7 +88,51 @@ def build_services(store: Store, settings: Settings | None = None) -> Services:
         monitors=MonitorService(store.sessions, max_monitors_per_team=limit),
         checks=CheckService(store.sessions),
         history=HistoryService(store.sessions),
+        network_history=NetworkHistoryService(store.sessions),
+        maintenance=MaintenanceService(store.sessions),
+        tags=TagService(store.sessions),
+        certificates=CertificateService(store.sessions),
+        domain_registrations=DomainRegistrationService(store.sessions),
+        app_health=AppHealthService(store.sessions),
+        cron=CronService(store.sessions),
+        pings=PingRecorder(store.sessions),
+        site_health=SiteHealthService(store.sessions),
+        notifications=build_notification_service(store, settings or Settings()),
     )
+
+
+def build_notification_dispatcher(settings: Settings) -> tuple[TargetGuard, Dispatcher]:
+    """The senders of every notification channel; each webhook goes through the guard."""
+    resolver = Resolver.from_setting(settings.dns_resolvers)
+    guard = TargetGuard(resolver, allow_private=settings.allow_private_targets)
+    extra_roots = str(settings.ca_bundle) if settings.ca_bundle else None
+    smtp = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        sender=settings.smtp_from,
+        tls=settings.smtp_tls,
+        ca_file=extra_roots,
+    )
+    dispatcher = build_dispatcher(
+        guard=guard, http_client=lambda: HttpClient(guard), smtp=smtp, public_url=settings.public_url
+    )
+    return guard, dispatcher
+
+
+def build_notification_service(store: Store, settings: Settings) -> NotificationService:
+    guard, dispatcher = build_notification_dispatcher(settings)
+    return NotificationService(store.sessions, guard, dispatcher)
+
+
+def build_outbox(settings: Settings, store: Store) -> Outbox:
+    hours = settings.notification_reminder_hours
+    policy = PolicyConfig(
+        rate_per_minute=settings.notification_rate_per_minute,
+        reminder_every=timedelta(hours=hours) if hours > 0 else None,
+    )
+    return Outbox(store.sessions, build_notification_dispatcher(settings)[1], OutboxTuning(policy=policy))
 
 
 def precise_utcnow() -> datetime:
@@ -79,6 +148,7 @@ def build_check_context(settings: Settings) -> CheckContext:
     driver = CurlDriver()
     extra_roots = str(settings.ca_bundle) if settings.ca_bundle else None
     http_roots = trust_bundle(extra_roots, settings.data_dir) if extra_roots else None
+    blocklists_file = settings.dns_blocklists_file
     return CheckContext(
         resolver=resolver,
         guard=guard,
@@ -87,6 +157,20 @@ def build_check_context(settings: Settings) -> CheckContext:
         http_client=lambda target_guard: HttpClient(target_guard, driver=driver, ca_file=http_roots),
         dns=DnsClient.from_setting(settings.dns_resolvers, guard=guard),
         tls=TlsInspector(guard, ca_file=extra_roots),
+        dns_authoritative_port=settings.dns_authoritative_port,
+        dns_blocklists=load_blocklists(blocklists_file) if blocklists_file else None,
+        rdap=RdapClient(
+            guard,
+            http_client=lambda target_guard: HttpClient(target_guard, driver=driver, ca_file=http_roots),
+            bootstrap_url=settings.rdap_bootstrap_url,
+            servers=rdap.parse_servers(settings.rdap_servers),
+            cache_file=settings.data_dir / "rdap-dns.json",
+        ),
+        whois=WhoisClient(
+            guard,
+            servers=whois.parse_servers(settings.whois_servers),
+            referral_server=whois.parse_server(settings.whois_referral_server),
+        ),
     )
 
 
@@ -99,7 +183,8 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
         runs_kept_per_check=settings.runs_kept_per_check,
         team_share=settings.engine_team_share,
     )
-    return CheckEngine(store.sessions, build_check_context(settings), tuning)
+    ctx = with_cron_tasks(build_check_context(settings), store.sessions)
+    return CheckEngine(store.sessions, ctx, tuning)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -117,12 +202,27 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.state.engine = engine
         if engine is not None:
             await engine.start()
-            log.info("engine started (location %s)", settings.location)
+            heartbeats = HeartbeatSweep.for_engine(engine)
+            await heartbeats.start()
+            log.info(
+                "engine started: location=%s pools=%s per_team_share=%s",
+                settings.location,
+                engine.settings.pools(),
+                settings.engine_team_share,
+            )
+        outbox = build_outbox(settings, store) if settings.run_outbox else None
+        app.state.outbox = outbox
+        if outbox is not None:
+            await outbox.start()
         try:
             yield
         finally:
+            if outbox is not None:
+                await outbox.stop()
             if engine is not None:
+                await heartbeats.stop()
                 await engine.stop()
+                log.info("engine stopped")
             await windows.aclose()
 
     app = FastAPI(
@@ -131,7 +231,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         description="Uptime and site-health monitoring with an Oh Dear-compatible API.",
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.settings = settings
     app.state.store = store
     app.state.services = services
@@ -144,7 +247,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         settings.rate_limit_per_minute, settings.rate_limit_unauthenticated_per_minute, windows
     )
     app.add_middleware(ApiGate, tokens=services.tokens, limiter=limiter)
+    # Cron pings are answered before routing: no token, and the fast path under load.
+    app.add_middleware(PingReceiver)
     app.include_router(build_api_router())
+    dns = dns_services_from_settings(store.sessions, settings)
+    app.include_router(build_dnspod_router(services.tokens, dns, settings.location))
+    app.include_router(build_ops_router(HealthService(store.engine), settings.metrics_token))
+    app.include_router(build_ping_router())
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 import sys
 from pathlib import Path
@@ -11,13 +12,36 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lookout import __version__, cli_crawl, cli_remote
 from lookout.errors import NotFoundError
+from lookout.logs import masked_url
 from lookout.settings import Settings
 
 app = typer.Typer(help="Lookout: uptime and site-health monitoring.", no_args_is_help=True)
-token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(cli_remote.monitors_app, name="monitors")
+app.add_typer(cli_remote.checks_app, name="checks")
+app.command("status")(cli_remote.status)
+app.command("crawl")(cli_crawl.crawl)
 console = Console(soft_wrap=True)
+log = logging.getLogger("lookout")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"lookout {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
+) -> None:
+    """Lookout: uptime and site-health monitoring."""
 
 
 def _services(settings: Settings):  # type: ignore[no-untyped-def]
@@ -33,7 +57,7 @@ def migrate() -> None:
 
     settings = Settings()
     open_store(settings)
-    console.print(f"Database is up to date: {settings.effective_database_url}")
+    console.print(f"Database is up to date: {masked_url(settings.effective_database_url)}")
 
 
 @app.command()
@@ -45,9 +69,21 @@ def serve(
     import uvicorn
 
     from lookout.app import build_services, create_app, open_store
+    from lookout.logs import configure_logging, describe_settings
+    from lookout.settings import unknown_environment_settings
 
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    configure_logging(settings.log_level, settings.log_format)
+    for name in unknown_environment_settings():
+        log.warning("%s names no setting and is ignored", name)
+    shown = describe_settings(settings.model_dump(mode="json"))
+    log.info(
+        "lookout %s starting: %s",
+        __version__,
+        " ".join(f"{k}={v}" for k, v in shown.items() if v is not None),
+        extra={"settings": shown},
+    )
     store = open_store(settings)
     services = build_services(store)
     if not services.tokens.has_users():
@@ -62,14 +98,17 @@ def serve(
         )
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"Lookout on {base}  API: {base}/api  docs: {base}/docs")
-    console.print(f"Database: {settings.effective_database_url}")
+    console.print(f"Database: {masked_url(settings.effective_database_url)}")
     uvicorn.run(
         create_app(settings, store),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # ours, set up above
+        access_log=settings.access_log,
         proxy_headers=False,
     )
+    log.info("lookout stopped")
 
 
 @token_app.command("create")
@@ -99,15 +138,57 @@ def token_create(
     console.print(f"DNSPod form: {issued.dnspod_token}")
 
 
+@token_app.command("list")
+def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Every token (ids for `token revoke`); secrets are never stored, so never shown."""
+    from rich.table import Table
+
+    tokens = _services(Settings()).tokens.list()
+    if as_json:
+        typer.echo(json.dumps([{**vars_of(t)} for t in tokens], default=str))
+        return
+    table = Table("id", "name", "user", "created", "last used", "revoked")
+    for t in tokens:
+        table.add_row(
+            str(t.id), t.name, t.email, _when(t.created_at), _when(t.last_used_at), _when(t.revoked_at)
+        )
+    console.print(table)
+
+
+def vars_of(token: object) -> dict[str, object]:
+    return {name: getattr(token, name) for name in token.__slots__}  # type: ignore[attr-defined]
+
+
+def _when(value: object) -> str:
+    return "" if value is None else str(value)[:19]
+
+
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id")]) -> None:
     """Revoke a token; requests made with it are refused from now on."""
     try:
         _services(Settings()).tokens.revoke(token_id)
     except NotFoundError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        cli_remote.fail(str(exc))
     console.print(f"Token {token_id} revoked.")
+
+
+@app.command("team-timezone")
+def team_timezone(
+    team: Annotated[str, typer.Argument(help="The team's name or id")],
+    zone: Annotated[str, typer.Argument(help="An IANA time zone, e.g. Europe/Amsterdam")],
+) -> None:
+    """Set a team's time zone: maintenance periods are read and shown in it, recurring windows follow it."""
+    from lookout.app import open_store
+    from lookout.errors import ValidationFailed
+    from lookout.services.maintenance import set_team_timezone
+
+    try:
+        set_team_timezone(open_store(Settings()).sessions, team, zone)
+    except (NotFoundError, ValidationFailed) as exc:
+        message = str(exc) if isinstance(exc, NotFoundError) else exc.errors["timezone"][0]
+        cli_remote.fail(message)
+    console.print(f"Team {team} now uses {zone}.")
 
 
 @app.command(
@@ -121,12 +202,33 @@ def bench(
     """Run a benchmark from bench/ (a source checkout); extra options go to the script."""
     script = Path(__file__).resolve().parents[2] / "bench" / f"{name.replace('-', '_')}.py"
     if not script.is_file():
-        console.print(f"[red]No benchmark {name!r} at {script}[/red] (benchmarks need a source checkout)")
-        raise typer.Exit(2)
+        cli_remote.fail(f"no benchmark {name!r} at {script} (benchmarks need a source checkout)", 2)
     sys.argv = [str(script), *ctx.args]
     sys.path.insert(0, str(script.parent))  # benchmarks share pieces, as `python bench/x.py` allows
     runpy.run_path(str(script), run_name="__main__")
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a bad setting or an unreachable database is one line on stderr, not a traceback."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    from lookout.settings import SettingsError
+
+    try:
+        app(standalone_mode=True)
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"LOOKOUT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"bad setting: {problems}", 2)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
+        _fail(f"cannot use the database: {reason}", 1)
+
+
+def _fail(message: str, code: int) -> None:
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False)
+    sys.exit(code)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -21,9 +21,34 @@ class _TomlSource(PydanticBaseSettingsSource):
         path = os.environ.get("LOOKOUT_CONFIG")
         if not path:
             return {}
-        with Path(path).open("rb") as handle:
-            data = tomllib.load(handle)
-        return {key.lower(): value for key, value in data.items()}
+        try:
+            with Path(path).open("rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as exc:
+            raise SettingsError(f"LOOKOUT_CONFIG={path}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"LOOKOUT_CONFIG={path} is not valid TOML: {exc}") from None
+        values = {key.lower(): value for key, value in data.items()}
+        unknown = sorted(set(values) - set(self.settings_cls.model_fields))
+        if unknown:
+            raise SettingsError(f"LOOKOUT_CONFIG={path}: unknown setting(s) {', '.join(unknown)}")
+        return values
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, in one line a person can act on."""
+
+
+# LOOKOUT_* variables that are not server settings: the CLI's client side and the tests.
+NOT_SERVER_SETTINGS = {"LOOKOUT_CONFIG", "LOOKOUT_URL", "LOOKOUT_TOKEN"}
+
+
+def unknown_environment_settings(environ: dict[str, str] | None = None) -> list[str]:
+    """LOOKOUT_* variables that name no setting (a typo silently ignored otherwise)."""
+    environ = dict(os.environ) if environ is None else environ
+    known = {f"LOOKOUT_{name.upper()}" for name in Settings.model_fields} | NOT_SERVER_SETTINGS
+    ours = (key for key in environ if key.startswith("LOOKOUT_") and not key.startswith("LOOKOUT_TEST_"))
+    return sorted(key for key in ours if key not in known)
 
 
 class Settings(BaseSettings):
@@ -38,6 +63,18 @@ class Settings(BaseSettings):
     allow_private_targets: bool = False
     # host:port of resolvers the checks use instead of the system's.
     dns_resolvers: str | None = None
+    # The port the DNS check asks a zone's own nameservers (from its NS records) on.
+    dns_authoritative_port: int = Field(default=53, ge=1, le=65535)
+    # A TOML (or .json) file of DNS blocklists replacing the built-in list (same format as
+    # src/lookout/checks/data/dns_blocklists.toml).
+    dns_blocklists_file: Path | None = None
+    # Domain check: RDAP servers come from IANA's bootstrap file (cached for a day, on disk
+    # under data_dir too); `tld=url,...` names servers directly (tests, missing registries).
+    rdap_bootstrap_url: str = "https://data.iana.org/rdap/dns.json"
+    rdap_servers: str | None = None
+    # WHOIS for TLDs without RDAP: `tld=host[:port],...`, else the server this one names.
+    whois_servers: str | None = None
+    whois_referral_server: str = "whois.iana.org:43"
     # A PEM file of extra trusted root certificates (a private CA), added to the system's.
     ca_bundle: Path | None = None
     # How many checks of each pool may run at once: crawls (broken links, mixed content,
@@ -58,6 +95,19 @@ class Settings(BaseSettings):
     # Shared state between processes (rate limit counters); without it each process counts alone.
     redis_url: str | None = None
     public_url: str | None = None
+    # Notifications: this process sends what the outbox holds (safe in several processes).
+    run_outbox: bool = True
+    # SMTP for mail destinations; smtp_tls: starttls, tls or none (unset: STARTTLS when offered).
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "lookout@localhost"
+    smtp_tls: Literal["starttls", "tls", "none"] | None = None
+    # Remind that a check is still down every this many hours (0: never).
+    notification_reminder_hours: float = Field(default=24, ge=0, le=24 * 365)
+    # Messages per destination and minute before the rest are folded into one summary.
+    notification_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
     # Run the checks in this process (`lookout serve`); off for an API-only process.
     run_engine: bool = True
     # The name this process's checks report as their location.
@@ -69,7 +119,21 @@ class Settings(BaseSettings):
     run_retention_days: int = Field(default=14, ge=1, le=3650)
     # The last successful runs kept per check (older successes are replaced, ring-fashion).
     runs_kept_per_check: int = Field(default=100, ge=1, le=100_000)
-    log_level: str = "info"
+    # critical, error, warning, info or debug; check runs are logged at debug.
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # DNS failover publishes every record change with RFC 2136 dynamic updates signed with
+    # TSIG to this authoritative server (host:port); without it Lookout's own record table is
+    # the only DNS (the `records` provider). The secret is base64 and is never logged.
+    dns_update_server: str | None = None
+    dns_tsig_key_name: str | None = None
+    dns_tsig_algorithm: str = "hmac-sha256"
+    dns_tsig_secret: SecretStr | None = None
+    # text (readable lines) or json (one object per line).
+    log_format: Literal["text", "json"] = "text"
+    # uvicorn's line per HTTP request.
+    access_log: bool = True
+    # When set, GET /metrics needs `Authorization: Bearer <this>`.
+    metrics_token: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -184,8 +184,14 @@ class _ZoneUdp(asyncio.DatagramProtocol):
 
 
 @asynccontextmanager
-async def serve_zone(zone_text: str, origin: str, host: str = "127.0.0.1") -> AsyncIterator[ZoneServer]:
-    """Serve the zone (zone-file text, names relative to `origin`) until the block ends."""
+async def serve_zone(
+    zone_text: str, origin: str, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[ZoneServer]:
+    """Serve the zone (zone-file text, names relative to `origin`) until the block ends.
+
+    `port` 0 takes any port free for both UDP and TCP; a given port is taken or fails (two
+    nameservers of one zone on 127.0.0.2 and 127.0.0.3 share a port, as real ones share 53).
+    """
     server = ZoneServer(dns.zone.from_text(zone_text, origin, relativize=False), host)
     writers: set[asyncio.StreamWriter] = set()
 
@@ -207,8 +213,8 @@ async def serve_zone(zone_text: str, origin: str, host: str = "127.0.0.1") -> As
 
     loop = asyncio.get_running_loop()
     # UDP takes any free port; TCP must then get the same one, which another process may hold.
-    for _ in range(50):
-        udp, _ = await loop.create_datagram_endpoint(lambda: _ZoneUdp(server), local_addr=(host, 0))
+    for _ in range(50 if port == 0 else 1):
+        udp, _ = await loop.create_datagram_endpoint(lambda: _ZoneUdp(server), local_addr=(host, port))
         server.port = udp.get_extra_info("sockname")[1]
         try:
             tcp = await asyncio.start_server(on_tcp, host, server.port)
@@ -217,7 +223,7 @@ async def serve_zone(zone_text: str, origin: str, host: str = "127.0.0.1") -> As
             continue
         break
     else:
-        raise RuntimeError("no port was free for both UDP and TCP")
+        raise RuntimeError(f"no port was free for both UDP and TCP on {host}")
     try:
         yield server
     finally:

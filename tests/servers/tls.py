@@ -12,8 +12,9 @@ import contextlib
 import ipaddress
 import ssl
 import tempfile
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,6 +137,13 @@ def chain_context(leaf: Issued, *intermediates: x509.Certificate) -> ssl.SSLCont
     """A server context presenting `leaf` and then `intermediates`, in that order."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the server load SHA-1 and other weak certificates
+    load_chain(context, leaf, *intermediates)
+    return context
+
+
+def load_chain(context: ssl.SSLContext, leaf: Issued, *intermediates: x509.Certificate) -> None:
+    """Make `context` present `leaf` and `intermediates` from its next handshake on: a server
+    running with it changes its certificate without a restart."""
     with tempfile.TemporaryDirectory() as directory:
         cert_path = write_certificates([leaf.cert, *intermediates], Path(directory) / "chain.pem")
         key_path = Path(directory) / "key.pem"
@@ -147,7 +155,6 @@ def chain_context(leaf: Issued, *intermediates: x509.Certificate) -> ssl.SSLCont
             )
         )
         context.load_cert_chain(cert_path, str(key_path))
-    return context
 
 
 @dataclass(slots=True)
@@ -210,3 +217,30 @@ async def serve_reply(reply: bytes) -> AsyncIterator[int]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@contextmanager
+def serve_tls_in_thread(context: ssl.SSLContext) -> Iterator[Listener]:
+    """`serve_tls` on its own event loop in a thread, for tests whose Lookout runs elsewhere
+    (an app under TestClient)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = asyncio.Event()
+    running: list[Listener] = []
+
+    async def main() -> None:
+        async with serve_tls(context) as listener:
+            running.append(listener)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    if not ready.wait(5):
+        raise RuntimeError("the TLS server did not start")
+    try:
+        yield running[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(5)
+        loop.close()

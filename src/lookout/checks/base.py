@@ -22,15 +22,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from lookout.model.check_settings import SettingsModel
 from lookout.model.check_type import CheckType, MonitorType
+from lookout.model.dns_blocklists import Blocklist
 from lookout.model.findings import DiffKind
 from lookout.model.result import CheckResult
 from lookout.net.http import HttpClient
 
 if TYPE_CHECKING:
+    from lookout.model.cron import TaskSource
     from lookout.net.dns import DnsClient
     from lookout.net.guard import TargetGuard
+    from lookout.net.rdap import RdapClient
     from lookout.net.resolve import Resolver
     from lookout.net.tls import TlsInspector
+    from lookout.net.whois import WhoisClient
 
 HttpClientFactory = Callable[["TargetGuard"], HttpClient]
 """Builds the HTTP client for one check run. The default makes a fresh libcurl multi per
@@ -77,6 +81,16 @@ class CheckContext:
     http_client: HttpClientFactory = HttpClient
     dns: DnsClient | None = None
     tls: TlsInspector | None = None
+    # The port nameservers named in a zone's NS records are asked at (53; tests: loopback).
+    dns_authoritative_port: int = 53
+    # The DNS blocklists to look addresses up in; None: the built-in list.
+    dns_blocklists: tuple[Blocklist, ...] | None = None
+    # Registration data (domain check): RDAP first, WHOIS for TLDs without it; shared
+    # clients, they cache the RDAP bootstrap file and WHOIS referrals.
+    rdap: RdapClient | None = None
+    whois: WhoisClient | None = None
+    # Scheduled tasks and their pings (the cron check reads them; the engine supplies it).
+    cron_tasks: TaskSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,10 @@ class FindingsSpec:
 
     noun: str
     events_on: frozenset[DiffKind] = field(default_factory=lambda: frozenset(DiffKind))
+    # Kinds of difference that also make a succeeded run a warning (a DNS record changed):
+    # the writer sets the run's outcome and adds the before/after payloads to its details
+    # (`findings_changes`), since only it knows what the last run found.
+    warns_on: frozenset[DiffKind] = field(default_factory=frozenset)
 
 
 class Check(ABC, Generic[S]):

@@ -11,8 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lookout.checks.application_health import ApplicationHealthCheck
 from lookout.checks.base import AnyCheck, Check, DerivedCheck, FindingsSpec, Pool
+from lookout.checks.broken_links import BrokenLinksCheck
+from lookout.checks.certificate_health import CertificateHealthCheck
+from lookout.checks.cron import CronCheck
+from lookout.checks.dns import DnsCheck
+from lookout.checks.dns_blocklist import DnsBlocklistCheck
+from lookout.checks.domain import DomainCheck
+from lookout.checks.mixed_content import MixedContentCheck
 from lookout.checks.performance import PerformanceCheck
+from lookout.checks.ports import PortsCheck
+from lookout.checks.sitemap import SitemapCheck
 from lookout.checks.uptime import UptimeCheck
 from lookout.model.check_settings import SettingsModel
 from lookout.model.check_type import CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
@@ -67,6 +77,16 @@ def runnable(checks: Mapping[CheckType, AnyCheck]) -> dict[CheckType, Check[Any]
 CHECKS: dict[CheckType, AnyCheck] = {
     CheckType.UPTIME: UptimeCheck(),
     CheckType.PERFORMANCE: PerformanceCheck(),
+    CheckType.DNS: DnsCheck(),
+    CheckType.PORTS: PortsCheck(),
+    CheckType.DNS_BLOCKLIST: DnsBlocklistCheck(),
+    CheckType.CERTIFICATE_HEALTH: CertificateHealthCheck(),
+    CheckType.DOMAIN: DomainCheck(),
+    CheckType.APPLICATION_HEALTH: ApplicationHealthCheck(),
+    CheckType.BROKEN_LINKS: BrokenLinksCheck(),
+    CheckType.MIXED_CONTENT: MixedContentCheck(),
+    CheckType.SITEMAP: SitemapCheck(),
+    CheckType.CRON: CronCheck(),
 }
 
 validate(CHECKS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -190,6 +191,17 @@ class Engine:
         if self._gc_before is not None and gc.get_threshold()[0] == self.settings.gc_threshold:
             gc.set_threshold(*self._gc_before)
         self._gc_before = None
+
+    def health(self) -> dict[str, object]:
+        """What /ready and /metrics read: is it running, how stale is its schedule, how busy."""
+        last = self.scheduler.last_tick_at
+        queue = self.queue
+        return {
+            "running": self.running,
+            "seconds_since_tick": None if last is None else round(time.monotonic() - last, 3),
+            "in_flight": self.runner.in_flight(),
+            "queued": queue.depth_by_pool(self.ctx.location) if isinstance(queue, MemoryQueue) else {},
+        }
 
     async def request_run(self, check_id: int) -> bool:
         """Enqueue a run of the check now; False if it does not exist or cannot run here.

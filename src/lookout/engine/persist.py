@@ -11,7 +11,7 @@ results. Nothing here names a check type.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,10 +26,11 @@ from lookout.engine.rollups import RollupBook
 from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.timing import QUICK_RECHECK_SECONDS, next_run_at
 from lookout.model.check_type import CheckType
-from lookout.model.findings import diff
+from lookout.model.findings import FindingsDiff, diff
 from lookout.model.result import CheckResult, Outcome
 from lookout.model.summary import summarize
 from lookout.store.repositories.engine import BatchCheck, EngineStore, StoredState
+from lookout.store.repositories.run_records import RUN_RECORDERS
 
 AVERAGE_WINDOW = timedelta(minutes=15)
 AVERAGE_MAX_AGE = timedelta(seconds=60)
@@ -69,6 +70,8 @@ class BatchReport:
     stored: int
     dropped: int
     changes: int
+    # The state changes written, as stored (for the log and the metrics, after the commit).
+    state_changes: Sequence[Mapping[str, Any]] = ()
 
 
 class BatchPersister:
@@ -135,7 +138,7 @@ class BatchPersister:
             states[item.check_id] = evaluation.state
             writes.add(session, item, prior, evaluation)
         writes.flush(session, states, checks, self._counted)
-        return BatchReport(len(items), len(finished) - len(kept), writes.changes)
+        return BatchReport(len(items), len(finished) - len(kept), writes.changes, writes.state_changes)
 
     def _item(self, finished: Finished) -> _Item:
         job = finished.job
@@ -243,6 +246,8 @@ class _FindingsStep:
         previous = self._open[item.check_id]
         change = diff(previous, found)
         self._store.apply_findings(self._session, item.check_id, change, item.result.started_at)
+        if not baseline and change.kinds() & spec.warns_on:
+            item.result = _warned(item.result, spec, change, previous)
         # A second run of the same check in this batch diffs against this one.
         for key in change.resolved:
             del previous[key]
@@ -251,6 +256,27 @@ class _FindingsStep:
         if baseline or not change.kinds() & spec.events_on:
             return None
         return FindingsNews(change.describe(spec.noun), change.as_details())
+
+
+_CHANGES_KEPT = 50
+
+
+def _warned(
+    result: CheckResult, spec: FindingsSpec, change: FindingsDiff, before: Mapping[str, Mapping[str, Any]]
+) -> CheckResult:
+    """A succeeded run whose findings changed the way its check calls a warning: a warning,
+    with the before and after payloads of what changed in its details (bounded)."""
+    changes: list[dict[str, Any]] = []
+    for finding in (*change.new, *change.changed):
+        old = before.get(finding.key)
+        was = None if old is None else dict(old)
+        changes.append({"key": finding.key, "before": was, "after": dict(finding.payload)})
+    changes.extend({"key": key, "before": dict(before[key]), "after": None} for key in change.resolved)
+    details = {**result.details, "findings_changes": changes[:_CHANGES_KEPT]}
+    if result.outcome is not Outcome.SUCCEEDED:
+        return replace(result, details=details)
+    reason = change.describe(spec.noun)
+    return replace(result, outcome=Outcome.WARNING, summary=reason[:1].upper() + reason[1:], details=details)
 
 
 class _Writes:
@@ -286,6 +312,9 @@ class _Writes:
             slot = count % self.runs_kept
             self.success_counts[item.check_id] = count + 1
         self.runs.append(_run_row(item, slot))
+        recorder = RUN_RECORDERS.get(item.check_type)
+        if recorder is not None:  # rows the check type keeps beside its runs, same transaction
+            recorder(session, item.check_id, item.monitor_id, result)
         update = self.checks.setdefault(item.check_id, {"id": item.check_id})
         if ev.display:
             update.update(

@@ -107,6 +107,9 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
+    def in_flight(self) -> dict[str, int]:
+        return {name: pool.running for name, pool in self._pools.items()}
+
     async def stop(self) -> None:
         """Stop taking jobs; `run()` returns once the running ones are handed over."""
         self._stopping.set()

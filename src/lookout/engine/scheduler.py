@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -44,6 +45,8 @@ def job_for(due: repo.DueCheck, location: str, cache: SettingsCache, requested: 
         return None
     if not prepared.runnable:
         return None
+    # An IP-level check (a D-Monitor's uptime) dials this address for the url's host.
+    connect_ip = getattr(prepared.settings, "connect_ip", None)
     return Job(
         check_id=due.check_id,
         monitor_id=due.monitor_id,
@@ -59,6 +62,7 @@ def job_for(due: repo.DueCheck, location: str, cache: SettingsCache, requested: 
         pool=prepared.pool,
         budget_seconds=prepared.timeout,
         team_id=due.team_id,
+        extra={"connect_ip": connect_ip} if connect_ip else {},
     )
 
 
@@ -93,11 +97,14 @@ class Scheduler:
         self.pending: dict[int, datetime] = {}
         self.lag_seconds: deque[float] = deque(maxlen=100_000)
         self._stopping = asyncio.Event()
+        # When the last tick finished (monotonic); /ready reports a scheduler that stopped ticking.
+        self.last_tick_at: float | None = None
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 enqueued = await self.tick()
+                self.last_tick_at = time.monotonic()
             except Exception:
                 log.exception("scheduler tick failed")
                 enqueued = 0

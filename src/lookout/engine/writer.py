@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from lookout import metrics
 from lookout.engine.database import Database
 from lookout.engine.persist import BatchPersister, BatchReport, Finished
 from lookout.engine.queue.base import Lease, Queue
@@ -89,9 +91,12 @@ class ResultWriter:
         finished = [Finished(lease.job, result) for lease, result in batch]
         for attempt in range(3):
             try:
+                began = time.perf_counter()
                 report = await self._db.run(self._persist(finished))
+                metrics.WRITER_BATCH_SECONDS.observe(time.perf_counter() - began)
                 break
             except Exception:
+                metrics.WRITER_FAILURES.inc()
                 log.exception("storing %d results failed (attempt %d)", len(batch), attempt + 1)
                 await asyncio.sleep(0.5 * (attempt + 1))
         else:
@@ -104,6 +109,7 @@ class ResultWriter:
         self.stored += report.stored
         self.batches += 1
         self._stored([lease.job.check_id for lease, _ in batch])
+        _observe(batch, report)
 
     def _persist(self, finished: list[Finished]) -> Callable[..., BatchReport]:
         now = self._clock()
@@ -112,3 +118,46 @@ class ResultWriter:
     def _stored(self, check_ids: Sequence[int]) -> None:
         if self._on_stored is not None:
             self._on_stored(check_ids)
+
+
+def _observe(batch: list[_Item], report: BatchReport) -> None:
+    """Count the stored batch and log its state changes, once they are committed."""
+    metrics.WRITER_BATCH_SIZE.observe(len(batch))
+    debug = log.isEnabledFor(logging.DEBUG)
+    for lease, result in batch:
+        job = lease.job
+        metrics.CHECK_RUNS.labels(job.check_type, result.outcome.value).inc()
+        metrics.CHECK_DURATION.labels(job.check_type).observe(
+            max(0.0, (result.ended_at - result.started_at).total_seconds())
+        )
+        if not job.requested:
+            metrics.SCHEDULER_LAG.observe(max(0.0, (result.started_at - job.due_at).total_seconds()))
+        if debug:
+            log.debug(
+                "check %s (%s) of monitor %s ran: %s, %s",
+                job.check_id,
+                job.check_type,
+                job.monitor_id,
+                result.outcome.value,
+                result.summary,
+            )
+    for change in report.state_changes:
+        metrics.STATE_CHANGES.labels(change["kind"]).inc()
+        log.info(
+            "monitor %s check %s %s: %s -> %s (%s)",
+            change["monitor_id"],
+            change["check_id"],
+            change["kind"],
+            change["from_status"],
+            change["to_status"],
+            change["reason"],
+            extra={
+                "event": "state_change",
+                "monitor_id": change["monitor_id"],
+                "check_id": change["check_id"],
+                "kind": change["kind"],
+                "from_status": change["from_status"],
+                "to_status": change["to_status"],
+                "reason": change["reason"],
+            },
+        )

@@ -75,6 +75,8 @@ class HttpRequest:
     headers: Sequence[tuple[str, str]] = ()
     form: Sequence[tuple[str, str]] = ()
     """Sent as an urlencoded body; ignored for GET and HEAD."""
+    body: bytes | None = None
+    """Sent as the body as it is when there is no form (a webhook's JSON); ignored for GET and HEAD."""
     timeout_s: float = 5.0
     """For the whole request, redirects included."""
     max_redirects: int = 0
@@ -358,6 +360,8 @@ class HttpClient:
             options.append((pycurl.CUSTOMREQUEST, method))
             if form:
                 options.append((pycurl.POSTFIELDS, urlencode(list(form))))
+            elif request.body is not None:
+                options.append((pycurl.POSTFIELDS, request.body))
         for option, value in options:
             curl.setopt(option, value)
         return curl

@@ -79,6 +79,9 @@ class TlsInspection:
     cipher: str | None
     connect_ms: float
     tls_ms: float
+    chains_to_root: bool = False
+    """The chain leads to a trusted root, whatever the leaf's dates and names (`verified`
+    also wants those right): what "connects with a known root certificate" means."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,8 @@ class TlsInspector:
         except TimeoutError:
             raise TlsError(TlsErrorKind.TIMEOUT, f"timed out {progress.doing} after {budget:g} s") from None
         chain = _parse_chain(session.der_chain)
-        verified, verify_error = _verify(name, chain, await self._trusted_roots())
+        roots = await self._trusted_roots()
+        verified, verify_error = _verify(name, chain, roots)
         return TlsInspection(
             host=name,
             address=session.address,
@@ -145,6 +149,7 @@ class TlsInspector:
             cipher=session.cipher,
             connect_ms=session.connect_ms,
             tls_ms=session.tls_ms,
+            chains_to_root=verified or _chains_to_root(chain, roots),
         )
 
     async def _allowed(self, target: str) -> list[str]:
@@ -372,6 +377,61 @@ def _verify(host: str, chain: tuple[x509.Certificate, ...], roots: _Roots) -> tu
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         return False, _describe(chain, host, now, roots, str(exc))
     return True, None
+
+
+def _chains_to_root(chain: tuple[x509.Certificate, ...], roots: _Roots) -> bool:
+    """Whether the chain leads to a trusted root when the leaf's own dates and names are set
+    aside: verified now if the leaf is valid now (else at the nearest moment it and the
+    presented intermediates were), for a name it carries. An expired intermediate under a
+    valid leaf breaks the chain, and so does a weak signature algorithm: a SHA-1 chain leads
+    nowhere a browser would follow."""
+    if roots.store is None:
+        return False
+    leaf = chain[0]
+    subject = _own_subject(leaf)
+    if subject is None:
+        return False
+    now = datetime.now(UTC)
+    moment = now
+    if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+        # The moment nearest now when the leaf and the presented intermediates were all valid.
+        start = max(cert.not_valid_before_utc for cert in chain)
+        end = min(cert.not_valid_after_utc for cert in chain)
+        if start > end:
+            start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+        moment = min(max(now, start), end)
+    verifier = (
+        PolicyBuilder()
+        .store(roots.store)
+        .time(moment)
+        .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
+        .build_server_verifier(subject)
+    )
+    try:
+        verifier.verify(leaf, list(chain[1:]))
+    except (VerificationError, ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _own_subject(cert: x509.Certificate) -> Subject | None:
+    """A name the certificate is for (a wildcard's label filled in), or None if it has none."""
+    try:
+        alt_names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+    for dns_name in alt_names.get_values_for_type(x509.DNSName):
+        name = dns_name.rstrip(".").lower()
+        if name.startswith("*."):
+            name = "x" + name[1:]
+        try:
+            return x509.DNSName(name)
+        except ValueError:
+            continue
+    ips = alt_names.get_values_for_type(x509.IPAddress)
+    if ips:
+        return x509.IPAddress(ips[0])
+    return None
 
 
 _VERIFIER_NOISE = re.compile(

@@ -11,12 +11,13 @@ checked before the monitor is looked up, as a request's own rules would be.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.errors import NotFoundError, ValidationFailed
+from lookout.model import maintenance as windows
 from lookout.model import periods
 from lookout.model.check_type import CheckType
 from lookout.model.metrics import MetricPoint
@@ -24,6 +25,7 @@ from lookout.services.monitors import make_check
 from lookout.services.tokens import Principal
 from lookout.services.views import DowntimeRecord, Page, RunRecord
 from lookout.store.db import transaction, utcnow
+from lookout.store.repositories import maintenance as maintenance_repo
 from lookout.store.repositories import monitors as monitors_repo
 from lookout.store.repositories import runs as repo
 
@@ -73,6 +75,14 @@ def limit_periods(start: datetime, end: datetime, unit: str, limit: int, argumen
         raise TooManyPeriods(argument, limit, unit)
 
 
+def _period_end(at: datetime, unit: str) -> datetime:
+    """The start of the period after the one holding `at`."""
+    first = periods.floor(at, unit)
+    if unit == "month":
+        return first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return first + (timedelta(hours=1) if unit == "hour" else timedelta(days=1))
+
+
 class HistoryService:
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
         self._sessions = sessions
@@ -115,7 +125,12 @@ class HistoryService:
     def uptime(
         self, who: Principal, monitor_id: int, start: datetime, end: datetime, split: Split
     ) -> list[tuple[datetime, float]]:
-        """(period start, uptime %) for each period of the range that has data."""
+        """(period start, uptime %) for each period of the range that has data.
+
+        Downtime inside a maintenance window does not count: it is taken out of the
+        period's down seconds (neither up nor down), here on the read side, so the engine's
+        writes stay as they are and a window added later corrects the past.
+        """
         ensure_ordered(start, end, ("start", "end"))
         limit_periods(start, end, split, MAX_UPTIME_PERIODS, "split")
         with self._sessions() as session:
@@ -123,7 +138,21 @@ class HistoryService:
             check_id = repo.uptime_check_id(session, monitor_id)
             if check_id is None:
                 return []
-            return repo.uptime_series(session, [check_id], start, end, split)
+            first, after = periods.floor(start, split), _period_end(end, split)
+            quiet = maintenance_repo.maintenance_intervals(session, monitor_id, first, after)
+            if not quiet:
+                return repo.uptime_series(session, [check_id], start, end, split)
+            sums = repo.uptime_seconds(session, [check_id], start, end, split)
+            down = windows.merge(repo.downtime_intervals(session, check_id, first, after, self._clock()))
+            series: list[tuple[datetime, float]] = []
+            for period, (up_s, down_s) in sorted(sums.items()):
+                excused = windows.overlap_seconds(down, quiet, period, _period_end(period, split))
+                counted = max(0.0, down_s - excused)
+                if up_s + counted > 0:
+                    series.append((period, round(100 * up_s / (up_s + counted), 4)))
+                elif down_s > 0:  # down only while in maintenance: nothing counted against it
+                    series.append((period, 100.0))
+            return series
 
     def downtime(
         self,

@@ -101,6 +101,11 @@ class TokenService:
             raise AuthenticationError("Unauthenticated.")
         return principal
 
+    def list(self) -> list[identity.TokenRow]:
+        """Every token with its user, newest last; secrets are not kept, so never shown."""
+        with self._sessions() as session:
+            return identity.list_tokens(session)
+
     def has_users(self) -> bool:
         with self._sessions() as session:
             return identity.any_user(session)

@@ -43,6 +43,23 @@ def upgrade_to_head(engine: Engine) -> None:
             connection.commit()
 
 
+def head_revision() -> str | None:
+    """The newest migration this build ships."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None before the first)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 def make_revision(engine: Engine, message: str) -> None:
     """Autogenerate a new revision from the tables (a developer tool, not run at start)."""
     config = alembic_config(engine)

@@ -30,7 +30,9 @@ ResultFilter = Annotated[
 ]
 StartedAt = Annotated[str | None, Query(alias="filter[started_at]", description=_DATE)]
 EndedAt = Annotated[str | None, Query(alias="filter[ended_at]", description=_DATE)]
-Split = Annotated[str | None, Query(description="hour, day or month (required, here or as filter[split])")]
+Split = Annotated[
+    str | None, Query(alias="split", description="hour, day or month (required, here or as filter[split])")
+]
 FilterSplit = Annotated[str | None, Query(alias="filter[split]", description="alias of split")]
 Start = Annotated[str | None, Query(alias="filter[start]", description=f"required; {_DATE}")]
 End = Annotated[str | None, Query(alias="filter[end]", description=f"required; {_DATE}")]

@@ -51,7 +51,58 @@ class CheckBody(BaseModel):
     average_response_time_in_ms: float | None = Field(default=None, description="performance checks only")
 
 
+MONITOR_FIELD_DOCS: dict[str, str] = {
+    "id": "The monitor's id; never reused.",
+    "team_id": "The team that owns the monitor.",
+    "type": "http, ping, tcp or ai: what is monitored and which checks it carries.",
+    "url": "What is checked: a URL (http), a host name or address (ping), host:port (tcp).",
+    "uses_https": "Whether the url is https.",
+    "sort_url": "The url without its scheme, for sorting.",
+    "label": "The friendly name, or the url without its scheme.",
+    "friendly_name": "A name shown instead of the url.",
+    "group_name": "A free-form group shown in lists.",
+    "tags": "Tag names; unknown tags are created.",
+    "description": "Free text about the monitor.",
+    "notes": "Free text for the people on call.",
+    "latest_run_date": "When any of its checks last finished (UTC, Y-m-d H:i:s).",
+    "summarized_check_result": (
+        "The worst result among its enabled checks: succeeded, warning, failed, pending."
+    ),
+    "checks": "Every check the monitor carries, enabled or not.",
+    "crawler_headers": "Headers sent by crawling checks (broken links, mixed content, sitemap).",
+    "crawler_settings": "Crawler options; `headers` as name/value pairs.",
+    "send_report_to_emails": "Addresses that receive the periodic report.",
+    "include_check_types_in_report": "Check types the report covers.",
+    "badge_id": "The id of the monitor's public status badge.",
+    "marked_for_deletion_at": "Set while a deletion is pending.",
+    "created_at": "When the monitor was created (UTC).",
+    "updated_at": "When the monitor was last changed (UTC).",
+    "ai_check_settings": "Settings of the AI check (ai monitors only).",
+}
+for _check_type, _key in SETTINGS_KEYS.items():
+    MONITOR_FIELD_DOCS[_key] = f"Settings of the {_check_type.value} check; omitted keys keep their defaults."
+
+
+def describe_fields(schema: dict[str, Any]) -> None:
+    """Give each documented monitor field its description (request and response alike)."""
+    for name, prop in schema.get("properties", {}).items():
+        if name in MONITOR_FIELD_DOCS and isinstance(prop, dict):
+            prop.setdefault("description", MONITOR_FIELD_DOCS[name])
+
+
+MONITOR_EXAMPLE: dict[str, Any] = {
+    "url": "https://example.com",
+    "type": "http",
+    "team_id": 1,
+    "checks": ["uptime", "performance", "certificate_health"],
+    "tags": ["production"],
+    "uptime_check_settings": {"check_interval_in_seconds": 60},
+}
+
+
 class MonitorBody(BaseModel):
+    model_config = {"json_schema_extra": describe_fields}
+
     id: int
     team_id: int
     type: MonitorType
@@ -287,6 +338,12 @@ def monitor_request_schema(*, for_update: bool) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if not for_update:
         schema["required"] = ["url", "team_id", "type"]
+    describe_fields(schema)
+    example = dict(MONITOR_EXAMPLE)
+    if for_update:
+        for key in ("type", "team_id"):
+            example.pop(key)
+    schema["example"] = example
     return schema
 
 
@@ -314,8 +371,46 @@ def monitor_links(name: str) -> dict[str, Any]:
 
 
 def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
-    body = {"schema": inlined(schema)}
+    """A request body for `openapi_extra`, with an example: the schema's own, or one made
+    from its defaults, enums and types (so every request in /docs can be tried at once)."""
+    flat = inlined(schema)
+    example = flat.pop("example", None)
+    body = {"schema": flat, "example": example if example is not None else example_of(flat)}
     return {"requestBody": {"required": required, "content": {"application/json": body}}}
+
+
+_PLACEHOLDERS: dict[str, Any] = {"string": "string", "integer": 1, "number": 1, "boolean": True}
+_FORMATS = {"date-time": "2026-01-01 00:00:00", "uri": "https://example.com", "email": "ops@example.com"}
+
+
+def example_of(schema: Any, depth: int = 0) -> Any:
+    """A value that the schema accepts, built from its defaults, enums, formats and types."""
+    if not isinstance(schema, dict) or depth > 6:
+        return None
+    for key in ("example", "default"):
+        if key in schema and schema[key] is not None:
+            return schema[key]
+    if schema.get("examples"):
+        return schema["examples"][0]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key, []) if isinstance(o, dict) and o.get("type") != "null"]
+        if options:
+            return example_of(options[0], depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        required = schema.get("required") or list(properties)
+        return {name: example_of(properties[name], depth + 1) for name in required if name in properties}
+    if kind == "array":
+        item = example_of(schema.get("items", {}), depth + 1)
+        return [] if item is None else [item]
+    if kind == "string":
+        return _FORMATS.get(schema.get("format", ""), "string")
+    return _PLACEHOLDERS.get(kind or "")
 
 
 def inlined(schema: Any, defs: dict[str, Any] | None = None) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lookout.checks.base import CheckContext, Target
 from lookout.checks.results import down, finish
-from lookout.checks.uptime.assertions import problems
+from lookout.checks.uptime.assertions import check_status, problems, status_matches
 from lookout.checks.uptime.details import HttpUptimeDetails
 from lookout.model.check_settings import HttpUptimeSettings
 from lookout.model.result import CheckResult, Outcome
@@ -52,7 +52,23 @@ async def check_http(target: Target, settings: HttpUptimeSettings, ctx: CheckCon
         return down(ctx, started_at, exc.message, timings=exc.timings, details=failure)
     details = _details(response)
     found = problems(response, settings)
+    warned = _warning_status(response, settings)
+    if warned is not None:
+        # A status the settings call a warning (a D-Monitor's 4xx): the server answered,
+        # so it is not down; the other rules still fail the run.
+        found = [problem for problem in found if problem != warned]
     if found:
         details["problems"] = found
         return down(ctx, started_at, found[0], timings=response.timings, details=details)
+    if warned is not None:
+        details["problems"] = [warned]
+        summary = f"HTTP {response.status}"
+        return finish(ctx, started_at, Outcome.WARNING, summary, timings=response.timings, details=details)
     return finish(ctx, started_at, Outcome.SUCCEEDED, "Up", timings=response.timings, details=details)
+
+
+def _warning_status(response: HttpResponse, settings: HttpUptimeSettings) -> str | None:
+    """The status problem when the status is one the settings count as a warning."""
+    if not any(status_matches(response.status, pattern) for pattern in settings.warning_status_codes):
+        return None
+    return check_status(response, settings)

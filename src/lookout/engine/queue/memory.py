@@ -185,6 +185,9 @@ class MemoryQueue:
     def depth(self, location: str) -> int:
         return sum(lane.size for (where, _), lane in self._lanes.items() if where == location)
 
+    def depth_by_pool(self, location: str) -> dict[str, int]:
+        return {pool: lane.size for (where, pool), lane in self._lanes.items() if where == location}
+
     def leased(self) -> int:
         return len(self._leased)
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator
 
 from lookout.model.check_settings.base import HeaderField, ScheduledSettings, SettingsModel
+from lookout.model.monitor import is_hostname_or_ip
 
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 
@@ -38,6 +39,18 @@ class LinkType(StrEnum):
     OG_IMAGE = "og:image"
 
 
+class CrawlerSpeed(StrEnum):
+    """How hard the crawler presses on a site (A5: slowest 1 request at a time 1 s apart ...
+    fastest 4 at a time 100 ms apart); `unlimited` is for crawling one's own site."""
+
+    SLOWEST = "slowest"
+    SLOW = "slow"
+    DEFAULT = "default"
+    FAST = "fast"
+    FASTEST = "fastest"
+    UNLIMITED = "unlimited"
+
+
 class BrokenLinksSettings(ScheduledSettings):
     check_interval_in_seconds: int = Field(default=86_400, ge=60, le=604_800)
     whitelisted_urls: list[str] = Field(default_factory=list, max_length=1000)
@@ -46,10 +59,12 @@ class BrokenLinksSettings(ScheduledSettings):
     do_not_crawl_urls: list[str] = Field(default_factory=list, max_length=1000)
     force_crawl_urls: list[str] = Field(default_factory=list, max_length=1000)
     new_links_only: bool = False
+    crawler_speed: CrawlerSpeed = CrawlerSpeed.DEFAULT
 
 
 class MixedContentSettings(ScheduledSettings):
     check_interval_in_seconds: int = Field(default=86_400, ge=60, le=604_800)
+    crawler_speed: CrawlerSpeed = CrawlerSpeed.DEFAULT
 
 
 class Continent(StrEnum):
@@ -87,6 +102,7 @@ class SitemapSpeed(StrEnum):
     DEFAULT = "default"
     FAST = "fast"
     FASTEST = "fastest"
+    UNLIMITED = "unlimited"
 
 
 class SitemapSettings(ScheduledSettings):
@@ -105,7 +121,17 @@ class DnsSettings(ScheduledSettings):
     @field_validator("ignored_record_types")
     @classmethod
     def _upper(cls, value: list[str]) -> list[str]:
+        if any(not (0 < len(item) <= 10 and item.isascii() and item.isalnum()) for item in value):
+            raise ValueError("must contain DNS record types such as SOA or TXT")
         return [item.upper() for item in value]
+
+    @field_validator("extra_cnames")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        names = [item.strip() for item in value]
+        if any(len(name) > 253 or not is_hostname_or_ip(name) for name in names):
+            raise ValueError("must contain host names")
+        return names
 
 
 class DomainSettings(ScheduledSettings):
@@ -138,6 +164,13 @@ class DnsBlocklistSettings(ScheduledSettings):
     check_interval_in_seconds: int = Field(default=3600, ge=60, le=86_400)
     use_all_blocklists: bool = True
     enabled_blocklists: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("enabled_blocklists")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        if any(len(item) > 100 or not item.isprintable() for item in value):
+            raise ValueError("must contain blocklist names of at most 100 characters")
+        return value
 
 
 class TimeUnit(StrEnum):

@@ -6,7 +6,19 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+import ipaddress
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from lookout.model.check_settings.base import (
     HeaderField,
@@ -94,20 +106,46 @@ class HttpUptimeSettings(ScheduledSettings):
     max_redirect_count: int = Field(default=5, ge=0, le=20)
     expected_final_redirect_url: str | None = Field(default=None, max_length=2048)
     http_client_headers: list[HeaderField] = Field(default_factory=list, max_length=10)
+    # D-Monitors (DNSPod): dial this IP for the url's host (Host header and SNI stay the
+    # host), and count these statuses as a warning rather than a failure (4xx is Warn).
+    # Neither is part of Oh Dear's settings: left out of the stored JSON while unset.
+    connect_ip: str | None = Field(default=None, max_length=45)
+    warning_status_codes: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("connect_ip")
+    @classmethod
+    def _connect_ip_is_an_ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError("must be an IPv4 or IPv6 address") from None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_extensions(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
+        dumped: dict[str, object] = handler(self)
+        if dumped.get("connect_ip", "") is None:
+            del dumped["connect_ip"]
+        if dumped.get("warning_status_codes", None) == []:
+            del dumped["warning_status_codes"]
+        return dumped
 
     @field_validator("look_for_string", mode="before")
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return "" if value is None else value
 
-    @field_validator("valid_status_codes", mode="before")
+    @field_validator("valid_status_codes", "warning_status_codes", mode="before")
     @classmethod
     def _codes_as_strings(cls, value: object) -> object:
         if isinstance(value, list):
             return [str(item) if isinstance(item, int) else item for item in value]
         return value
 
-    @field_validator("valid_status_codes")
+    @field_validator("valid_status_codes", "warning_status_codes")
     @classmethod
     def _codes_are_patterns(cls, value: list[str]) -> list[str]:
         for code in value:

@@ -84,5 +84,26 @@ def touch_token(session: Session, token_id: int) -> None:
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    name: str
+    email: str
+    created_at: object
+    last_used_at: object
+    revoked_at: object
+
+
+def list_tokens(session: Session) -> list[TokenRow]:
+    rows = session.execute(
+        select(
+            ApiToken.id, ApiToken.name, User.email, ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.id)
+    ).all()
+    return [TokenRow(*row) for row in rows]
+
+
 def any_user(session: Session) -> bool:
     return session.scalar(select(User.id).limit(1)) is not None

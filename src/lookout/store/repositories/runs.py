@@ -122,6 +122,34 @@ def uptime_series(
     ]
 
 
+def uptime_seconds(
+    session: Session, check_ids: Sequence[int], start: datetime, end: datetime, split: Split
+) -> dict[datetime, tuple[float, float]]:
+    """(up seconds, down seconds) per period with data: what `uptime_series` divides, for a
+    caller that adjusts them first (maintenance time is taken out of the down seconds)."""
+    bucket = "hour" if split == "hour" else "day"
+    sums: dict[datetime, tuple[float, float]] = {}
+    for row in _rollups(session, check_ids, bucket, start, end):
+        period = periods.floor(row.bucket_start, split)
+        up, down = sums.get(period, (0.0, 0.0))
+        sums[period] = (up + row.up_seconds, down + row.down_seconds)
+    return sums
+
+
+def downtime_intervals(
+    session: Session, check_id: int, start: datetime, end: datetime, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The check's downtime periods overlapping [start, end); an ongoing one ends `now`."""
+    rows = session.execute(
+        select(DowntimePeriod.started_at, DowntimePeriod.ended_at).where(
+            DowntimePeriod.check_id == check_id,
+            DowntimePeriod.started_at < end,
+            (DowntimePeriod.ended_at.is_(None)) | (DowntimePeriod.ended_at > start),
+        )
+    )
+    return [(started, ended if ended is not None else max(now, started)) for started, ended in rows]
+
+
 class _Acc:
     def __init__(self) -> None:
         self.runs = self.failed = self.timed = 0

@@ -4,8 +4,33 @@ from typing import cast
 
 from sqlalchemy import Table
 
+from lookout.store.tables.app_checks import (
+    AppHealthCheck,
+    AppHealthResult,
+    AppHealthSnooze,
+    DomainRegistration,
+)
+from lookout.store.tables.cron import CronCheck, CronCheckSnooze
+from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
+from lookout.store.tables.failover import (
+    FailoverCallback,
+    FailoverCallbackAttempt,
+    FailoverClaim,
+    FailoverSwitch,
+)
 from lookout.store.tables.identity import ApiToken, Membership, Team, User
+from lookout.store.tables.maintenance import (
+    MaintenancePeriod,
+    RecurringMaintenancePeriod,
+    TagGroup,
+    TagGroupTag,
+)
 from lookout.store.tables.monitor import Check, Monitor, MonitorTag, Tag
+from lookout.store.tables.notifications import (
+    NotificationDelivery,
+    NotificationDestination,
+    NotificationMessage,
+)
 from lookout.store.tables.runs import (
     CheckRun,
     CheckState,
@@ -32,24 +57,60 @@ KEEPS_ITS_IDS = (
     Finding,
     DowntimePeriod,
     Snooze,
+    TagGroup,
+    MaintenancePeriod,
+    RecurringMaintenancePeriod,
+    DnsDomain,
+    DnsRecord,
+    DMonitor,
+    DMonitorDown,
+    NotificationDestination,
+    NotificationMessage,
+    NotificationDelivery,
+    AppHealthCheck,
+    AppHealthResult,
+    AppHealthSnooze,
+    CronCheck,
+    CronCheckSnooze,
 )
 for _table in KEEPS_ITS_IDS:
     cast(Table, _table.__table__).dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [
+    "AppHealthCheck",
+    "AppHealthResult",
+    "AppHealthSnooze",
+    "DomainRegistration",
     "ApiToken",
     "Check",
     "CheckRun",
     "CheckState",
+    "CronCheck",
+    "CronCheckSnooze",
+    "DMonitor",
+    "DMonitorDown",
+    "DnsDomain",
+    "DnsRecord",
     "DowntimePeriod",
+    "FailoverCallback",
+    "FailoverCallbackAttempt",
+    "FailoverClaim",
+    "FailoverSwitch",
     "Finding",
+    "MaintenancePeriod",
     "Membership",
     "MinuteRollup",
     "Monitor",
     "MonitorTag",
+    "NotificationDelivery",
+    "NotificationDestination",
+    "NotificationMessage",
+    "RecurringMaintenancePeriod",
     "Snooze",
     "StateChange",
     "Tag",
+    "TagGroup",
+    "TagGroupTag",
     "Team",
     "UptimeRollup",
     "User",

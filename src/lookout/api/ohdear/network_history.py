@@ -1,0 +1,116 @@
+"""DNS, ports and DNS blocklist history items of a monitor (Oh Dear A14).
+
+`build_router` is mounted under /monitors and, like the monitors router, /sites. Lists are
+paginated like every other list; an item is answered bare, as Oh Dear's are.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from lookout.api.deps import PrincipalDep, ServicesDep
+from lookout.api.ohdear import schemas
+from lookout.api.ohdear.pagination import PageNumber, PageSize, page_request, paginated
+from lookout.api.ohdear.responses import FastJSONResponse
+from lookout.api.ohdear.timefmt import stamp
+from lookout.services.network_history import (
+    BlocklistHistoryItem,
+    DnsHistoryItem,
+    HistoryItem,
+    HistoryKind,
+    PortsHistoryItem,
+)
+
+MonitorId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+# URL segment, the kind the service knows, and the words of the OpenAPI summaries.
+_ROUTES: tuple[tuple[str, HistoryKind, str], ...] = (
+    ("dns-history-items", "dns", "DNS"),
+    ("ports-history-items", "ports", "Ports"),
+    ("dns-blocklist-history-items", "dns_blocklist", "DnsBlocklist"),
+)
+
+
+def item_json(item: HistoryItem) -> dict[str, Any]:
+    if isinstance(item, DnsHistoryItem):
+        return {
+            "id": item.id,
+            "authoritative_nameservers": item.authoritative_nameservers,
+            "dns_records": item.dns_records,
+            "raw_dns_records": item.raw_dns_records,
+            "issues": item.issues,
+            "diff_summary": item.diff_summary,
+            "created_at": stamp(item.created_at),
+        }
+    if isinstance(item, PortsHistoryItem):
+        return {
+            "id": item.id,
+            "scanned_host": item.scanned_host,
+            "resolved_ip": item.resolved_ip,
+            "open_ports": item.open_ports,
+            "issues": item.issues,
+            "scan_time_ms": item.scan_time_ms,
+            "created_at": stamp(item.created_at),
+        }
+    assert isinstance(item, BlocklistHistoryItem)
+    return {
+        "id": item.id,
+        "checked_domain": item.checked_domain,
+        "resolved_ips": item.resolved_ips,
+        "blocklist_results": [
+            {
+                "provider": r.provider,
+                "listed": r.listed,
+                "query_target": r.query_target,
+                "return_code": r.return_code,
+                "reason": r.reason,
+                "timed_out": r.timed_out,
+            }
+            for r in item.blocklist_results
+        ],
+        "issues": item.issues,
+        "created_at": stamp(item.created_at),
+    }
+
+
+def build_router(prefix: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[prefix.strip("/")])
+    for segment, kind, words in _ROUTES:
+        _add_routes(router, prefix.strip("/"), segment, kind, words)
+    return router
+
+
+def _add_routes(router: APIRouter, name: str, segment: str, kind: HistoryKind, words: str) -> None:
+    @router.get(
+        f"/{{monitor_id}}/{segment}",
+        responses=schemas.WITH_422,
+        summary=f"{words} history items of a monitor, newest first",
+        operation_id=f"list{name}{words}HistoryItems",
+    )
+    def list_items(
+        request: Request,
+        monitor_id: MonitorId,
+        who: PrincipalDep,
+        services: ServicesDep,
+        _page: PageNumber = None,
+        _size: PageSize = None,
+    ) -> Response:
+        page, size = page_request(request.query_params)
+        result = services.network_history.items(who, monitor_id, kind, page, size)
+        data = [item_json(item) for item in result.items]
+        return FastJSONResponse(paginated(data, request.url, page, size, result.total))
+
+    @router.get(
+        f"/{{monitor_id}}/{segment}/{{item_id}}",
+        responses=schemas.WITH_422,
+        summary=f"One {words} history item",
+        operation_id=f"get{name}{words}HistoryItem",
+    )
+    def get_item(
+        monitor_id: MonitorId, item_id: ItemId, who: PrincipalDep, services: ServicesDep
+    ) -> Response:
+        return FastJSONResponse(item_json(services.network_history.item(who, monitor_id, kind, item_id)))

@@ -1,0 +1,1 @@
+"""DNS failover: the provider interface, the pure switching policy, and the providers."""

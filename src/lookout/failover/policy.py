@@ -1,0 +1,203 @@
+"""What DNS failover should do for one monitored record: pure, no I/O, no clock of its own.
+
+Given the record, the other records of its name, the health of every IP involved, the
+D-Monitor's `bak_ip` mode and what was switched before, `decide` returns the record edits
+to make (or none), a switch-log line, and the new switch state. The executor stores that
+intent before applying it, and applies it through a DNS provider.
+
+Modes (B7): `pass` only watches; `pause` pauses the record when another record of the
+name is healthy; `pause2` pauses it at once; `auto` serves a healthy IP taken from the
+name's other records; a list of IPs serves the first healthy backup. The last enabled
+record of a name is never paused; backups must be healthy to be used; everything goes
+back when the original IP recovers. Hysteresis: going back waits until the original IP
+has stayed up for `hold_back` (a target that flaps stays switched away: one switch away
+and one back), and a backup that fails while in use is left for the next healthy one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+DEFAULT_LINE = "默认"
+LOW_TTL = 60
+HOLD_BACK = timedelta(minutes=5)
+NO_SPARE = "No available spare server to switch to"
+
+
+class Mode(StrEnum):
+    PASS = "pass"
+    PAUSE = "pause"
+    PAUSE2 = "pause2"
+    AUTO = "auto"
+    BACKUPS = "backups"
+
+
+@dataclass(frozen=True, slots=True)
+class BakIp:
+    mode: Mode
+    backups: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> BakIp:
+        value = text.strip().lower()
+        if value in (Mode.PASS, Mode.PAUSE, Mode.PAUSE2, Mode.AUTO):
+            return cls(Mode(value))
+        return cls(Mode.BACKUPS, tuple(part.strip() for part in text.split(",") if part.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    id: int
+    sub_domain: str
+    type: str
+    line: str
+    value: str
+    enabled: bool
+    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    up: bool
+    since: datetime  # when the IP entered this state
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchState:
+    """What failover changed on the record and must undo; empty when nothing is switched."""
+
+    switched_to: str | None = None
+    paused: bool = False
+    original_ttl: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.switched_to is not None or self.paused
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    record_id: int
+    value: str | None = None
+    enabled: bool | None = None
+    ttl: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    edits: tuple[Edit, ...] = ()
+    log: str = ""
+    state: SwitchState = field(default_factory=SwitchState)
+
+    @property
+    def changes_dns(self) -> bool:
+        return bool(self.edits)
+
+
+def _healthy(health: Mapping[str, Health], ip: str) -> bool:
+    known = health.get(ip)
+    return known is not None and known.up
+
+
+def _stable(health: Mapping[str, Health], ip: str, now: datetime, hold: timedelta) -> bool:
+    known = health.get(ip)
+    return known is not None and known.up and now - known.since >= hold
+
+
+def _same_name(record: Record, others: Sequence[Record]) -> list[Record]:
+    return [
+        o for o in others if o.id != record.id and o.sub_domain == record.sub_domain and o.type == record.type
+    ]
+
+
+def _spare(
+    record: Record,
+    original: str,
+    others: Sequence[Record],
+    bak: BakIp,
+    health: Mapping[str, Health],
+    exclude: set[str],
+) -> str | None:
+    if bak.mode is Mode.BACKUPS:
+        candidates = list(bak.backups)
+    else:
+        siblings = [o for o in _same_name(record, others) if o.enabled]
+        # The same line first, then the default line.
+        siblings.sort(key=lambda o: (o.line != record.line, o.line != DEFAULT_LINE, o.id))
+        candidates = [o.value for o in siblings]
+    for ip in candidates:
+        if ip != original and ip not in exclude and _healthy(health, ip):
+            return ip
+    return None
+
+
+def decide(
+    record: Record,
+    original_ip: str,
+    others: Sequence[Record],
+    bak: BakIp,
+    health: Mapping[str, Health],
+    state: SwitchState,
+    *,
+    keep_ttl: bool,
+    now: datetime,
+    hold_back: timedelta = HOLD_BACK,
+    low_ttl: int = LOW_TTL,
+) -> Decision:
+    original_down = original_ip in health and not health[original_ip].up
+    if state.active:
+        if _stable(health, original_ip, now, hold_back):
+            return _restore(record, original_ip, state)
+        if state.switched_to is not None and not _healthy(health, state.switched_to):
+            spare = _spare(record, original_ip, others, bak, health, {state.switched_to})
+            if spare is None:
+                return Decision(log=f"{state.switched_to} is down too; {NO_SPARE}", state=state)
+            return Decision(
+                (Edit(record.id, value=spare),),
+                f"{state.switched_to} is down; switched to {spare}",
+                replace(state, switched_to=spare),
+            )
+        return Decision(state=state)
+    if not original_down:
+        return Decision(state=state)
+    if bak.mode is Mode.PASS:
+        return Decision(log=f"{original_ip} is down; monitoring only, no switching", state=state)
+    lowered = None if keep_ttl or record.ttl <= low_ttl else low_ttl
+    saved_ttl = record.ttl if lowered is not None else None
+    if bak.mode in (Mode.PAUSE, Mode.PAUSE2):
+        live = [o for o in _same_name(record, others) if o.enabled]
+        if not live:
+            return Decision(
+                log=f"{original_ip} is down; it is the last record of its name and stays", state=state
+            )
+        if bak.mode is Mode.PAUSE and not any(_healthy(health, o.value) for o in live):
+            return Decision(
+                log=f"{original_ip} is down; no healthy record would be left, not paused", state=state
+            )
+        return Decision(
+            (Edit(record.id, enabled=False),),
+            f"{original_ip} is down; record paused",
+            SwitchState(paused=True),
+        )
+    spare = _spare(record, original_ip, others, bak, health, set())
+    if spare is None:
+        return Decision(log=f"{original_ip} is down; {NO_SPARE}", state=state)
+    return Decision(
+        (Edit(record.id, value=spare, ttl=lowered),),
+        f"{original_ip} is down; switched to {spare}",
+        SwitchState(switched_to=spare, original_ttl=saved_ttl),
+    )
+
+
+def _restore(record: Record, original_ip: str, state: SwitchState) -> Decision:
+    edit = Edit(
+        record.id,
+        value=original_ip if state.switched_to is not None else None,
+        enabled=True if state.paused else None,
+        ttl=state.original_ttl,
+    )
+    what = "record resumed" if state.paused else f"switched back to {original_ip}"
+    return Decision((edit,), f"{original_ip} is up again; {what}", SwitchState())

@@ -1,0 +1,1 @@
+"""DNS back ends failover publishes to: memory (tests), records (Lookout's own table), rfc2136."""

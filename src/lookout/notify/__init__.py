@@ -1,0 +1,1 @@
+"""Notifications: destinations, channels, the alert policy and the outbox that sends."""

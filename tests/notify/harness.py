@@ -1,0 +1,118 @@
+"""Building an outbox on a real database with real senders, and driving real state changes
+through the engine's own writer (as the evaluator makes them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.engine.persist import Finished
+from lookout.engine.queue import Job
+from lookout.model.result import CheckResult, Outcome, Timings
+from lookout.net.guard import TargetGuard
+from lookout.net.http import HttpClient
+from lookout.net.resolve import Resolver
+from lookout.notify.channels.mail import SmtpConfig
+from lookout.notify.dispatch import build_dispatcher
+from lookout.notify.outbox import Outbox, OutboxTuning
+from lookout.notify.policy import PolicyConfig
+from lookout.store.db import transaction, utcnow
+from lookout.store.tables import NotificationDestination
+from tests.engine.seed import persist
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_outbox(
+    factory: sessionmaker[Session],
+    clock: Clock,
+    *,
+    smtp_port: int | None = None,
+    policy: PolicyConfig | None = None,
+    webhook_timeout_s: float = 0.5,
+    lease: timedelta = timedelta(seconds=120),
+    worker: str | None = None,
+) -> Outbox:
+    guard = TargetGuard(Resolver.from_setting(None), allow_private=True)
+    dispatcher = build_dispatcher(
+        guard=guard,
+        http_client=lambda: HttpClient(guard),
+        smtp=SmtpConfig(
+            host="127.0.0.1" if smtp_port else None, port=smtp_port, sender="lookout@example.test"
+        ),
+        public_url="https://lookout.example.test",
+        webhook_timeout_s=webhook_timeout_s,
+        apprise_timeout_s=5.0,
+    )
+    tuning = OutboxTuning(poll_s=0.05, lease=lease, backoff_s=(0.0, 0.0), policy=policy or PolicyConfig())
+    return Outbox(factory, dispatcher, tuning, clock=clock, worker=worker)
+
+
+def add_destination(
+    factory: sessionmaker[Session], team_id: int, channel: str, destination: dict[str, Any], **extra: Any
+) -> int:
+    now = utcnow()
+    with transaction(factory) as session:
+        row = NotificationDestination(
+            team_id=team_id,
+            channel=channel,
+            destination=destination,
+            notification_types=extra.pop("notification_types", []),
+            enabled=extra.pop("enabled", True),
+            created_at=now,
+            updated_at=now,
+            **extra,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+@dataclass
+class Runs:
+    """Stores uptime results for one check through the engine's writer, one minute apart."""
+
+    factory: sessionmaker[Session]
+    ids: dict[str, int]
+    clock: Clock
+    threshold: int = 1
+
+    def store(self, outcomes: str) -> None:
+        for letter in outcomes:
+            at = self.clock.now
+            outcome = {"s": Outcome.SUCCEEDED, "f": Outcome.FAILED, "w": Outcome.WARNING}[letter]
+            summary = "Up" if outcome.is_up else "Down: connection refused"
+            result = CheckResult(
+                outcome, summary, at, at + timedelta(seconds=1), timings=Timings(total_ms=10.0)
+            )
+            job = Job(
+                self.ids["uptime"],
+                self.ids["monitor"],
+                "uptime",
+                "tcp",
+                "x:1",
+                {},
+                "local",
+                at,
+                interval_seconds=60,
+                threshold=self.threshold,
+            )
+            with transaction(self.factory) as session:
+                persist(session, [Finished(job, result)], at + timedelta(seconds=1))
+            self.clock.advance(seconds=60)
+
+
+def start_time() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
