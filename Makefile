@@ -22,7 +22,7 @@ $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	@touch $@ $(RUNTIME_STAMP)
 
 install: $(RUNTIME_STAMP)
@@ -30,10 +30,16 @@ install: $(RUNTIME_STAMP)
 serve: $(RUNTIME_STAMP)
 	$(BIN)/lookout serve
 
+# Debian packages the tests drive: BIND 9 (DNS failover) and Chromium (the /docs page).
 test: $(DEV_STAMP)
-	@command -v named >/dev/null 2>&1 || test -x /usr/sbin/named || { \
-		echo 'Installing bind9 (BIND 9 named) for the DNS failover tests'; \
-		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y bind9; }
+	@missing=""; \
+	command -v named >/dev/null 2>&1 || test -x /usr/sbin/named || missing="$$missing bind9"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing for the tests"; \
+		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$sudo apt-get install -y $$missing || { $$sudo apt-get update && $$sudo apt-get install -y $$missing; }; \
+	fi
 	$(BIN)/python -m pytest
 
 lint: $(DEV_STAMP)
@@ -47,6 +53,10 @@ bench-api: $(DEV_STAMP)
 bench: bench-api
 	$(BIN)/python bench/http_clients.py
 	$(BIN)/python bench/engine.py
+	@command -v linkchecker >/dev/null 2>&1 || { \
+		echo 'Installing linkchecker (Debian) to compare the crawler with'; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y linkchecker; }
+	$(BIN)/python bench/crawl.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-RESULTS = Path(__file__).parent / "results" / "cron_pings.json"
+RESULTS = Path(__file__).parent / "results" / "cron_pings.json"  # cron_pings_<db>.json for others
 
 
 def free_port() -> int:
@@ -47,18 +47,23 @@ def requests_for(uuids: list[str], count: int) -> list[bytes]:
         if kind == 0:
             out.append(f"GET /ping/{uuid} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
         elif kind == 1:
-            out.append(f"POST /ping/{uuid}/starting HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n".encode())
+            out.append(
+                f"POST /ping/{uuid}/starting HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n".encode()
+            )
         else:
             body = b"memory=1048576&runtime=0.25&exit_code=0"
             out.append(
                 f"POST /ping/{uuid}/finished HTTP/1.1\r\nHost: bench\r\n"
-                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
                 + body
             )
     return out
 
 
-async def _connection(host: str, port: int, work: list[bytes], latencies: list[float], errors: list[str]) -> None:
+async def _connection(
+    host: str, port: int, work: list[bytes], latencies: list[float], errors: list[str]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         for request in work:
@@ -106,13 +111,27 @@ def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def prepare(url: str, token: str, tasks: int) -> list[str]:
+def pinged_tasks(url: str, token: str, monitor_id: int) -> int:
+    """How many of the monitor's cron checks show a recorded ping (read back through the API)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    data = httpx.get(f"{url}/api/monitors/{monitor_id}/cron-checks", headers=headers, timeout=30).json()[
+        "data"
+    ]
+    return sum(1 for task in data if task["latest_result"] and task["latest_ping_at"])
+
+
+def prepare(url: str, token: str, tasks: int) -> tuple[int, list[str]]:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         me = client.get("/api/me").json()
         monitor = client.post(
             "/api/monitors",
-            json={"url": "https://bench-cron.example", "team_id": me["teams"][0]["id"], "type": "http", "checks": []},
+            json={
+                "url": "https://bench-cron.example",
+                "team_id": me["teams"][0]["id"],
+                "type": "http",
+                "checks": [],
+            },
         ).json()
         body = {
             "cron_checks": [
@@ -123,7 +142,7 @@ def prepare(url: str, token: str, tasks: int) -> list[str]:
         }  # fmt: skip
         synced = client.post(f"/api/monitors/{monitor['id']}/cron-checks/sync", json=body)
         assert synced.status_code == 200, synced.text
-        return [task["uuid"] for task in synced.json()["data"]]
+        return monitor["id"], [task["uuid"] for task in synced.json()["data"]]
 
 
 def main() -> None:
@@ -160,7 +179,9 @@ def main() -> None:
         store.engine.dispose()
         token = issued.token
         url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "lookout", "serve"], env=env, stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "lookout", "serve"], env=env, stdout=subprocess.DEVNULL
+        )
     try:
         for _ in range(200):
             try:
@@ -168,7 +189,7 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        uuids = prepare(url, str(token), args.tasks)
+        monitor_id, uuids = prepare(url, str(token), args.tasks)
         # Warm up (connections, caches), then the measured run from a second process.
         context = multiprocessing.get_context("spawn")
         for count in (min(500, args.pings), args.pings):
@@ -179,6 +200,8 @@ def main() -> None:
             worker.start()
             measured = out.get()
             worker.join()
+        recorded = pinged_tasks(url, str(token), monitor_id)
+        assert recorded == len(uuids), f"only {recorded} of {len(uuids)} cron checks show a ping"
     finally:
         if server is not None:
             server.terminate()
@@ -199,15 +222,19 @@ def main() -> None:
         "max_ms": round(ordered[-1], 2),
         "cpus": os.cpu_count(),
     }
-    print(f"{result['pings']} pings to {result['tasks']} cron checks over {args.connections} connections ({database})")
+    print(
+        f"{result['pings']} pings to {result['tasks']} cron checks "
+        f"over {args.connections} connections ({database})"
+    )
     print(f"{'req/s':>10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
     print(
         f"{result['requests_per_second']:>10} {result['p50_ms']:>8} {result['p90_ms']:>8} "
         f"{result['p99_ms']:>8} {result['max_ms']:>8} {result['errors']:>7}"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    path = RESULTS if database == "sqlite" else RESULTS.with_name(f"cron_pings_{database.split('+')[0]}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -250,6 +250,18 @@ def db_bytes(path: Path) -> int:
     return int((pages - free) * size)
 
 
+def table_bytes(path: Path) -> dict[str, int]:
+    """Bytes each table takes with its indexes (SQLite's dbstat), largest first."""
+    connection = sqlite3.connect(path)
+    names = dict(connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+    sizes: dict[str, int] = {}
+    for name, size in connection.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+        table = names.get(name, name)
+        sizes[table] = sizes.get(table, 0) + int(size)
+    connection.close()
+    return dict(sorted(sizes.items(), key=lambda item: -item[1]))
+
+
 def engine_scenario(monitors: int, interval: int, seconds: float, api_requests: int) -> dict[str, Any]:
     targets = Targets()
     data_dir = Path(tempfile.mkdtemp(prefix="lookout-scale-"))
@@ -407,6 +419,7 @@ def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
         with token_store.sessions() as session:
             kept_runs = session.scalar(select(CheckRun.id).order_by(CheckRun.id.desc()).limit(1))
         size = db_bytes(data_dir / "lookout.db")
+        by_table = table_bytes(data_dir / "lookout.db")
         rows.append(
             {
                 "scenario": f"storage-{monitors}x{day + 1}d",
@@ -415,6 +428,9 @@ def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
                 "runs_written": (day + 1) * 1440 * monitors * 2,
                 "last_run_id": kept_runs,
                 "db_bytes_per_monitor": size // monitors,
+                "bytes_per_monitor_by_table": {
+                    name: size // monitors for name, size in by_table.items() if size // monitors >= 100
+                },
             }
         )
         print_table(rows[-1:])
@@ -425,11 +441,15 @@ def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    keys = list(rows[0])
+    keys = [key for key, value in rows[0].items() if not isinstance(value, dict)]
     widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
     print("  ".join(k.ljust(widths[k]) for k in keys))
     for row in rows:
         print("  ".join(str(row.get(k, "")).ljust(widths[k]) for k in keys), flush=True)
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, dict):
+                print(f"  {row['scenario']} {key}: {value}")
 
 
 def write_results(rows: list[dict[str, Any]]) -> Path:

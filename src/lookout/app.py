@@ -30,6 +30,7 @@ from lookout.checks.dns_blocklist import load_blocklists
 from lookout.engine.facade import Engine as CheckEngine
 from lookout.engine.facade import EngineSettings
 from lookout.engine.heartbeats import HeartbeatSweep, with_cron_tasks
+from lookout.failover.consumer import build_failover_consumer
 from lookout.net import rdap, whois
 from lookout.net.curl import CurlDriver
 from lookout.net.dns import DnsClient
@@ -214,9 +215,16 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.state.outbox = outbox
         if outbox is not None:
             await outbox.start()
+        # DNS failover: another consumer of state changes, with its own claims.
+        failover = build_failover_consumer(store.sessions, settings) if settings.run_failover else None
+        app.state.failover = failover
+        if failover is not None:
+            await failover.start()
         try:
             yield
         finally:
+            if failover is not None:
+                await failover.stop()
             if outbox is not None:
                 await outbox.stop()
             if engine is not None:

@@ -224,6 +224,10 @@ def main() -> None:
             f"LOOKOUT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
         _fail(f"bad setting: {problems}", 2)
+    except ModuleNotFoundError as exc:
+        if exc.name != "psycopg":
+            raise
+        _fail("PostgreSQL needs the driver: pip install 'lookout[postgres]' (make test installs it)", 1)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
         _fail(f"cannot use the database: {reason}", 1)

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     dns_tsig_key_name: str | None = None
     dns_tsig_algorithm: str = "hmac-sha256"
     dns_tsig_secret: SecretStr | None = None
+    # DNS failover runs in this process (safe in several: state changes are claimed).
+    run_failover: bool = True
+    # How often failover looks for state changes (and a fifth as often at every D-Monitor
+    # that is down or switched); also the gap between the probes that confirm a recovery.
+    failover_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
+    # Every D-Monitor's check runs this often instead of its monitor_interval: for tests and
+    # benchmarks on a fast clock; unset in production.
+    dmonitor_interval_seconds: int | None = Field(default=None, ge=5, le=3600)
     # text (readable lines) or json (one object per line).
     log_format: Literal["text", "json"] = "text"
     # uvicorn's line per HTTP request.

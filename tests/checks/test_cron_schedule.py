@@ -64,7 +64,9 @@ def test_plain_fire_times_in_a_zone() -> None:
         ("*/30 * * * *", AMS, utc(2026, 10, 25, 1, 40), utc(2026, 10, 25, 2, 0)),
     ],
 )
-def test_daylight_saving_changes(expression: str, zone_name: str, after: datetime, expected: datetime) -> None:
+def test_daylight_saving_changes(
+    expression: str, zone_name: str, after: datetime, expected: datetime
+) -> None:
     assert next_fire(expression, zone_name, after) == expected
 
 
@@ -108,7 +110,8 @@ def test_effective_status_and_snoozes() -> None:
 
 
 @pytest.mark.parametrize(
-    "expression", ["", "61 * * * *", "* * * *", "0 0 * * * *", "@reboot", "x y z a b", "0 0 30 2 *", "* " * 200]
+    "expression",
+    ["", "61 * * * *", "* * * *", "0 0 * * * *", "@reboot", "x y z a b", "0 0 30 2 *", "* " * 200],
 )
 def test_invalid_expressions(expression: str) -> None:
     with pytest.raises(InvalidSchedule):

@@ -7,7 +7,7 @@ from lookout.checks.registry import CHECKS
 from lookout.model.check_settings import HttpUptimeSettings
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.result import CheckResult, Outcome
-from lookout.net.guard import TargetGuard
+from lookout.net.guard import PRIVATE_HINT, TargetGuard
 from tests.servers.fixtures import SITE
 from tests.servers.http import RunningServer
 from tests.servers.tcp import closed_port
@@ -159,7 +159,7 @@ async def test_guard_refuses_private_targets(ctx: CheckContext, http_server: Run
     result = await run(http_server.url("/ok"), strict)
     assert (result.outcome, result.summary) == (
         Outcome.FAILED,
-        "Down: target refused: 127.0.0.1 is a loopback address",
+        "Down: target refused: 127.0.0.1 is a loopback address" + PRIVATE_HINT,
     )
     result = await run("http://site.test/", ctx, connect_ip="169.254.169.254")
     assert result.summary == "Down: target refused: 169.254.169.254 is a cloud metadata address"

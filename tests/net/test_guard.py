@@ -1,6 +1,6 @@
 import pytest
 
-from lookout.net.guard import TargetGuard, TargetRefused, refusal_reason
+from lookout.net.guard import PRIVATE_HINT, TargetGuard, TargetRefused, refusal_reason
 from lookout.net.resolve import ResolveError, Resolver
 
 ALWAYS_REFUSED = [
@@ -62,7 +62,7 @@ async def test_check_refuses_loopback_when_private_is_not_allowed(resolver: Reso
     guard = TargetGuard(resolver, allow_private=False)
     with pytest.raises(TargetRefused) as caught:
         await guard.check("dual.test")
-    assert caught.value.reason == "127.0.0.1 is a loopback address; ::1 is a loopback address"
+    assert caught.value.reason == "127.0.0.1 is a loopback address; ::1 is a loopback address" + PRIVATE_HINT
 
 
 async def test_check_passes_resolve_errors_through(resolver: Resolver) -> None:

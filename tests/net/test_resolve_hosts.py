@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lookout.net import resolve
-from lookout.net.guard import TargetGuard, TargetRefused
+from lookout.net.guard import PRIVATE_HINT, TargetGuard, TargetRefused
 from lookout.net.resolve import SYSTEM_HOSTS_FILE, ResolveError, Resolver, parse_hosts
 from tests.servers.dns import serve_dns
 
@@ -138,5 +138,5 @@ async def test_the_guard_judges_what_the_hosts_file_says(tmp_path: Path) -> None
     with pytest.raises(TargetRefused) as refused:
         await guard.check("mixed.internal")
     assert refused.value.reason == (
-        "169.254.169.254 is a cloud metadata address; 127.0.0.1 is a loopback address"
+        "169.254.169.254 is a cloud metadata address; 127.0.0.1 is a loopback address" + PRIVATE_HINT
     )

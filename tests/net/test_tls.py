@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from lookout.net import tls
-from lookout.net.guard import TargetGuard
+from lookout.net.guard import PRIVATE_HINT, TargetGuard
 from lookout.net.resolve import Resolver
 from lookout.net.tls import TlsError, TlsErrorKind, TlsInspection, TlsInspector
 from tests.servers.fixtures import SITE
@@ -392,7 +392,7 @@ async def test_the_guard_refuses_before_any_socket_is_opened(resolver: Resolver)
         await asyncio.sleep(0.05)
         assert (attempts, server.accepted) == ([], 0)
     assert caught.value.kind is TlsErrorKind.BLOCKED
-    assert caught.value.message == "target refused: 127.0.0.1 is a loopback address"
+    assert caught.value.message == "target refused: 127.0.0.1 is a loopback address" + PRIVATE_HINT
 
 
 async def test_connect_ip_is_guarded_too(resolver: Resolver) -> None:

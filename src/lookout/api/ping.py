@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lookout.api.ohdear.errors import error_response, validation_response
+from lookout.api.ohdear.schemas import ErrorBody, ValidationErrorBody
 from lookout.model.cron import Ping, PingKind
 from lookout.services.pings import PingRecorder
 from lookout.services.validation import INT64_MAX, int64_from_text
@@ -29,7 +30,12 @@ MAX_FAILURE_MESSAGE = 1024
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Free text keeps tabs and line breaks; other control characters (NUL breaks PostgreSQL) go.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_KINDS = {"": PingKind.FINISHED, "finished": PingKind.FINISHED, "starting": PingKind.STARTING, "failed": PingKind.FAILED}
+_KINDS = {
+    "": PingKind.FINISHED,
+    "finished": PingKind.FINISHED,
+    "starting": PingKind.STARTING,
+    "failed": PingKind.FAILED,
+}
 _OK = b"OK"
 
 
@@ -51,7 +57,7 @@ async def receive(request: Request, uuid: str, kind: str) -> Response:
         ping = parse_ping(ping_kind, at, fields)
     except PingInputError as exc:
         return validation_response(exc.errors)
-    except _TooLarge:
+    except _TooLargeError:
         return error_response(413, "Payload Too Large")
     if not await recorder.record(uuid.lower(), ping):
         return error_response(404, "Not Found")
@@ -88,21 +94,31 @@ class PingReceiver:
 
 def build_ping_router() -> APIRouter:
     router = APIRouter(tags=["ping"])
+    answers: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Stored"},
+        404: {"model": ErrorBody, "description": "No cron check has this uuid"},
+        405: {"model": ErrorBody, "description": "Only GET and POST"},
+        413: {"model": ErrorBody, "description": "Body over 16 KiB"},
+        422: {"model": ValidationErrorBody, "description": "A field is not what it should be"},
+    }
+    common: dict[str, Any] = {"responses": answers}
 
-    @router.api_route("/ping/{uuid}", methods=["GET", "POST"], summary="Ping: the job finished")
+    @router.get("/ping/{uuid}", summary="Ping: the job finished", operation_id="pingGet", **common)
+    @router.post("/ping/{uuid}", summary="Ping: the job finished", operation_id="ping", **common)
     async def ping(request: Request, uuid: str) -> Response:
         return await receive(request, uuid, "")
 
-    @router.api_route(
-        "/ping/{uuid}/{kind}", methods=["GET", "POST"], summary="Ping: the job is starting, finished or failed"
-    )
+    kind_summary = "Ping: the job is starting, finished or failed (kind)"
+
+    @router.get("/ping/{uuid}/{kind}", summary=kind_summary, operation_id="pingKindGet", **common)
+    @router.post("/ping/{uuid}/{kind}", summary=kind_summary, operation_id="pingKind", **common)
     async def ping_kind(request: Request, uuid: str, kind: str) -> Response:
         return await receive(request, uuid, kind)
 
     return router
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 
@@ -114,7 +130,7 @@ async def _fields(request: Request) -> dict[str, Any]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise _TooLarge
+            raise _TooLargeError
     if not body.strip():
         return fields
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -155,7 +171,9 @@ def parse_ping(kind: PingKind, at: Any, fields: Mapping[str, Any]) -> Ping:
         else:
             number = None
         if number is None or not low <= number <= high:
-            errors[name] = [f"The {name.replace('_', ' ')} field must be an integer between {low} and {high}."]
+            errors[name] = [
+                f"The {name.replace('_', ' ')} field must be an integer between {low} and {high}."
+            ]
             return None
         return number
 

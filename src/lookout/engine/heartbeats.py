@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -132,7 +133,7 @@ class HeartbeatSweep:
         asked: list[int] = []
         while True:
             now = self._clock()
-            done, check_ids = await self._db(lambda session: self._settle(session, now))
+            done, check_ids = await self._db(functools.partial(self._settle, now=now))
             for check_id in check_ids:
                 await self._request_run(check_id)
                 asked.append(check_id)

@@ -1,9 +1,10 @@
 """Adds runs into minute, hour and day buckets before they are upserted, one statement each.
 
 Hour and day rows (`uptime_rollups`, what the uptime and metrics endpoints read) carry the
-evaluator's up and down seconds; minute rows (`minute_rollups`, kept 48 hours) carry only
-counts and timings. Rows are value lists in their table's own column order (a list per row,
-not a dict: this runs three times for every result); positions are looked up once here.
+evaluator's up and down seconds; minutes (`minute_rollups`, kept 48 hours) carry only
+counts and timings, packed thirty to a row (`store/minute_blob.py`). Rows are value lists
+in their table's own column order (a list per row, not a dict: this runs three times for
+every result); positions are looked up once here.
 """
 
 from __future__ import annotations
@@ -15,14 +16,8 @@ from typing import Any
 from sqlalchemy import Float, Table
 
 from lookout.model.result import CheckResult
-from lookout.store.repositories.engine import (
-    MINUTE_COLUMNS,
-    MINUTE_EXTREMES,
-    MINUTES,
-    ROLLUP_COLUMNS,
-    ROLLUP_EXTREMES,
-    ROLLUPS,
-)
+from lookout.store import minute_blob
+from lookout.store.repositories.engine import ROLLUP_COLUMNS, ROLLUP_EXTREMES, ROLLUPS
 
 BUCKETS = ("hour", "day")
 _PHASES = ("dns", "connect", "tls", "first_byte", "download")
@@ -47,9 +42,8 @@ class _Layout:
         self.phases = tuple(at[f"sum_{phase}_{unit}"] for phase in _PHASES)
         self.up, self.down = at.get("up_seconds", -1), at.get("down_seconds", -1)
         self.micros = unit == "us"
-        extremes = ROLLUP_EXTREMES if unit == "ms" else MINUTE_EXTREMES
         self.empty: list[Any] = [
-            None if name in extremes else 0.0 if isinstance(table.c[name].type, Float) else 0
+            None if name in ROLLUP_EXTREMES else 0.0 if isinstance(table.c[name].type, Float) else 0
             for name in columns
         ]
 
@@ -63,7 +57,18 @@ class _Layout:
 _BUCKETED = _Layout(
     ROLLUPS, ROLLUP_COLUMNS, ("check_id", "bucket", "bucket_start"), {"up_seconds", "down_seconds"}, "ms"
 )
-_MINUTES = _Layout(MINUTES, MINUTE_COLUMNS, ("check_id", "minute"), set(), "us")
+
+
+class _MinuteLayout:
+    """A minute as `minute_blob.Minute` orders it: counts, total, extremes, phases in µs."""
+
+    runs, failed, timed, sum, min, max = range(6)
+    phases = (6, 7, 8, 9, 10)
+    micros = True
+    empty: list[Any] = [0, 0, 0, 0, None, None, 0, 0, 0, 0, 0]
+
+
+_MINUTES = _MinuteLayout()
 
 
 def bucket_start(at: datetime, bucket: str) -> datetime:
@@ -110,7 +115,7 @@ class RollupBook:
         minute_key = (check_id, epoch_minute(result.started_at))
         row = self._minutes.get(minute_key)
         if row is None:
-            row = self._minutes[minute_key] = _MINUTES.new_row(minute_key)
+            row = self._minutes[minute_key] = _MINUTES.empty.copy()
         _measure(row, _MINUTES, result, failed)
 
     def values(self) -> list[list[Any]]:
@@ -119,11 +124,19 @@ class RollupBook:
         return list(self._rows.values())
 
     def minute_values(self) -> list[list[Any]]:
-        """Minute rows as value lists in MINUTE_COLUMNS order."""
-        return list(self._minutes.values())
+        """[check id, half hour, packed minutes] for each half hour this batch touched, its
+        minutes in order: what the store appends to the row's data."""
+        packed: dict[tuple[int, int], bytearray] = {}
+        for (check_id, minute), row in sorted(self._minutes.items()):
+            half_hour, offset = minute_blob.row_key(minute)
+            data = packed.get((check_id, half_hour))
+            if data is None:
+                data = packed[(check_id, half_hour)] = bytearray()
+            data += minute_blob.encode(offset, tuple(row))  # type: ignore[arg-type]
+        return [[check_id, half_hour, bytes(data)] for (check_id, half_hour), data in packed.items()]
 
 
-def _measure(row: list[Any], layout: _Layout, result: CheckResult, failed: int) -> None:
+def _measure(row: list[Any], layout: _Layout | _MinuteLayout, result: CheckResult, failed: int) -> None:
     row[layout.runs] += 1
     row[layout.failed] += failed
     timings = result.timings

@@ -108,7 +108,7 @@ def next_fire(expression: str, zone_name: str, after: datetime) -> datetime:
 def _next_fire(expression: str, zone_name: str, after: datetime) -> datetime:
     tz = ZoneInfo(zone_name)
     local = after.astimezone(tz)
-    wall = croniter(expression, local.replace(tzinfo=None)).get_next(datetime)
+    wall: datetime = croniter(expression, local.replace(tzinfo=None)).get_next(datetime)
     first, second = wall.replace(tzinfo=tz), wall.replace(tzinfo=tz, fold=1)
     offset = first.utcoffset()
     if offset == second.utcoffset() == local.utcoffset():
@@ -123,7 +123,7 @@ def _next_fire_across_change(expression: str, tz: ZoneInfo, after: datetime) -> 
     walls = croniter(expression, start)
     best: datetime | None = None
     for _ in range(_MAX_STEPS):
-        wall = walls.get_next(datetime)
+        wall: datetime = walls.get_next(datetime)
         for instant in _instants(wall, tz, fixed):
             if instant > after and (best is None or instant < best):
                 best = instant

@@ -6,12 +6,42 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+import idna
+
 from lookout.model.check_type import MonitorType
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)(?!-)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
     r"(?:\.(?!-)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
 )
+
+
+def ascii_host(host: str) -> str | None:
+    """An internationalised host name in its ASCII (punycode) form; None if it is not valid."""
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
+def ascii_url(value: str) -> str:
+    """`value` with an internationalised host written in ASCII (`bücher.example` as
+    `xn--bcher-kva.example`), so the guard, DNS, TLS SNI and HTTP all see one name.
+    Anything else is left as it is, for the validation to judge."""
+    if value.isascii():
+        return value
+    scheme, sep, rest = value.partition("://")
+    if not sep:  # ping: a host; tcp: host:port
+        host, colon, port = value.rpartition(":") if ":" in value else (value, "", "")
+        encoded = ascii_host(host)
+        return value if encoded is None else f"{encoded}{colon}{port}"
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, host_port = authority.rpartition("@")
+    host, colon, port = host_port.partition(":")
+    encoded = ascii_host(host) if host and not host.isascii() else None
+    if encoded is None:
+        return value
+    return f"{scheme}{sep}{userinfo}{at}{encoded}{colon}{port}{slash}{tail}"
 
 
 def is_hostname_or_ip(value: str) -> bool:

@@ -114,6 +114,8 @@ def refusal_reason(address: str, allow_private: bool) -> str | None:
 
 
 _LITERAL_CACHE_SIZE = 65_536
+# Said with a refusal that the operator's setting would lift (never with a metadata address).
+PRIVATE_HINT = " (the instance refuses private targets; LOOKOUT_ALLOW_PRIVATE_TARGETS=true allows them)"
 
 
 class TargetGuard:
@@ -176,5 +178,8 @@ class TargetGuard:
             else:
                 reasons.append(reason)
         if not allowed:
-            raise TargetRefused("; ".join(reasons))
+            private_only = not self.allow_private and any(
+                refusal_reason(address, allow_private=True) is None for address in addresses
+            )
+            raise TargetRefused("; ".join(reasons) + (PRIVATE_HINT if private_only else ""))
         return sorted(allowed, key=lambda address: ":" in address)

@@ -71,7 +71,7 @@ class CronService:
         self._sessions = sessions
         self._clock = clock
 
-    def list(self, who: Principal, monitor_id: int, page: int, size: int) -> TaskPage:
+    def page(self, who: Principal, monitor_id: int, page: int, size: int) -> TaskPage:
         with self._sessions() as session:
             self._monitor(session, who, monitor_id)
             tasks, total = repo.tasks_of_monitor(session, monitor_id, (page - 1) * size, size)

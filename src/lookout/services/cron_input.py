@@ -89,7 +89,7 @@ def parse_task(
             _text(raw.get("description"), "description", MAX_DESCRIPTION, fail, multiline=True) or ""
         )
 
-    grace = current.grace_time_in_minutes if current else DEFAULT_GRACE_MINUTES
+    grace: int | None = current.grace_time_in_minutes if current else DEFAULT_GRACE_MINUTES
     if given("grace_time_in_minutes"):
         grace = _integer(raw["grace_time_in_minutes"], "grace_time_in_minutes", 0, MAX_GRACE_MINUTES, fail)
 

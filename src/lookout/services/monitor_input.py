@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from lookout.model import monitor as monitor_rules
 from lookout.model.check_settings import SETTINGS_KEYS, HeaderField
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.services import validation
@@ -62,7 +63,7 @@ class MonitorPayload(BaseModel):
     @field_validator("url")
     @classmethod
     def _strip(cls, value: str | None) -> str | None:
-        return value.strip() if isinstance(value, str) else value
+        return monitor_rules.ascii_url(value.strip()) if isinstance(value, str) else value
 
     @field_validator("send_report_to_emails")
     @classmethod

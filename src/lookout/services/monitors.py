@@ -240,7 +240,7 @@ class MonitorService:
         is_valid, message = _URL_RULES[monitor_type]
         refusal = _always_refused(monitor_rules.target_host(url, monitor_type)) if is_valid(url) else None
         if refusal:
-            errors["url"] = [f"The url may not point at {refusal}."]
+            errors["url"] = [f"The url may not point here: {refusal}."]
         elif not is_valid(url):
             errors["url"] = [message]
 

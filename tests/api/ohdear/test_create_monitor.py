@@ -374,4 +374,30 @@ def test_cloud_metadata_addresses_are_refused_at_once(alice: Caller, kind: str, 
     response = alice.post("/api/monitors", json={"team_id": alice.team_id, "type": kind, "url": url})
     assert response.status_code == 422
     [message] = response.json()["errors"]["url"]
-    assert message.startswith("The url may not point at ") and "address" in message
+    assert message.startswith("The url may not point here: ") and "address" in message
+
+
+def test_an_internationalised_domain_is_accepted_in_its_ascii_form(alice: Caller) -> None:
+    created = alice.post(
+        "/api/monitors", json={"url": "https://bücher.example/", "type": "http", "team_id": alice.team_id}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["url"] == "https://xn--bcher-kva.example/"
+    ping = alice.post(
+        "/api/monitors", json={"url": "bücher.example", "type": "ping", "team_id": alice.team_id}
+    )
+    assert ping.status_code == 201 and ping.json()["url"] == "xn--bcher-kva.example"
+    bad = alice.post(
+        "/api/monitors", json={"url": "https://bü cher.example/", "type": "http", "team_id": alice.team_id}
+    )
+    assert bad.status_code == 422 and "url" in bad.json()["errors"]
+
+
+def test_a_metadata_address_is_refused_in_a_sentence(alice: Caller) -> None:
+    refused = alice.post(
+        "/api/monitors", json={"url": "http://169.254.169.254/", "type": "http", "team_id": alice.team_id}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["url"] == [
+        "The url may not point here: 169.254.169.254 is a cloud metadata address."
+    ]

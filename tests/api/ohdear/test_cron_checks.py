@@ -97,19 +97,28 @@ def shown(caller: Caller, monitor_id: int, task_id: int) -> dict[str, Any]:
 
 def test_create_list_update_delete(alice: Caller, clock: FakeClock) -> None:
     site = monitor(alice, "https://cron-crud.example")
-    created = add(alice, site["id"], name="backup", type="cron", cron_expression="30 2 * * *",
-                  server_timezone="Europe/Amsterdam", grace_time_in_minutes=10, description="nightly")  # fmt: skip
+    created = add(
+        alice, site["id"], name="backup", type="cron", cron_expression="30 2 * * *",
+        server_timezone="Europe/Amsterdam", grace_time_in_minutes=10, description="nightly",
+    )  # fmt: skip
     assert set(created) == TASK_KEYS
     assert created["type"] == "cron" and created["cron_expression"] == "30 2 * * *"
     assert created["human_readable_cron_expression"] == "At 02:30"
     assert created["frequency_in_minutes"] is None and created["server_timezone"] == "Europe/Amsterdam"
     assert created["ping_url"] == f"http://testserver/ping/{created['uuid']}"
     assert created["latest_result"] == "" and created["latest_ping_at"] == ""
-    assert (created["latest_result_label"], created["latest_result_label_color"]) == ("waiting on first ping", "blue")
+    assert (created["latest_result_label"], created["latest_result_label_color"]) == (
+        "waiting on first ping",
+        "blue",
+    )
     assert created["created_at"] == "2026-06-01 12:00:00" and created["active_snooze"] is None
 
     simple = add(alice, site["id"], name="queue", frequency_in_minutes=5)
-    assert simple["type"] == "simple" and simple["grace_time_in_minutes"] == 5 and simple["cron_expression"] == ""
+    assert (
+        simple["type"] == "simple"
+        and simple["grace_time_in_minutes"] == 5
+        and simple["cron_expression"] == ""
+    )
 
     listed = alice.get(f"/api/monitors/{site['id']}/cron-checks").json()
     assert [t["name"] for t in listed["data"]] == ["backup", "queue"]
@@ -117,10 +126,14 @@ def test_create_list_update_delete(alice: Caller, clock: FakeClock) -> None:
     legacy = alice.get(f"/api/sites/{site['id']}/cron-checks").json()
     assert [t["id"] for t in legacy["data"]] == [created["id"], simple["id"]]
 
-    updated = alice.put(f"/api/cron-checks/{simple['id']}", json={"frequency_in_minutes": 15, "name": "queue2"})
+    updated = alice.put(
+        f"/api/cron-checks/{simple['id']}", json={"frequency_in_minutes": 15, "name": "queue2"}
+    )
     assert updated.status_code == 200, updated.text
     assert updated.json()["frequency_in_minutes"] == 15 and updated.json()["name"] == "queue2"
-    nested = alice.put(f"/api/monitors/{site['id']}/cron-checks/{simple['id']}", json={"grace_time_in_minutes": 1})
+    nested = alice.put(
+        f"/api/monitors/{site['id']}/cron-checks/{simple['id']}", json={"grace_time_in_minutes": 1}
+    )
     assert nested.status_code == 200 and nested.json()["grace_time_in_minutes"] == 1
 
     # The monitor's "Scheduled tasks" check was turned on by the first task.
@@ -172,8 +185,14 @@ def test_sync_creates_updates_and_deletes_by_name(alice: Caller, clock: FakeCloc
         ({"name": "x", "cron_expression": "0 0 * * * *"}, {"cron_expression"}),
         ({"name": "x", "cron_expression": "0 0 30 2 *"}, {"cron_expression"}),
         ({"name": "x", "cron_expression": "* " * 200}, {"cron_expression"}),
-        ({"name": "x", "cron_expression": "0 0 * * *", "server_timezone": "Mars/Olympus"}, {"server_timezone"}),
-        ({"name": "x", "cron_expression": "0 0 * * *", "server_timezone": "../../etc/passwd"}, {"server_timezone"}),
+        (
+            {"name": "x", "cron_expression": "0 0 * * *", "server_timezone": "Mars/Olympus"},
+            {"server_timezone"},
+        ),
+        (
+            {"name": "x", "cron_expression": "0 0 * * *", "server_timezone": "../../etc/passwd"},
+            {"server_timezone"},
+        ),
         ({"name": "x", "frequency_in_minutes": 0}, {"frequency_in_minutes"}),
         ({"name": "x", "frequency_in_minutes": 2**70}, {"frequency_in_minutes"}),
         ({"name": "x", "frequency_in_minutes": "ten"}, {"frequency_in_minutes"}),
@@ -199,11 +218,21 @@ def test_sync_errors_name_the_item_and_change_nothing(alice: Caller, clock: Fake
     add(alice, site["id"], name="kept", frequency_in_minutes=60)
     bad = alice.post(
         f"/api/monitors/{site['id']}/cron-checks/sync",
-        json={"cron_checks": [{"name": "ok", "cron_expression": "* * * * *"}, {"name": "bad", "cron_expression": "x"}]},
+        json={
+            "cron_checks": [
+                {"name": "ok", "cron_expression": "* * * * *"},
+                {"name": "bad", "cron_expression": "x"},
+            ]
+        },
     )
     assert bad.status_code == 422 and set(bad.json()["errors"]) == {"cron_checks.1.cron_expression"}
-    assert alice.post(f"/api/monitors/{site['id']}/cron-checks/sync", json={"cron_checks": "no"}).status_code == 422
-    assert [t["name"] for t in alice.get(f"/api/monitors/{site['id']}/cron-checks").json()["data"]] == ["kept"]
+    assert (
+        alice.post(f"/api/monitors/{site['id']}/cron-checks/sync", json={"cron_checks": "no"}).status_code
+        == 422
+    )
+    assert [t["name"] for t in alice.get(f"/api/monitors/{site['id']}/cron-checks").json()["data"]] == [
+        "kept"
+    ]
 
 
 def test_teams_are_walls_and_other_monitor_types_have_no_tasks(cast: Cast, clock: FakeClock) -> None:
@@ -219,7 +248,9 @@ def test_teams_are_walls_and_other_monitor_types_have_no_tasks(cast: Cast, clock
     other = monitor(cast.alice, "https://cron-walls2.example")
     assert cast.alice.put(f"/api/monitors/{other['id']}/cron-checks/{task['id']}", json={}).status_code == 404
     pinger = monitor(cast.alice, "10.9.8.7", "ping")
-    refused = cast.alice.post(f"/api/monitors/{pinger['id']}/cron-checks", json={"name": "x", "frequency_in_minutes": 5})
+    refused = cast.alice.post(
+        f"/api/monitors/{pinger['id']}/cron-checks", json={"name": "x", "frequency_in_minutes": 5}
+    )
     assert refused.status_code == 422 and "monitor" in refused.json()["errors"]
 
 
@@ -273,7 +304,9 @@ def test_pings_of_each_kind(client: TestClient, alice: Caller, clock: FakeClock)
     assert shown(alice, site["id"], task["id"])["latest_result_label"] == "failed"
 
 
-def test_ping_input_is_bounded_and_unknown_uuids_are_404(client: TestClient, alice: Caller, clock: FakeClock) -> None:
+def test_ping_input_is_bounded_and_unknown_uuids_are_404(
+    client: TestClient, alice: Caller, clock: FakeClock
+) -> None:
     site = monitor(alice, "https://cron-ping-input.example")
     task = add(alice, site["id"], name="job", frequency_in_minutes=60)
     assert client.get("/ping/00000000-0000-4000-8000-000000000000").status_code == 404
@@ -283,7 +316,12 @@ def test_ping_input_is_bounded_and_unknown_uuids_are_404(client: TestClient, ali
     for body in ({"exit_code": "abc"}, {"memory": -1}, {"runtime": "nan"}, {"exit_code": 2**40}):
         response = ping(client, task, "/finished", json=body)
         assert response.status_code == 422 and response.json()["message"] == INVALID, body
-    assert ping(client, task, "/finished", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        ping(
+            client, task, "/finished", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
     assert ping(client, task, "/finished", content=b"x" * 20_000).status_code == 413
     long = ping(client, task, "/failed", data={"failure_message": "y" * 5000})
     assert long.status_code == 200  # kept, cut to 1024 characters
@@ -313,7 +351,9 @@ def test_a_late_job_is_caught_at_the_right_minute(
 ) -> None:
     site = monitor(alice, "https://cron-late.example")
     cron_check = next(c for c in site["checks"] if c["type"] == "cron")
-    task = add(alice, site["id"], name="hourly", type="cron", cron_expression="0 * * * *", grace_time_in_minutes=5)
+    task = add(
+        alice, site["id"], name="hourly", type="cron", cron_expression="0 * * * *", grace_time_in_minutes=5
+    )
     sweep, asked = sweep_for(store, clock, site)
 
     clock.now = datetime(2026, 6, 1, 12, 0, 20, tzinfo=UTC)

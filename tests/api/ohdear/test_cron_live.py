@@ -46,7 +46,9 @@ def test_a_user_sees_a_late_job_fail_the_check_and_a_ping_recover_it(
 ) -> None:
     clock = FakeClock(datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC))
     monkeypatch.setattr(lookout.app, "precise_utcnow", clock)  # the engine's clock
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'lookout.db'}", public_url="https://lookout.example/")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'lookout.db'}", public_url="https://lookout.example/"
+    )
     store = open_store(settings)
     issued = build_services(store).tokens.create("cron@example.test", "cron")
     app = create_app(settings, store)
@@ -56,7 +58,12 @@ def test_a_user_sees_a_late_job_fail_the_check_and_a_ping_recover_it(
     with TestClient(app, headers={"Authorization": f"Bearer {issued.token}"}) as client:
         monitor = client.post(
             "/api/monitors",
-            json={"url": "https://jobs.example", "team_id": issued.team_id, "type": "http", "checks": ["uptime"]},
+            json={
+                "url": "https://jobs.example",
+                "team_id": issued.team_id,
+                "type": "http",
+                "checks": ["uptime"],
+            },
         ).json()
         task = client.post(
             f"/api/monitors/{monitor['id']}/cron-checks",
@@ -84,7 +91,9 @@ def test_a_user_sees_a_late_job_fail_the_check_and_a_ping_recover_it(
 
     with store.sessions() as session:
         changes = session.execute(
-            select(StateChange.kind, StateChange.reason).where(StateChange.check_id == failed["id"]).order_by(StateChange.id)
+            select(StateChange.kind, StateChange.reason)
+            .where(StateChange.check_id == failed["id"])
+            .order_by(StateChange.id)
         ).all()
     assert [kind for kind, _ in changes] == ["failed", "recovered"]
     assert "backup late" in changes[0][1]

@@ -105,7 +105,7 @@ def build_router(prefix: str) -> APIRouter:
         _size: PageSize = None,
     ) -> Response:
         page, size = page_request(request.query_params)
-        result = services.cron.list(who, monitor_id, page, size)
+        result = services.cron.page(who, monitor_id, page, size)
         base = ping_base(request)
         data = [task_json(view, base) for view in result.items]
         return FastJSONResponse(paginated(data, request.url, page, size, result.total))
@@ -118,7 +118,11 @@ def build_router(prefix: str) -> APIRouter:
         operation_id=f"create{name}CronCheck",
     )
     def create_task(
-        request: Request, monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep, payload: AnyBody = None
+        request: Request,
+        monitor_id: MonitorId,
+        who: PrincipalDep,
+        services: ServicesDep,
+        payload: AnyBody = None,
     ) -> Response:
         view = services.cron.create(who, monitor_id, payload)
         return FastJSONResponse(task_json(view, ping_base(request)), status_code=201)
@@ -130,7 +134,11 @@ def build_router(prefix: str) -> APIRouter:
         operation_id=f"sync{name}CronChecks",
     )
     def sync_tasks(
-        request: Request, monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep, payload: AnyBody = None
+        request: Request,
+        monitor_id: MonitorId,
+        who: PrincipalDep,
+        services: ServicesDep,
+        payload: AnyBody = None,
     ) -> Response:
         views = services.cron.sync(who, monitor_id, payload)
         base = ping_base(request)
@@ -160,7 +168,9 @@ def build_router(prefix: str) -> APIRouter:
         summary="Delete a monitor's cron check",
         operation_id=f"delete{name}CronCheck",
     )
-    def delete_task(monitor_id: MonitorId, task_id: TaskId, who: PrincipalDep, services: ServicesDep) -> Response:
+    def delete_task(
+        monitor_id: MonitorId, task_id: TaskId, who: PrincipalDep, services: ServicesDep
+    ) -> Response:
         services.cron.delete(who, task_id, monitor_id=monitor_id)
         return Response(status_code=204)
 
@@ -178,7 +188,11 @@ def update_task(
 
 
 @tasks_router.delete(
-    "/{task_id}", status_code=204, responses=schemas.ERRORS, summary="Delete a cron check", operation_id="deleteCronCheck"
+    "/{task_id}",
+    status_code=204,
+    responses=schemas.ERRORS,
+    summary="Delete a cron check",
+    operation_id="deleteCronCheck",
 )
 def delete_task(task_id: TaskId, who: PrincipalDep, services: ServicesDep) -> Response:
     services.cron.delete(who, task_id)
@@ -199,7 +213,10 @@ def snooze_task(
 
 
 @tasks_router.post(
-    "/{task_id}/unsnooze", responses=ONE, summary="End a cron check's snooze", operation_id="unsnoozeCronCheck"
+    "/{task_id}/unsnooze",
+    responses=ONE,
+    summary="End a cron check's snooze",
+    operation_id="unsnoozeCronCheck",
 )
 def unsnooze_task(request: Request, task_id: TaskId, who: PrincipalDep, services: ServicesDep) -> Response:
     return FastJSONResponse(task_json(services.cron.unsnooze(who, task_id), ping_base(request)))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated
-
-import ipaddress
 
 from pydantic import (
     BeforeValidator,
@@ -129,7 +128,7 @@ class HttpUptimeSettings(ScheduledSettings):
         dumped: dict[str, object] = handler(self)
         if dumped.get("connect_ip", "") is None:
             del dumped["connect_ip"]
-        if dumped.get("warning_status_codes", None) == []:
+        if dumped.get("warning_status_codes") == []:
             del dumped["warning_status_codes"]
         return dumped
 

@@ -29,6 +29,7 @@ def build_dns_services(
     *,
     allow_private_targets: bool = False,
     max_monitors: int = 100,
+    dmonitor_interval: int | None = None,
 ) -> DnsServices:
     """`provider` mirrors every record change (RFC 2136); None: the record table is the DNS."""
     publisher = Publisher(sessions, provider)
@@ -36,7 +37,10 @@ def build_dns_services(
         domains=DomainService(sessions, publisher),
         records=RecordService(sessions, publisher),
         d_monitors=DMonitorService(
-            sessions, allow_private_targets=allow_private_targets, max_monitors=max_monitors
+            sessions,
+            allow_private_targets=allow_private_targets,
+            max_monitors=max_monitors,
+            interval_override=dmonitor_interval,
         ),
         publisher=publisher,
     )
@@ -56,4 +60,5 @@ def dns_services_from_settings(sessions: sessionmaker[Session], settings: Settin
         provider,
         allow_private_targets=settings.allow_private_targets,
         max_monitors=settings.max_monitors_per_team or 100,
+        dmonitor_interval=settings.dmonitor_interval_seconds,
     )

@@ -48,12 +48,15 @@ def monitor_url(settings: MonitorSettings) -> str:
     return f"{settings.monitor_type}://{host}:{settings.port}{settings.monitor_path}"
 
 
-def uptime_settings(settings: MonitorSettings, connect_ip: str | None) -> dict[str, Any]:
+def uptime_settings(
+    settings: MonitorSettings, connect_ip: str | None, interval: int | None = None
+) -> dict[str, Any]:
     """The Lookout uptime settings of a D-Monitor: no answer or 5xx is a failure, 4xx a
-    warning (DNSPod's Warn), redirects are answers (not followed: the IP answered)."""
+    warning (DNSPod's Warn), redirects are answers (not followed: the IP answered).
+    `interval` replaces monitor_interval (LOOKOUT_DMONITOR_INTERVAL_SECONDS, a fast clock)."""
     model = settings_model_for(CheckType.UPTIME, MonitorType.HTTP)
     raw: dict[str, Any] = {
-        "check_interval_in_seconds": settings.monitor_interval,
+        "check_interval_in_seconds": interval or settings.monitor_interval,
         "timeout": 10,
         "max_redirect_count": 0,
         "valid_status_codes": ["1*", "2*", "3*"],
@@ -80,8 +83,10 @@ class DMonitorService:
         allow_private_targets: bool = False,
         max_monitors: int = 100,
         max_points: int = rules.MAX_POINTS,
+        interval_override: int | None = None,
     ) -> None:
         self._sessions = sessions
+        self._interval = interval_override
         self._allow_private = allow_private_targets
         self.max_monitors = max_monitors
         self.max_points = max_points
@@ -198,7 +203,11 @@ class DMonitorService:
                     monitor_id=monitor.id,
                     type=check_type.value,
                     enabled=is_uptime,
-                    settings=uptime_settings(settings, self._connect_ip(record)) if is_uptime else defaults,
+                    settings=(
+                        uptime_settings(settings, self._connect_ip(record), self._interval)
+                        if is_uptime
+                        else defaults
+                    ),
                     next_run_at=now if is_uptime else None,
                     created_at=now,
                     updated_at=now,
@@ -207,9 +216,13 @@ class DMonitorService:
         session.flush()
         return monitor.id
 
-    @staticmethod
     def _update_lookout_monitor(
-        session: Session, row: DMonitor, settings: MonitorSettings, connect_ip: str | None, enabled: bool
+        self,
+        session: Session,
+        row: DMonitor,
+        settings: MonitorSettings,
+        connect_ip: str | None,
+        enabled: bool,
     ) -> None:
         if row.monitor_id is None:
             return
@@ -224,7 +237,7 @@ class DMonitorService:
             select(Check).where(Check.monitor_id == row.monitor_id, Check.type == CheckType.UPTIME.value)
         ).first()
         if check is not None:
-            check.settings = uptime_settings(settings, connect_ip)
+            check.settings = uptime_settings(settings, connect_ip, self._interval)
             was_enabled = check.enabled
             check.enabled = enabled
             if enabled and not was_enabled:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, and_, bindparam, case, delete, func, select, update
+from sqlalchemy import String, Table, and_, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lookout.model.check_type import CheckType
@@ -119,7 +119,7 @@ def ping_targets(session: Session, uuids: Collection[str]) -> dict[str, PingTarg
 
 
 _PING_UPDATE = (
-    update(CronCheck.__table__)
+    update(cast(Table, CronCheck.__table__))
     .where(T.id == bindparam("b_id"))
     .values(
         status=bindparam("b_status"),

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, LargeBinary, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -54,15 +55,11 @@ ROLLUP_KEY = ("check_id", "bucket", "bucket_start")
 ROLLUP_COLUMNS = _columns(ROLLUPS)
 # Rollup columns an upsert adds up; min_/max_ ones keep the extreme. The rest is the key.
 ROLLUP_EXTREMES = {"min_total_ms": "min", "max_total_ms": "max"}
-MINUTE_EXTREMES = {"min_total_us": "min", "max_total_us": "max"}
 ROLLUP_SUMMED = tuple(
     name for name in ROLLUP_COLUMNS if name not in ROLLUP_KEY and name not in ROLLUP_EXTREMES
 )
-MINUTE_KEY = ("check_id", "minute")
+MINUTE_KEY = ("check_id", "half_hour")
 MINUTE_COLUMNS = _columns(MINUTES, without=())
-MINUTE_SUMMED = tuple(
-    name for name in MINUTE_COLUMNS if name not in MINUTE_KEY and name not in MINUTE_EXTREMES
-)
 ENGINE_TABLES = (RUNS, CHECKS, STATES, MONITORS, ROLLUPS, CHANGES, MINUTES)
 DATETIME_COLUMNS = frozenset(
     column.name for table in ENGINE_TABLES for column in table.columns if isinstance(column.type, UtcDateTime)
@@ -315,8 +312,12 @@ class EngineStore:
         self._add_up(session, ROLLUPS, ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, ROLLUP_EXTREMES, rows)
 
     def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:
-        """Add each row (values in MINUTE_COLUMNS order) to its (check, minute) rollup."""
-        self._add_up(session, MINUTES, MINUTE_COLUMNS, MINUTE_KEY, MINUTE_SUMMED, MINUTE_EXTREMES, rows)
+        """Append each row's packed minutes (check id, half hour, data) to its row's data."""
+        if rows:
+            dicts = [dict(zip(MINUTE_COLUMNS, row, strict=True)) for row in rows]
+            # Cast: SQLite's `||` makes text even of two blobs.
+            appended = lambda ex: {"data": sa_cast(MINUTES.c.data.concat(ex.data), LargeBinary)}  # noqa: E731
+            self._upsert(session, MINUTES, dicts, list(MINUTE_KEY), appended)
 
     def _add_up(
         self,

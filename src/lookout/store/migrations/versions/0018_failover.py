@@ -84,8 +84,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_failover_callbacks")),
     )
-    op.create_index("ix_failover_callbacks_status_due", "failover_callbacks", ["status", "due_at"], unique=False)
-    op.create_index("ix_failover_callbacks_d_monitor_id", "failover_callbacks", ["d_monitor_id"], unique=False)
+    op.create_index(
+        "ix_failover_callbacks_status_due", "failover_callbacks", ["status", "due_at"], unique=False
+    )
+    op.create_index(
+        "ix_failover_callbacks_d_monitor_id", "failover_callbacks", ["d_monitor_id"], unique=False
+    )
     op.create_table(
         "failover_callback_attempts",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -1,0 +1,363 @@
+"""The failover consumer: one more reader of `state_changes`, beside the notification outbox.
+
+Each round it
+1. takes the state changes of D-Monitors' uptime checks that no process has taken (a
+   `failover_claims` row inserted for the change: the primary key makes it a
+   compare-and-set; a claim whose process died expires after `claim_lease`), records
+   what they mean for DNSPod (the D-Monitor's status, an outage row for Monitor.Getdowns,
+   the callback owed), marks them done, and lets the executor act on those D-Monitors;
+2. every `reconcile_every` lets the executor look again at every D-Monitor that is down,
+   switched or has an intent pending (a backup that died, the way back, a crash's leftover);
+3. delivers the callbacks that are due.
+Never the outbox's `processed_at`: notifications and failover each see every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.failover.base import DnsProvider
+from lookout.failover.callbacks import (
+    PENDING,
+    SUPPRESSED,
+    CallbackEvent,
+    CallbackSender,
+    CallbackTuning,
+    callback_form,
+)
+from lookout.failover.executor import PENDING as SWITCH_PENDING
+from lookout.failover.executor import ExecutorTuning, FailoverExecutor, latest_down
+from lookout.failover.probe import Prober
+from lookout.failover.providers.records import RecordsProvider
+from lookout.failover.providers.rfc2136 import Rfc2136Provider, UpdateServer
+from lookout.net.guard import TargetGuard
+from lookout.net.http import HttpClient
+from lookout.net.resolve import Resolver
+from lookout.settings import Settings
+from lookout.store.db import transaction
+from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
+from lookout.store.tables.failover import FailoverCallback, FailoverClaim, FailoverSwitch
+from lookout.store.tables.monitor import Check
+from lookout.store.tables.runs import CheckRun, StateChange
+
+log = logging.getLogger(__name__)
+
+LESS_NOTICE_EVERY = timedelta(hours=1)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerTuning:
+    poll_s: float = 1.0
+    reconcile_every_s: float = 5.0
+    claim_lease: timedelta = timedelta(seconds=60)
+    batch: int = 200
+    concurrency: int = 20
+    executor: ExecutorTuning = field(default_factory=ExecutorTuning)
+    callbacks: CallbackTuning = field(default_factory=CallbackTuning)
+
+
+def status_code_of(details: Any) -> int:
+    """The last HTTP status, or DNSPod's negative transport codes (D5)."""
+    if not isinstance(details, dict):
+        return 0
+    status = details.get("status_code")
+    if isinstance(status, int):
+        return status
+    kind = str(details.get("error_kind", ""))
+    if "timeout" in kind or "timed" in kind:
+        return -3
+    if "tls" in kind or "ssl" in kind or "certificate" in kind:
+        return -4
+    if "dns" in kind or "resolve" in kind or "unreachable" in kind:
+        return -2
+    return -1 if kind else 0
+
+
+class FailoverConsumer:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        executor: FailoverExecutor,
+        callbacks: CallbackSender,
+        tuning: ConsumerTuning | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        worker: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.executor = executor
+        self.callbacks = callbacks
+        self.tuning = tuning or ConsumerTuning()
+        self._clock = clock
+        self.worker = worker or f"failover-{uuid.uuid4().hex[:12]}"
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_reconcile = 0.0
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._loop(), name="failover")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("failover round failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.tuning.poll_s)
+
+    async def run_once(self) -> int:
+        """One round; returns the state changes taken."""
+        touched = await asyncio.to_thread(self.take_changes)
+        if time.monotonic() - self._last_reconcile >= self.tuning.reconcile_every_s:
+            self._last_reconcile = time.monotonic()
+            touched |= set(await asyncio.to_thread(self.active_monitors))
+        if touched:
+            room = asyncio.Semaphore(self.tuning.concurrency)
+
+            async def one(d_monitor_id: int) -> None:
+                async with room:
+                    try:
+                        await self.executor.reconcile(d_monitor_id)
+                    except Exception:
+                        log.exception("failover of D-Monitor %s failed; next round tries again", d_monitor_id)
+
+            await asyncio.gather(*(one(d_monitor_id) for d_monitor_id in sorted(touched)))
+        await self.callbacks.deliver_due()
+        return len(touched)
+
+    # -- 1. state changes -----------------------------------------------------------------
+
+    def take_changes(self) -> set[int]:
+        """Claim, record and finish the new changes; the D-Monitors they touched."""
+        now = self._clock()
+        with self._sessions() as session:
+            waiting = session.scalars(
+                select(StateChange.id)
+                .join(DMonitor, DMonitor.monitor_id == StateChange.monitor_id)
+                .join(Check, Check.id == StateChange.check_id)
+                .outerjoin(FailoverClaim, FailoverClaim.state_change_id == StateChange.id)
+                .where(
+                    Check.type == "uptime",
+                    or_(
+                        FailoverClaim.state_change_id.is_(None),
+                        (FailoverClaim.done_at.is_(None)) & (FailoverClaim.claimed_until < now),
+                    ),
+                )
+                .order_by(StateChange.id)
+                .limit(self.tuning.batch)
+            ).all()
+        touched: set[int] = set()
+        for change_id in waiting:
+            if not self._claim(change_id, now):
+                continue
+            with transaction(self._sessions) as session:
+                d_monitor_id = self._record_change(session, change_id)
+                session.execute(
+                    update(FailoverClaim)
+                    .where(
+                        FailoverClaim.state_change_id == change_id, FailoverClaim.claimed_by == self.worker
+                    )
+                    .values(done_at=self._clock())
+                )
+            if d_monitor_id is not None:
+                touched.add(d_monitor_id)
+        return touched
+
+    def _claim(self, change_id: int, now: datetime) -> bool:
+        until = now + self.tuning.claim_lease
+        try:
+            with transaction(self._sessions) as session:
+                existing = session.get(FailoverClaim, change_id)
+                if existing is None:
+                    session.add(
+                        FailoverClaim(state_change_id=change_id, claimed_by=self.worker, claimed_until=until)
+                    )
+                    return True
+                taken = session.execute(
+                    update(FailoverClaim)
+                    .where(
+                        FailoverClaim.state_change_id == change_id,
+                        FailoverClaim.done_at.is_(None),
+                        FailoverClaim.claimed_until < now,
+                    )
+                    .values(claimed_by=self.worker, claimed_until=until)
+                )
+                return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+        except IntegrityError:  # another process inserted the claim first
+            return False
+
+    def _record_change(self, session: Session, change_id: int) -> int | None:
+        change = session.get(StateChange, change_id)
+        if change is None:
+            return None
+        row = session.scalars(select(DMonitor).where(DMonitor.monitor_id == change.monitor_id)).first()
+        if row is None:
+            return None
+        record = session.get(DnsRecord, row.record_id)
+        domain = session.get(DnsDomain, row.domain_id)
+        if record is None or domain is None:
+            return row.id
+        details = session.scalars(
+            select(CheckRun.details)
+            .where(CheckRun.check_id == change.check_id, CheckRun.started_at <= change.created_at)
+            .order_by(CheckRun.started_at.desc())
+            .limit(1)
+        ).first()
+        code = status_code_of(details)
+        now = self._clock()
+        callback_status: str | None = None
+        if change.kind == "failed":
+            row.status, callback_status = "Down", "Down"
+            down = latest_down(session, row.id)
+            if down is None or down.recovered_at is not None:
+                session.add(
+                    DMonitorDown(
+                        team_id=row.team_id,
+                        d_monitor_id=row.id,
+                        host=row.host,
+                        record_line=record.line,
+                        ip=row.ip,
+                        warn_reason=change.reason[:1000],
+                        switch_log=[],
+                        created_at=change.created_at,
+                        recovered_at=None,
+                    )
+                )
+        elif change.kind == "recovered":
+            row.status = "Warn" if change.to_status == "warning" else "Ok"
+            callback_status = row.status
+            down = latest_down(session, row.id)
+            if down is not None and down.recovered_at is None:
+                down.recovered_at = change.created_at
+        elif change.kind == "warning":
+            row.status = "Warn"
+        elif change.kind == "fixed":
+            row.status = "Ok"
+        row.status_code = code
+        row.updated_at = now
+        if callback_status is not None and row.callback_url:
+            event = CallbackEvent(
+                monitor_id=str(row.id),
+                domain_id=domain.id,
+                domain=domain.name,
+                record_id=record.id,
+                sub_domain=record.sub_domain,
+                record_line=record.line,
+                ip=row.ip,
+                status=callback_status,
+                status_code=code,
+                reason=change.reason if callback_status == "Down" else "",
+                at=change.created_at,
+            )
+            self._owe_callback(session, row, change.id, event, now)
+        session.flush()
+        return row.id
+
+    @staticmethod
+    def _owe_callback(
+        session: Session, row: DMonitor, change_id: int, event: CallbackEvent, now: datetime
+    ) -> None:
+        status = PENDING
+        if row.less_notice:
+            # less_notice=yes: at most one notice an hour; the rest are kept, not sent.
+            recent = session.scalar(
+                select(func.count())
+                .select_from(FailoverCallback)
+                .where(
+                    FailoverCallback.d_monitor_id == row.id,
+                    FailoverCallback.status != SUPPRESSED,
+                    FailoverCallback.created_at > now - LESS_NOTICE_EVERY,
+                )
+            )
+            if int(recent or 0) > 0:
+                status = SUPPRESSED
+        session.add(
+            FailoverCallback(
+                d_monitor_id=row.id,
+                state_change_id=change_id,
+                url=row.callback_url,
+                form=callback_form(event, row.callback_key),
+                status=status,
+                attempts=0,
+                due_at=now,
+                created_at=now,
+            )
+        )
+
+    # -- 2. D-Monitors to look at again ----------------------------------------------------
+
+    def active_monitors(self) -> list[int]:
+        """Enabled D-Monitors that are down, switched, or have an intent pending."""
+        with self._sessions() as session:
+            pending = set(
+                session.scalars(
+                    select(FailoverSwitch.d_monitor_id).where(FailoverSwitch.status == SWITCH_PENDING)
+                ).all()
+            )
+            rows = session.execute(
+                select(DMonitor.id, DMonitor.status, DMonitor.switch_state).where(DMonitor.enabled.is_(True))
+            ).all()
+        return [d_id for d_id, status, state in rows if status == "Down" or state or d_id in pending]
+
+
+def provider_from_settings(sessions: sessionmaker[Session], settings: Settings) -> tuple[DnsProvider, bool]:
+    """The provider failover reads back from, and whether it must also publish to it: RFC
+    2136 when LOOKOUT_DNS_UPDATE_SERVER is set, else Lookout's own record table."""
+    if settings.dns_update_server:
+        secret = settings.dns_tsig_secret.get_secret_value() if settings.dns_tsig_secret else ""
+        server = UpdateServer.parse(
+            settings.dns_update_server, settings.dns_tsig_key_name or "", settings.dns_tsig_algorithm, secret
+        )
+        return Rfc2136Provider(server), True
+    return RecordsProvider(sessions), False
+
+
+def build_failover_consumer(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    clock: Callable[[], datetime] = _utcnow,
+) -> FailoverConsumer:
+    resolver = Resolver.from_setting(settings.dns_resolvers)
+    guard = TargetGuard(resolver, allow_private=settings.allow_private_targets)
+    provider, publishes = provider_from_settings(sessions, settings)
+    poll = settings.failover_poll_seconds
+    tuning = ConsumerTuning(
+        poll_s=poll,
+        reconcile_every_s=poll * 5,
+        executor=ExecutorTuning(confirm_gap_s=poll),
+    )
+    executor = FailoverExecutor(
+        sessions,
+        provider,
+        Prober(lambda: HttpClient(guard)),
+        clock,
+        tuning.executor,
+        publishes=publishes,
+    )
+    callbacks = CallbackSender(sessions, lambda: HttpClient(guard), clock, tuning.callbacks)
+    return FailoverConsumer(sessions, executor, callbacks, tuning, clock)
