@@ -86,6 +86,7 @@ def test_an_sre_sees_checks_state_changes_and_readiness(tmp_path: Path, server_e
             assert counter(scraped, "lookout_check_runs_total", check_type="uptime", outcome="succeeded") >= 1
             assert "lookout_scheduler_lag_seconds_count" in scraped
             assert "lookout_runs_in_flight" in scraped
+            assert 'lookout_outbox_backlog{kind="messages"}' in scraped
             ready = httpx.get(f"{base}/ready")
             assert ready.status_code == 200, ready.text
             assert ready.json()["checks"]["database"] == "ok"

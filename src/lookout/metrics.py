@@ -38,4 +38,14 @@ WRITER_BATCH_SECONDS = Histogram(
 WRITER_FAILURES = Counter("lookout_writer_failures_total", "Batches whose transaction failed.")
 QUEUE_DEPTH = Gauge("lookout_queue_depth", "Jobs waiting to run, by pool.", ["pool"])
 RUNS_IN_FLIGHT = Gauge("lookout_runs_in_flight", "Check runs running now, by pool.", ["pool"])
+NOTIFICATION_DELIVERIES = Counter(
+    "lookout_notification_deliveries_total",
+    "Notification delivery attempts, by channel and result (sent, retry, failed).",
+    ["channel", "result"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "lookout_outbox_backlog",
+    "Work the outbox has not done yet: state changes not fanned out, messages not yet sent.",
+    ["kind"],
+)
 ENGINE_RUNNING = Gauge("lookout_engine_running", "1 while this process's engine runs.")

@@ -49,7 +49,7 @@ def test_the_ring_keeps_the_last_successes_under_new_ids_and_the_sweep_the_rest(
     with factory() as session:
         left = session.scalars(select(CheckRun.started_at).where(CheckRun.check_id == ids["uptime"])).all()
         minutes = session.scalars(
-            select(MinuteRollup.minute).where(MinuteRollup.check_id == ids["uptime"])
+            select(MinuteRollup.half_hour).where(MinuteRollup.check_id == ids["uptime"])
         ).all()
     assert sorted((at - T0).days for at in left) == [6, 7, 8]  # the old failure aged out; the ring stays
     assert minutes == []  # and every minute rollup, all older than 48 hours

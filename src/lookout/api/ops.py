@@ -8,6 +8,7 @@ token (`LOOKOUT_METRICS_TOKEN`).
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,8 @@ from starlette.responses import JSONResponse, Response
 
 from lookout import __version__, metrics
 from lookout.services.health import HealthService
+
+log = logging.getLogger(__name__)
 
 # The scheduler ticks every second or so; this long without one means it is stuck.
 MAX_SECONDS_SINCE_TICK = 30.0
@@ -66,6 +69,11 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
                 metrics.RUNS_IN_FLIGHT.labels(pool).set(count)
             for pool, count in state["queued"].items():
                 metrics.QUEUE_DEPTH.labels(pool).set(count)
+        try:
+            for kind, count in health.outbox_backlog().items():
+                metrics.OUTBOX_BACKLOG.labels(kind).set(count)
+        except Exception:  # a scrape still answers while the database does not (see /ready)
+            log.warning("reading the outbox backlog for /metrics failed", exc_info=True)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

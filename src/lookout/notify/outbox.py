@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout import metrics
 from lookout.model import events
 from lookout.model.check_type import CHECK_LABELS, CheckType
 from lookout.notify.dispatch import Attempt, Dispatcher, Target
@@ -344,9 +345,19 @@ class Outbox:
             values: dict[str, Any] = {"attempts": item.attempt}
             if outcome.ok:
                 values.update(status=repo.SENT, sent_at=now, status_reason=None)
+                metrics.NOTIFICATION_DELIVERIES.labels(item.target.channel, "sent").inc()
             elif item.attempt >= self.tuning.max_attempts:
                 values.update(status=repo.FAILED, status_reason=(outcome.error or "")[:255])
+                metrics.NOTIFICATION_DELIVERIES.labels(item.target.channel, "failed").inc()
+                log.warning(
+                    "notification %s to %s destination %s failed for good: %s",
+                    item.message_id,
+                    item.target.channel,
+                    item.target.id,
+                    outcome.error,
+                )
             else:
+                metrics.NOTIFICATION_DELIVERIES.labels(item.target.channel, "retry").inc()
                 backoff = self.tuning.backoff_s
                 wait = backoff[min(item.attempt - 1, len(backoff) - 1)] if backoff else 0.0
                 values.update(due_at=now + timedelta(seconds=wait), status_reason=(outcome.error or "")[:255])

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
+from lookout.store.db import transaction
 from lookout.store.migrate import current_revision, head_revision
+from lookout.store.repositories import notifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,7 @@ class Probe:
 class HealthService:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._sessions = sessionmaker(engine)
         self._head = head_revision()
 
     def database(self) -> Probe:
@@ -43,6 +47,10 @@ class HealthService:
         if revision != self._head:
             return Probe(False, f"database at migration {revision}, this build needs {self._head}")
         return Probe(True)
+
+    def outbox_backlog(self) -> dict[str, int]:
+        with transaction(self._sessions) as session:
+            return notifications.backlog(session)
 
     def _sqlite_path(self) -> str | None:
         url = self._engine.url

@@ -78,6 +78,10 @@ def test_a_user_sees_a_late_job_fail_the_check_and_a_ping_recover_it(
             return _check(client.get(f"/api/monitors/{monitor['id']}").json(), "cron")
 
         assert cron_check()["enabled"] is True
+        # The new task is judged once at once: the check is not left pending.
+        eventually(lambda: cron_check()["latest_run_result"] == "succeeded")
+        shown = client.get(f"/api/monitors/{monitor['id']}").json()
+        assert shown["summarized_check_result"] == "succeeded"
         clock.now += timedelta(minutes=12, seconds=1)  # due 12:10, grace to 12:12
         failed = eventually(lambda: (c := cron_check())["latest_run_result"] == "failed" and c)
         assert failed["summary"] == "backup late: no ping since 2026-06-01 12:00:00 UTC"

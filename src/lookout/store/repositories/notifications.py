@@ -338,6 +338,14 @@ def told_of(session: Session, change_id: int) -> list[NotificationMessage]:
 # -- delivery -------------------------------------------------------------------------------
 
 
+def backlog(session: Session) -> dict[str, int]:
+    """State changes not fanned out yet and messages not sent yet (both counts use an index)."""
+    unprocessed = StateChange.processed_at.is_(None)
+    changes = session.scalar(select(func.count()).select_from(StateChange).where(unprocessed))
+    pending = session.scalar(select(func.count()).select_from(M).where(M.status == PENDING))
+    return {"state_changes": int(changes or 0), "messages": int(pending or 0)}
+
+
 def due_messages(session: Session, now: datetime, limit: int) -> list[int]:
     return list(
         session.scalars(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lookout.model import periods
 from lookout.model.metrics import MetricPoint
+from lookout.store import minute_blob
 from lookout.store.tables import Check, CheckRun, DowntimePeriod, MinuteRollup, Snooze, UptimeRollup
 
 Split = Literal["hour", "day", "month"]
@@ -213,18 +214,29 @@ def _from_minutes(
     """Minute groups from the minute rollups (kept 48 hours) whose minute starts in [start, end)."""
     first, last = _epoch_minute_ceil(start), _epoch_minute_ceil(end)
     rows = session.execute(
-        select(*(MinuteRollup.__table__.c[name] for name in _MINUTE_READ)).where(
-            MinuteRollup.check_id == check_id, MinuteRollup.minute >= first, MinuteRollup.minute < last
+        select(MinuteRollup.half_hour, MinuteRollup.data).where(
+            MinuteRollup.check_id == check_id,
+            MinuteRollup.half_hour >= first // minute_blob.MINUTES_PER_ROW,
+            MinuteRollup.half_hour <= (last - 1) // minute_blob.MINUTES_PER_ROW,
         )
     )
-    for minute, runs, failed, timed, total, low, high, *phases in rows:
+    minutes: dict[int, list[int | None]] = {}
+    for half_hour, data in rows:
+        for minute, values in minute_blob.decode(half_hour, bytes(data)):
+            if first <= minute < last:
+                into = minutes.get(minute)
+                if into is None:
+                    minutes[minute] = list(values)
+                else:
+                    minute_blob.merge(into, values)
+    for minute, (runs, failed, timed, total, low, high, *phases) in minutes.items():
         acc = groups.setdefault(_EPOCH + timedelta(minutes=minute), _Acc())
-        acc.runs += runs
-        acc.failed += failed
-        acc.timed += timed
-        acc.sums["total"] += total / 1000  # stored in whole microseconds
+        acc.runs += runs or 0
+        acc.failed += failed or 0
+        acc.timed += timed or 0
+        acc.sums["total"] += (total or 0) / 1000  # stored in whole microseconds
         for name, value in zip(("dns", "connect", "tls", "first_byte", "download"), phases, strict=True):
-            acc.sums[name] += value / 1000
+            acc.sums[name] += (value or 0) / 1000
         acc.timing(None if low is None else low / 1000, None if high is None else high / 1000)
     # A minute has no evaluator view: its uptime is its share of runs that were up.
     for acc in groups.values():
@@ -232,20 +244,6 @@ def _from_minutes(
         acc.down = 60.0 - acc.up
 
 
-_MINUTE_READ = (
-    "minute",
-    "runs",
-    "failed_runs",
-    "timed_runs",
-    "sum_total_us",
-    "min_total_us",
-    "max_total_us",
-    "sum_dns_us",
-    "sum_connect_us",
-    "sum_tls_us",
-    "sum_first_byte_us",
-    "sum_download_us",
-)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -390,11 +388,12 @@ def delete_runs_before(session: Session, cutoff: datetime, chunk: int = DELETE_C
 
 
 def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_minute: int) -> int:
-    """Delete the minute rollups of these checks older than `cutoff_minute` (epoch minutes):
-    one primary-key range per check."""
+    """Delete the minute rollups of these checks whose minutes are all older than
+    `cutoff_minute` (epoch minutes): one primary-key range per check."""
     result = session.execute(
         delete(MinuteRollup).where(
-            MinuteRollup.check_id.in_(list(check_ids)), MinuteRollup.minute < cutoff_minute
+            MinuteRollup.check_id.in_(list(check_ids)),
+            MinuteRollup.half_hour < cutoff_minute // minute_blob.MINUTES_PER_ROW,
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)

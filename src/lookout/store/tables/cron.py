@@ -33,8 +33,9 @@ class CronCheck(Base):
     cron_expression: Mapped[str | None] = mapped_column(String(255), nullable=True)
     server_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="new")
-    # What the monitor's cron check last judged this task as (see model.cron.effective).
-    reported_status: Mapped[str] = mapped_column(String(16), default="ok")
+    # What the monitor's cron check was last told of this task (model.cron.effective);
+    # "" for a new task, so the check judges it once.
+    reported_status: Mapped[str] = mapped_column(String(16), default="")
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     wake_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
