@@ -22,7 +22,7 @@ script, a stylesheet and an og:image that exist. Planted faults (`FAULTS`, by pa
 
 Sitemaps: /sitemap.xml is an index of /sitemap-pages.xml, /sitemap-more.xml.gz (gzipped,
 served as application/gzip) and a sitemap on another host; /bomb.xml is a billion-laughs
-document; /not-xml.xml is not XML. /slow links to 8 pages that each take 50 ms. /orphan
+document; /not-xml.xml is not XML. /slow links to 8 pages that each take 200 ms. /orphan
 (linked from nowhere) links to /orphan-child.
 Every request is counted in `Site.hits` by (method, path); `max_in_flight` is the most
 requests the site served at once, `crawl_header_values` the X-Crawl headers it saw.
@@ -155,7 +155,7 @@ def build_site_app(site: Site) -> web.Application:
     async def slow(request: web.Request) -> web.Response:
         if request.path == "/slow":
             return html("".join(f'<a href="/slow/{i}">{i}</a>' for i in range(8)))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
         return html("slow page")
 
     async def page(request: web.Request) -> web.Response:
