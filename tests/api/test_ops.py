@@ -45,4 +45,3 @@ def test_ready_is_503_with_a_reason_when_the_schema_is_behind(tmp_path: Path) ->
         assert ready.status_code == 503
         (problem,) = ready.json()["problems"]
         assert problem.startswith("database at migration 0001, this build needs 00")
-        ]

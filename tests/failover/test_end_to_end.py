@@ -43,13 +43,13 @@ def bind_answer(bind: Bind, name: str) -> tuple[set[str], int]:
     return set(), 0
 
 
-def wait_for(what: str, ok: Callable[[], bool], timeout: float = 45.0) -> float:
+def wait_for(what: str, ok: Callable[[], bool], seen: Callable[[], object], timeout: float = 45.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if ok():
             return time.monotonic() - started
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}; seen: {seen()}")
 
 
 def test_failover_end_to_end(database_url: str, bind: Bind) -> None:
@@ -115,7 +115,10 @@ def test_failover_end_to_end(database_url: str, bind: Bind) -> None:
             def record_value() -> str:
                 return str(call("Record.Info", domain_id=domain_id, record_id=record_id)["record"]["value"])
 
-            wait_for("the first check", lambda: info()["status_code"] == "200")
+            def seen() -> object:
+                return (info(), record_value(), bind_answer(bind, name), receiver.received, receiver.bad)
+
+            wait_for("the first check", lambda: info()["status_code"] == "200", seen)
             assert original.hits >= 1  # the check dialled the record's IP with Host = www...
 
             original.stop()
@@ -124,6 +127,7 @@ def test_failover_end_to_end(database_url: str, bind: Bind) -> None:
                 lambda: record_value() == BACKUP
                 and bind_answer(bind, name) == ({BACKUP}, 60)
                 and receiver.statuses() == ["Down"],
+                seen,
             )
             assert took < 30
             down = receiver.received[0]
@@ -148,6 +152,7 @@ def test_failover_end_to_end(database_url: str, bind: Bind) -> None:
                 lambda: record_value() == ORIGINAL
                 and bind_answer(bind, name) == ({ORIGINAL}, 600)
                 and receiver.statuses() == ["Down", "Ok"],
+                seen,
             )
             assert receiver.received[1]["status_code"] == "200"
             assert receiver.bad == []
