@@ -30,6 +30,7 @@ from lookout.checks.dns_blocklist import load_blocklists
 from lookout.engine.facade import Engine as CheckEngine
 from lookout.engine.facade import EngineSettings
 from lookout.engine.heartbeats import HeartbeatSweep, with_cron_tasks
+from lookout.engine.monitor_options import with_monitor_options
 from lookout.failover.consumer import build_failover_consumer
 from lookout.net import rdap, whois
 from lookout.net.curl import CurlDriver
@@ -48,18 +49,18 @@ from lookout.notify.policy import PolicyConfig
 from lookout.services.app_health import AppHealthService
 from lookout.services.certificates import CertificateService
 from lookout.services.checks import CheckService
-from lookout.services.cron import CronService
-from lookout.services.pings import PingRecorder
 from lookout.services.container import Services
+from lookout.services.cron import CronService
 from lookout.services.dns.container import dns_services_from_settings
 from lookout.services.domain_registrations import DomainRegistrationService
 from lookout.services.health import HealthService
 from lookout.services.history import HistoryService
-from lookout.services.site_health import SiteHealthService
 from lookout.services.maintenance import MaintenanceService
 from lookout.services.monitors import MonitorService
 from lookout.services.network_history import NetworkHistoryService
 from lookout.services.notifications import NotificationService
+from lookout.services.pings import PingRecorder
+from lookout.services.site_health import SiteHealthService
 from lookout.services.tags import TagService
 from lookout.services.tokens import TokenService
 from lookout.settings import Settings
@@ -184,7 +185,7 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
         runs_kept_per_check=settings.runs_kept_per_check,
         team_share=settings.engine_team_share,
     )
-    ctx = with_cron_tasks(build_check_context(settings), store.sessions)
+    ctx = with_monitor_options(with_cron_tasks(build_check_context(settings), store.sessions), store.sessions)
     return CheckEngine(store.sessions, ctx, tuning)
 
 

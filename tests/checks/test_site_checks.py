@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -214,3 +215,33 @@ async def test_unreadable_sitemaps(
 async def test_the_sitemap_path_never_leaves_the_site(site: Site, ctx: CheckContext) -> None:
     result = await SitemapCheck().run(target(site.url("/")), sitemap_settings("//evil.test/sitemap.xml"), ctx)
     assert result.details["checkUrl"] == site.url("/evil.test/sitemap.xml")
+
+
+async def test_crawls_send_the_monitors_crawler_headers(
+    site: Site, ctx: CheckContext, tmp_path: Path
+) -> None:
+    from lookout.app import build_services, open_store
+    from lookout.engine.monitor_options import with_monitor_options
+    from lookout.settings import Settings
+
+    store = open_store(Settings(data_dir=tmp_path, run_engine=False))
+    services = build_services(store)
+    who = services.tokens.authenticate(services.tokens.create("crawl@e.test", "Crawlers").token)
+    monitor = services.monitors.create(
+        who,
+        {
+            "url": site.url("/"),
+            "type": "http",
+            "team_id": who.teams[0].id,
+            "crawler_settings": {"headers": [{"name": "X-Crawl", "value": "from-the-monitor"}]},
+        },
+    )
+    with_headers = with_monitor_options(ctx, store.sessions)
+    crawl_target = Target(monitor.monitor.id, MonitorType.HTTP, site.url("/"))
+    await BrokenLinksCheck().run(crawl_target, unlimited(), with_headers)
+    assert site.crawl_header_values == {"from-the-monitor"}
+    site.crawl_header_values.clear()
+    await SitemapCheck().run(
+        crawl_target, SitemapSettings(path="/sitemap.xml", speed="unlimited"), with_headers
+    )
+    assert site.crawl_header_values == {"from-the-monitor"}

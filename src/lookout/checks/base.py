@@ -29,6 +29,7 @@ from lookout.net.http import HttpClient
 
 if TYPE_CHECKING:
     from lookout.model.cron import TaskSource
+    from lookout.model.monitor import MonitorOptionSource
     from lookout.net.dns import DnsClient
     from lookout.net.guard import TargetGuard
     from lookout.net.rdap import RdapClient
@@ -91,6 +92,8 @@ class CheckContext:
     whois: WhoisClient | None = None
     # Scheduled tasks and their pings (the cron check reads them; the engine supplies it).
     cron_tasks: TaskSource | None = None
+    # Monitor-level options (crawler headers); the engine supplies it.
+    monitor_options: MonitorOptionSource | None = None
 
 
 @dataclass(frozen=True, slots=True)

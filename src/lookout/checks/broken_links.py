@@ -23,6 +23,7 @@ from lookout.checks.site_crawl import (
     MAX_PAGES_PER_URL,
     crawl_config,
     finding_key,
+    monitor_crawler_headers,
 )
 from lookout.model.check_settings import BrokenLinksSettings
 from lookout.model.check_type import CheckType, MonitorType
@@ -140,6 +141,7 @@ async def find_broken_links(
     config = crawl_config(
         target,
         settings.crawler_speed.value,
+        headers=await monitor_crawler_headers(ctx, target),
         force_urls=settings.force_crawl_urls,
         # Whitelisted URLs are ignored altogether: not reported, not crawled, not fetched.
         skip=[*settings.do_not_crawl_urls, *settings.whitelisted_urls],

@@ -12,7 +12,14 @@ from typing import TypedDict
 
 from lookout.checks.base import Check, CheckContext, FindingsSpec, Pool, Target
 from lookout.checks.results import finish
-from lookout.checks.site_crawl import CRAWL_BUDGET_S, MAX_FINDINGS, MAX_PAGES, crawl_config, finding_key
+from lookout.checks.site_crawl import (
+    CRAWL_BUDGET_S,
+    MAX_FINDINGS,
+    MAX_PAGES,
+    crawl_config,
+    finding_key,
+    monitor_crawler_headers,
+)
 from lookout.model.check_settings import MixedContentSettings
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.findings import DiffKind
@@ -89,7 +96,8 @@ async def find_mixed_content(
                     {"element_name": ref.element, "mixed_content_url": ref.url, "found_on_url": page.url}
                 )
 
-    config = crawl_config(target, settings.crawler_speed.value, max_pages=max_pages)
+    headers = await monitor_crawler_headers(ctx, target)
+    config = crawl_config(target, settings.crawler_speed.value, headers=headers, max_pages=max_pages)
     crawler = Crawler(ctx.http_client(ctx.guard), config, on_page=on_page)
     await crawler.crawl()
     unique = {(item["mixed_content_url"], item["found_on_url"]): item for item in items}

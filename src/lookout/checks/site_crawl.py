@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from lookout.checks.base import Target
+from lookout.checks.base import CheckContext, Target
 from lookout.model.findings import MAX_KEY_LENGTH
 from lookout.net.crawl import CrawlConfig, UrlPatterns, politeness
 
@@ -43,6 +43,13 @@ def crawl_config(
         max_depth=MAX_DEPTH,
         max_seconds=CRAWL_BUDGET_S - RESULT_MARGIN_S,
     )
+
+
+async def monitor_crawler_headers(ctx: CheckContext, target: Target) -> list[tuple[str, str]]:
+    """The monitor's `crawler_headers`, sent with every request of its crawls."""
+    if ctx.monitor_options is None:
+        return []
+    return await ctx.monitor_options.crawler_headers(target.monitor_id)
 
 
 def finding_key(*parts: str) -> str:

@@ -18,7 +18,13 @@ from typing import Any
 
 from lookout.checks.base import Check, CheckContext, FindingsSpec, Pool, Target
 from lookout.checks.results import finish
-from lookout.checks.site_crawl import CRAWL_BUDGET_S, MAX_FINDINGS, crawl_config, finding_key
+from lookout.checks.site_crawl import (
+    CRAWL_BUDGET_S,
+    MAX_FINDINGS,
+    crawl_config,
+    finding_key,
+    monitor_crawler_headers,
+)
 from lookout.model.check_settings import SitemapSettings
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.findings import DiffKind
@@ -113,8 +119,9 @@ async def check_sitemap(
     top_issues: list[Issue] = []
     indexes: list[dict[str, Any]] = []
     maps: list[_Sitemap] = []
+    headers = await monitor_crawler_headers(ctx, target)
 
-    top = await _load(client, check_url)
+    top = await _load(client, check_url, headers)
     if isinstance(top, dict):
         top["name"] = {"CouldNotLoad": "CouldNotLoadSitemapIndex"}.get(top["name"], top["name"])
         top_issues.append(top)
@@ -134,7 +141,7 @@ async def check_sitemap(
             if not same_site(child_url, site):
                 index_issues.append(issue("UrlOnOtherHost", child_url, f"not on {site}"))
                 continue
-            child = await _load(client, child_url)
+            child = await _load(client, child_url, headers)
             if isinstance(child, dict):
                 child["name"] = {"CouldNotLoad": "CouldNotLoadSitemap"}.get(child["name"], child["name"])
                 index_issues.append(child)
@@ -145,13 +152,15 @@ async def check_sitemap(
     else:
         maps.append(_listed(check_url, top, site))
 
-    await _check_reachability(maps, target, settings, ctx, client)
+    await _check_reachability(maps, target, settings, client, headers)
     return _report(check_url, top_issues, indexes, maps), True
 
 
-async def _load(client: HttpClient, url: str) -> sitemaps.ParsedSitemap | Issue:
+async def _load(
+    client: HttpClient, url: str, headers: list[tuple[str, str]]
+) -> sitemaps.ParsedSitemap | Issue:
     try:
-        data = await sitemaps.fetch(client, url, [], FETCH_TIMEOUT_S)
+        data = await sitemaps.fetch(client, url, headers, FETCH_TIMEOUT_S)
         return await asyncio.to_thread(sitemaps.parse, data)
     except sitemaps.SitemapError as exc:
         return issue(exc.issue, url, exc.message, exc.status)
@@ -174,9 +183,13 @@ def _listed(url: str, parsed: sitemaps.ParsedSitemap, site: str) -> _Sitemap:
 
 
 async def _check_reachability(
-    maps: list[_Sitemap], target: Target, settings: SitemapSettings, ctx: CheckContext, client: HttpClient
+    maps: list[_Sitemap],
+    target: Target,
+    settings: SitemapSettings,
+    client: HttpClient,
+    headers: list[tuple[str, str]],
 ) -> None:
-    config = crawl_config(target, settings.speed.value, respect_robots=False, max_pages=0)
+    config = crawl_config(target, settings.speed.value, headers=headers, respect_robots=False, max_pages=0)
     crawler = Crawler(client, config)
     budget = MAX_CHECKED_URLS
     for entry in maps:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import idna
@@ -14,6 +15,13 @@ _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)(?!-)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
     r"(?:\.(?!-)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
 )
+
+
+class MonitorOptionSource(Protocol):
+    """Monitor-level options a check may need (the crawl checks send the monitor's
+    `crawler_headers`); supplied by the engine, read once per run."""
+
+    async def crawler_headers(self, monitor_id: int) -> list[tuple[str, str]]: ...
 
 
 def ascii_host(host: str) -> str | None:
