@@ -46,7 +46,7 @@ from lookout.notify.channels.mail import SmtpConfig
 from lookout.notify.dispatch import Dispatcher, build_dispatcher
 from lookout.notify.outbox import Outbox, OutboxTuning
 from lookout.notify.policy import PolicyConfig
-from lookout.services.app_health import AppHealthService
+from lookout.services.app_health import AppHealthService, with_health_snoozes
 from lookout.services.certificates import CertificateService
 from lookout.services.checks import CheckService
 from lookout.services.container import Services
@@ -134,7 +134,8 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
         rate_per_minute=settings.notification_rate_per_minute,
         reminder_every=timedelta(hours=hours) if hours > 0 else None,
     )
-    return Outbox(store.sessions, build_notification_dispatcher(settings)[1], OutboxTuning(policy=policy))
+    tuning = OutboxTuning(policy=policy, lease=timedelta(seconds=settings.notification_claim_seconds))
+    return Outbox(store.sessions, build_notification_dispatcher(settings)[1], tuning)
 
 
 def precise_utcnow() -> datetime:
@@ -186,6 +187,7 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
         team_share=settings.engine_team_share,
     )
     ctx = with_monitor_options(with_cron_tasks(build_check_context(settings), store.sessions), store.sessions)
+    ctx = with_health_snoozes(ctx, store.sessions)
     return CheckEngine(store.sessions, ctx, tuning)
 
 

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     notification_reminder_hours: float = Field(default=24, ge=0, le=24 * 365)
     # Messages per destination and minute before the rest are folded into one summary.
     notification_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    # How long a process holds a message it is delivering; after a crash another process (or
+    # this one restarted) delivers it once this has passed. Keep it well above the slowest
+    # channel's timeout (webhook 3 s, Apprise 20 s), or a slow send may be sent twice.
+    notification_claim_seconds: int = Field(default=120, ge=10, le=3600)
     # Run the checks in this process (`lookout serve`); off for an API-only process.
     run_engine: bool = True
     # The name this process's checks report as their location.

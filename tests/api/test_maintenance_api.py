@@ -349,3 +349,34 @@ def test_uptime_does_not_count_downtime_inside_maintenance(store: Store, alice: 
     ]
     # The downtime list itself is unchanged: maintenance excuses it, it does not erase it.
     assert alice.get(f"/api/monitors/{monitor['id']}/downtime").json()["meta"]["total"] == 1
+
+
+def test_uptime_metrics_agree_with_uptime_inside_maintenance(store: Store, alice: Caller) -> None:
+    monitor = make(alice, f"maint-{uuid.uuid4().hex[:10]}.example:5432", "tcp")
+    # Hourly runs on 5 January: up, down, down, up (two hours down, 01:00 to 03:00).
+    runs = [(at(f"2026-01-05 0{hour}:00:00"), outcome) for hour, outcome in enumerate([UP, DOWN, DOWN, UP])]
+    record(store, monitor, "uptime", runs, interval=3600)
+    uptime = f"/api/monitors/{monitor['id']}/uptime"
+    metrics = f"/api/monitors/{monitor['id']}/tcp-uptime-metrics"
+    window = {"filter[started_at]": "20260105000000", "filter[ended_at]": "20260105235959"}
+    span = {"filter[start]": "20260105000000", "filter[end]": "20260105235959"}
+
+    def agree(split: str) -> list[tuple[str, float, int]]:
+        series = alice.get(uptime, params={**window, "split": split}).json()
+        points = alice.get(metrics, params={**span, "filter[group_by]": split}).json()["data"]
+        assert [(p["datetime"], p["uptime_percentage"]) for p in series] == [
+            (p["date"], p["uptime_percentage"]) for p in points
+        ]
+        return [(p["date"][11:13], p["uptime_percentage"], p["downtime_seconds"]) for p in points]
+
+    assert agree("day") == [("00", 50.0, 7200)]
+    made = alice.post(
+        f"/api/monitors/{monitor['id']}/maintenance-periods",
+        json={"starts_at": "2026-01-05 01:00", "ends_at": "2026-01-05 02:00"},
+    )
+    assert made.status_code == 201, made.text
+    # The hour down inside the window counts neither way, in both endpoints.
+    assert agree("day") == [("00", round(100 * 2 / 3, 4), 3600)]
+    assert agree("hour") == [("00", 100.0, 0), ("01", 100.0, 0), ("02", 0.0, 3600), ("03", 100.0, 0)]
+    [point] = alice.get(metrics, params={**span, "filter[group_by]": "day"}).json()["data"]
+    assert (point["uptime_seconds"], point["downtime_percentage"]) == (7200, round(100 / 3, 4))

@@ -156,7 +156,15 @@ def test_the_monitor_check_judges_all_tasks() -> None:
     assert overdue[0] is Outcome.FAILED and "no ping since 2026-06-01 11:00:00 UTC" in overdue[1]
     stuck = judge_tasks([task("running", started_at=now - timedelta(minutes=9), deadline_at=now)], now)
     assert "did not finish in time" in stuck[1]
-    snoozed = judge_tasks([task("late", snoozed_until=now + timedelta(minutes=5))], now)
-    assert snoozed[0] is Outcome.SUCCEEDED and snoozed[2]["tasks"][0]["status"] == "snoozed"
+    # A snooze silences notifications, not the check: it still fails, says until when the
+    # failure is silenced, and the snoozed task is no finding (its snooze ending is news).
+    until = now + timedelta(minutes=5)
+    snoozed = judge_tasks([task("late", snoozed_until=until)], now)
+    assert snoozed[0] is Outcome.FAILED and snoozed[2]["tasks"][0]["status"] == "snoozed"
+    assert snoozed[2]["silenced_until"] == until.isoformat() and snoozed[3] == ()
+    assert "snoozed until 2026-06-01 12:05:00 UTC" in snoozed[1]
+    mixed = judge_tasks([task("late", snoozed_until=until), task("failed", id=2, name="report")], now)
+    assert mixed[0] is Outcome.FAILED and "silenced_until" not in mixed[2]
+    assert [f.key for f in mixed[3]] == ["task:2"]
     two = judge_tasks([task("failed"), task("late", id=2, name="report")], now)
     assert two[1].startswith("2 scheduled tasks failing") and len(two[3]) == 2

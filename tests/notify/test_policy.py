@@ -38,6 +38,10 @@ def test_decisions_in_order() -> None:
     )
     assert decide(situation(event_at=NOW - timedelta(hours=2)), CONFIG).verdict is Verdict.SKIP
     assert decide(situation(snoozed=True), CONFIG).reason == "snoozed"
+    # Every failing subject snoozed: held while the snooze lies ahead, told once it is over.
+    later = situation(silenced_until=NOW + timedelta(minutes=5))
+    assert decide(later, CONFIG).reason == "snoozed"
+    assert decide(situation(silenced_until=NOW), CONFIG).verdict is Verdict.SEND
     assert decide(situation(in_maintenance=True), CONFIG).reason == "in maintenance"
     assert decide(situation(kind="recovered", opener_told=False), CONFIG).verdict is Verdict.SUPPRESS
     assert decide(situation(kind="recovered", opener_told=True), CONFIG).verdict is Verdict.SEND

@@ -5,7 +5,10 @@ configured headers); the app answers `{"finishedAt": ..., "checkResults": [...]}
 Dear's format, A13). Validation is lenient where real apps are: `finishedAt` as a Unix
 timestamp, an ISO date or `Y-m-d H:i:s`; a missing label, message, summary or meta. The
 run fails on a failed or crashed health check, on results older than an hour, on a
-non-2xx answer or on a body that is not that JSON; it warns on a warning.
+non-2xx answer or on a body that is not that JSON; it warns on a warning. Snoozed health
+checks (read through `ctx.health_snoozes`) still fail the run; when every result that
+fails (or warns) it is snoozed, the details say until when (`silenced_until`) and
+notifications are held.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from lookout.checks.base import Check, CheckContext, Pool, Target
+from lookout.checks.base import Check, CheckContext, FindingsSpec, Pool, Target
 from lookout.checks.results import finish
 from lookout.model.check_settings import ApplicationHealthSettings
 from lookout.model.check_type import CheckType, MonitorType
-from lookout.model.result import CheckResult, Outcome
+from lookout.model.events import SILENCED_UNTIL
+from lookout.model.findings import DiffKind
+from lookout.model.result import CheckResult, Finding, Outcome
 from lookout.net.http import HttpRequest, TransportError
 
 SECRET_HEADER = "oh-dear-health-check-secret"
@@ -151,6 +156,8 @@ def _ago(minutes: int) -> str:
 class ApplicationHealthCheck(Check[ApplicationHealthSettings]):
     type: ClassVar[CheckType] = CheckType.APPLICATION_HEALTH
     pool: ClassVar[Pool] = Pool.FAST
+    # A health check that starts failing is news even while another keeps the check down.
+    findings: ClassVar[FindingsSpec | None] = FindingsSpec("failing health check", frozenset({DiffKind.NEW}))
 
     def settings_model(self, monitor_type: MonitorType) -> builtins.type[ApplicationHealthSettings]:
         return ApplicationHealthSettings
@@ -200,9 +207,48 @@ class ApplicationHealthCheck(Check[ApplicationHealthSettings]):
         except ValueError as exc:  # BadResults, or JSON that does not parse
             reason = str(exc) if isinstance(exc, BadResults) else "the answer is not valid JSON"
             return _failed(ctx, started_at, f"Bad results: {reason}", details, response.timings)
-        outcome, summary = judge(results, problems, finished_at, ctx.clock())
+        now = ctx.clock()
+        outcome, summary = judge(results, problems, finished_at, now)
         details.update(finished_at=finished_at.isoformat(), results=results, problems=problems)
-        return finish(ctx, started_at, outcome, summary, timings=response.timings, details=details)
+        snoozed = await _snoozed(ctx, target.monitor_id, results, outcome, finished_at, now)
+        if snoozed and all(name in snoozed for name in _deciding(results, outcome)):
+            details[SILENCED_UNTIL] = min(snoozed.values()).isoformat()
+        # Each failing result not snoozed is a finding: one failing while the check is already
+        # down is news, and so is a snoozed one still failing when its snooze ends.
+        findings = tuple(
+            Finding(f"result:{r['name']}", {"name": r["name"], "status": r["status"]})
+            for r in results
+            if r["status"] in _FAILING and r["name"] not in snoozed
+        )
+        return finish(
+            ctx, started_at, outcome, summary, timings=response.timings, details=details, findings=findings
+        )
+
+
+def _deciding(results: list[dict[str, Any]], outcome: Outcome) -> list[str]:
+    """The names of the results that make the run fail (or warn)."""
+    if outcome is Outcome.FAILED:
+        return [r["name"] for r in results if r["status"] in _FAILING]
+    if outcome is Outcome.WARNING:
+        return [r["name"] for r in results if r["status"] == "warning"]
+    return []
+
+
+async def _snoozed(
+    ctx: CheckContext,
+    monitor_id: int,
+    results: list[dict[str, Any]],
+    outcome: Outcome,
+    finished_at: datetime,
+    now: datetime,
+) -> dict[str, datetime]:
+    """Name -> snooze end of the snoozed results among those that make the run fail (or
+    warn). A snooze silences notifications, never the check; a failure that is not about
+    named results (stale results, a bad answer) is never silenced."""
+    names = _deciding(results, outcome)
+    if ctx.health_snoozes is None or not names or now - finished_at > STALE_AFTER:
+        return {}
+    return dict(await ctx.health_snoozes.snoozed_until(monitor_id, names, now))
 
 
 def _failed(

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from lookout.model.check_settings import SettingsModel
 from lookout.model.check_type import CheckType, MonitorType
@@ -43,6 +43,16 @@ run; the composition root passes `lambda guard: HttpClient(guard, driver=driver)
 `CurlDriver` per event loop (and `ca_file=` when it trusts a private CA)."""
 
 S = TypeVar("S", bound=SettingsModel)
+
+
+class SnoozeSource(Protocol):
+    """The snoozes of subjects a check reports on by name (an app's health checks)."""
+
+    async def snoozed_until(
+        self, monitor_id: int, names: Sequence[str], at: datetime
+    ) -> Mapping[str, datetime]:
+        """Name -> end of its snooze, for the named subjects snoozed at `at`."""
+        ...
 
 
 class Pool(StrEnum):
@@ -94,6 +104,9 @@ class CheckContext:
     cron_tasks: TaskSource | None = None
     # Monitor-level options (crawler headers); the engine supplies it.
     monitor_options: MonitorOptionSource | None = None
+    # Snoozes of an app's health checks (the application health check reads them to say
+    # when its failure is only snoozed ones); the composition root supplies it.
+    health_snoozes: SnoozeSource | None = None
 
 
 @dataclass(frozen=True, slots=True)

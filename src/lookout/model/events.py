@@ -10,6 +10,7 @@ from the state change itself (kind, reason, details), never from the check type.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from lookout.model.check_type import CheckType
 
@@ -89,6 +90,11 @@ ALIASES: dict[str, str] = {
     "HttpUptimeCheckFailedNotification": "UptimeCheckFailedNotification",
     "HttpUptimeCheckRecoveredNotification": "UptimeCheckRecoveredNotification",
 }
+
+# The key of a run's details by which a check says its failure (or warning) comes only from
+# subjects a person snoozed (scheduled tasks, an app's health checks): ISO 8601 UTC, the
+# earliest end of those snoozes. Notifications are held until then; the check still fails.
+SILENCED_UNTIL: Final = "silenced_until"
 
 TEST_EVENT = EventName("testNotification", "TestNotification")
 SUMMARY_EVENT = EventName("notificationsSummary", "NotificationsSummaryNotification")

@@ -210,6 +210,7 @@ class Outbox:
             event_at=event_at,
             now=now,
             snoozed=snoozes_repo.is_snoozed(session, check_id, now),
+            silenced_until=_silenced_until(session, check_id, now if state_change_id is None else event_at),
             in_maintenance=maintenance_repo.in_maintenance(session, monitor_id, now),
             opener_told=opener_told,
             sent_this_minute=minute,
@@ -363,6 +364,20 @@ class Outbox:
                 values.update(due_at=now + timedelta(seconds=wait), status_reason=(outcome.error or "")[:255])
             if not repo.finish_message(session, item.message_id, self.worker, values):
                 log.warning("outbox lost its claim on message %s while delivering it", item.message_id)
+
+
+def _silenced_until(session: Session, check_id: int, at: datetime) -> datetime | None:
+    """Until when the run behind the event says its every failing subject is snoozed
+    (model/events.SILENCED_UNTIL); for a reminder, the check's latest run says."""
+    details = repo.run_details_at(session, check_id, at)
+    value = details.get(events.SILENCED_UNTIL) if details else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        until = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return until if until.tzinfo is not None else until.replace(tzinfo=UTC)
 
 
 def _check_label(check_type: str) -> str:

@@ -2,9 +2,10 @@
 
 The evaluator has already applied the check's threshold (a `failed` state change exists
 only once a check is down), so the policy decides only about people: a destination's
-filter, silence (snoozes, maintenance), telling a recovery only to those who were told of
-the failure, and flood control (a destination's rate per minute and a check's flapping
-per hour fold the excess into one summary message).
+filter, silence (snoozes of the check or of every subject it fails for, maintenance),
+telling a recovery only to those who were told of the failure, and flood control (a
+destination's rate per minute and a check's flapping per hour fold the excess into one
+summary message).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Situation:
     event_at: datetime
     now: datetime
     snoozed: bool = False
+    # The check says every subject it fails (or warns) for is snoozed until then
+    # (model/events.SILENCED_UNTIL): held while it lies ahead.
+    silenced_until: datetime | None = None
     in_maintenance: bool = False
     # For recovered/fixed: was this destination told of the failure or warning it closes?
     opener_told: bool = True
@@ -71,7 +75,7 @@ def decide(s: Situation, config: PolicyConfig) -> Decision:
         return Decision(Verdict.SKIP, "not a type this destination wants")
     if s.kind != events.REMINDER and s.now - s.event_at > config.max_event_age:
         return Decision(Verdict.SKIP, "too old to tell")
-    if s.snoozed:
+    if s.snoozed or (s.silenced_until is not None and s.silenced_until > s.now):
         return Decision(Verdict.SUPPRESS, "snoozed")
     if s.in_maintenance:
         return Decision(Verdict.SUPPRESS, "in maintenance")

@@ -3,13 +3,16 @@ snoozes per health check. Another team's monitor or health check is not found.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.checks.base import CheckContext
 from lookout.errors import NotFoundError
 from lookout.services.checks import SNOOZE_SOURCE, snooze_minutes
 from lookout.services.tokens import Principal
@@ -93,6 +96,27 @@ class AppHealthService:
             row = _health_check(session, who, monitor_id, health_check_id)
             repo.end_snoozes(session, row.id, self._clock(), who.name or who.email)
             return _view(row, None)
+
+
+class StoreHealthSnoozes:
+    """The application health check's view of its health checks' snoozes (`SnoozeSource`),
+    read from the store off the event loop."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    async def snoozed_until(
+        self, monitor_id: int, names: Sequence[str], at: datetime
+    ) -> Mapping[str, datetime]:
+        return await asyncio.to_thread(self._read, monitor_id, list(names), at)
+
+    def _read(self, monitor_id: int, names: list[str], at: datetime) -> dict[str, datetime]:
+        with self._sessions() as session:
+            return repo.snoozed_by_name(session, monitor_id, names, at)
+
+
+def with_health_snoozes(ctx: CheckContext, sessions: sessionmaker[Session]) -> CheckContext:
+    return dataclasses.replace(ctx, health_snoozes=StoreHealthSnoozes(sessions))
 
 
 def _monitor(session: Session, who: Principal, monitor_id: int) -> None:

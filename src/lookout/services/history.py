@@ -11,6 +11,7 @@ checked before the monitor is looked up, as a request's own rules would be.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
@@ -81,6 +82,15 @@ def _period_end(at: datetime, unit: str) -> datetime:
     if unit == "month":
         return first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
     return first + (timedelta(hours=1) if unit == "hour" else timedelta(days=1))
+
+
+def _next_period(at: datetime, unit: str) -> datetime:
+    """The start of the period after the one holding `at`, for every metrics grouping."""
+    if unit == "minute":
+        return periods.floor(at, unit) + timedelta(minutes=1)
+    if unit == "week":
+        return periods.floor(at, unit) + timedelta(weeks=1)
+    return _period_end(at, unit)
 
 
 class HistoryService:
@@ -203,7 +213,8 @@ class HistoryService:
         """Uptime metrics of an http, ping or tcp monitor; asking with another kind is a 404.
 
         The range is clamped first (`metrics_window`), so a future end does not count
-        towards the points.
+        towards the points. Downtime inside a maintenance window is taken out of the down
+        seconds, as `uptime` does.
         """
         start, end = self.metrics_window(start, end)
         ensure_ordered(start, end, ("start", "end"))
@@ -215,7 +226,22 @@ class HistoryService:
             check_id = repo.uptime_check_id(session, monitor_id)
             if check_id is None:
                 return []
-            return repo.metrics(session, check_id, start, end, group_by)
+            points = repo.metrics(session, check_id, start, end, group_by)
+            if not points:
+                return points
+            # As `uptime`: downtime inside a maintenance window is neither up nor down.
+            first, after = periods.floor(start, group_by), _next_period(end, group_by)
+            quiet = maintenance_repo.maintenance_intervals(session, monitor_id, first, after)
+            if not quiet:
+                return points
+            down = windows.merge(repo.downtime_intervals(session, check_id, first, after, self._clock()))
+            excused: list[MetricPoint] = []
+            for point in points:
+                overlap = windows.overlap_seconds(down, quiet, point.date, _next_period(point.date, group_by))
+                if overlap > 0:
+                    point = replace(point, down_seconds=max(0.0, point.down_seconds - overlap))
+                excused.append(point)
+            return excused
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -3,9 +3,11 @@
 Nothing is dialled. Pings are recorded by the ping receiver; the heartbeat sweep
 (engine/heartbeats.py) asks for a run of this check when one of a monitor's tasks becomes
 late or failed, or recovers. The run reads the monitor's tasks through `ctx.cron_tasks`
-and judges them all at `ctx.clock()`: the check fails while any task that is not snoozed is
-late or failed, and each failing task is a finding, so a second task failing while the
-check is already down is news too (a `changed` state change).
+and judges them all at `ctx.clock()`: the check fails while any task is late or failed, and
+each failing task that is not snoozed is a finding, so a second task failing while the
+check is already down is news too (a `changed` state change), and so is a snoozed task
+still failing when its snooze ends. A snooze silences notifications, not the check: when
+every failing task is snoozed, the details say until when (`silenced_until`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from lookout.checks.results import finish
 from lookout.model.check_settings import CronSettings
 from lookout.model.check_type import CheckType, MonitorType
 from lookout.model.cron import SNOOZED, TaskSnapshot, TaskState, TaskStatus, effective
+from lookout.model.events import SILENCED_UNTIL
 from lookout.model.findings import DiffKind
 from lookout.model.result import CheckResult, Finding, Outcome
 
@@ -33,8 +36,11 @@ class TaskDetails(TypedDict):
     reason: str | None
 
 
-class CronDetails(TypedDict):
+class CronDetails(TypedDict, total=False):
     tasks: list[TaskDetails]
+    # Every failing task is snoozed: ISO 8601 UTC, the earliest end of those snoozes (the
+    # outbox holds notifications until then; model/events.SILENCED_UNTIL).
+    silenced_until: str
 
 
 def _stamp(value: datetime | None) -> str:
@@ -65,23 +71,33 @@ def judge_tasks(
     details: list[TaskDetails] = []
     failing: list[tuple[str, str]] = []
     findings: list[Finding] = []
+    snoozes: list[datetime] = []  # the snooze ends of the failing tasks that are snoozed
     for task in tasks:
         state = task.state_at(now)
         told = effective(state.status, task.snoozed_until, now)
         shown = told if told == SNOOZED else state.status.value
-        reason = reason_of(task, state) if told != SNOOZED else "snoozed"
-        details.append({"id": task.id, "name": task.name, "status": shown, "reason": reason})
-        if shown in (TaskStatus.LATE, TaskStatus.FAILED):
-            label = "late" if shown == TaskStatus.LATE else "failed"
-            failing.append((task.name, f"{task.name} {label}: {reason}"))
+        reason = reason_of(task, state)
+        shown_reason = "snoozed" if told == SNOOZED else reason
+        details.append({"id": task.id, "name": task.name, "status": shown, "reason": shown_reason})
+        if state.status not in (TaskStatus.LATE, TaskStatus.FAILED):
+            continue
+        label = "late" if state.status is TaskStatus.LATE else "failed"
+        if told == SNOOZED and task.snoozed_until is not None:
+            snoozes.append(task.snoozed_until)
+            label += f" (snoozed until {_stamp(task.snoozed_until)})"
+        else:
             findings.append(
                 Finding(f"task:{task.id}", {"name": task.name, "status": shown, "reason": reason})
             )
+        failing.append((task.name, f"{task.name} {label}: {reason}"))
     if failing:
         summary = "; ".join(text for _, text in failing)
         if len(failing) > 1:
             summary = f"{len(failing)} scheduled tasks failing: {summary}"
-        return Outcome.FAILED, summary[:MAX_SUMMARY], {"tasks": details}, tuple(findings)
+        failed: CronDetails = {"tasks": details}
+        if len(snoozes) == len(failing):
+            failed[SILENCED_UNTIL] = min(snoozes).isoformat()
+        return Outcome.FAILED, summary[:MAX_SUMMARY], failed, tuple(findings)
     if not tasks:
         return Outcome.SUCCEEDED, "No scheduled tasks", {"tasks": details}, ()
     count = len(tasks)

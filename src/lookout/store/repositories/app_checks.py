@@ -196,6 +196,26 @@ def active_snoozes(
     return {row.health_check_id: row for row in rows}
 
 
+def snoozed_by_name(
+    session: Session, monitor_id: int, names: Sequence[str], at: datetime
+) -> dict[str, datetime]:
+    """Name -> latest end of a snooze running at `at`, for the monitor's named health checks."""
+    if not names:
+        return {}
+    rows = session.execute(
+        select(AppHealthCheck.name, func.max(AppHealthSnooze.ends_at))
+        .join(AppHealthSnooze, AppHealthSnooze.health_check_id == AppHealthCheck.id)
+        .where(
+            AppHealthCheck.monitor_id == monitor_id,
+            AppHealthCheck.name.in_(list(names)[:100]),
+            AppHealthSnooze.starts_at <= at,
+            AppHealthSnooze.ends_at > at,
+        )
+        .group_by(AppHealthCheck.name)
+    )
+    return {name: ends_at for name, ends_at in rows}
+
+
 def add_snooze(
     session: Session,
     health_check_id: int,

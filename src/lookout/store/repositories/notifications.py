@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from lookout.store.tables import (
     Check,
+    CheckRun,
     CheckState,
     Monitor,
     MonitorTag,
@@ -234,7 +235,9 @@ def _stamp(at: datetime | None) -> str | None:
 
 
 def opener_told(session: Session, change: ChangeRow, opener_kind: str, destination_id: int) -> bool:
-    """Whether the destination was told of the latest `opener_kind` change before `change`."""
+    """Whether the destination was told of the latest `opener_kind` change before `change`,
+    or of a change after it (a `changed` told while the failure itself was held, e.g. a
+    second scheduled task failing beside a snoozed one)."""
     opener = session.scalar(
         select(func.max(StateChange.id)).where(
             StateChange.check_id == change.check_id,
@@ -248,7 +251,13 @@ def opener_told(session: Session, change: ChangeRow, opener_kind: str, destinati
         session.scalar(
             select(func.count())
             .select_from(M)
-            .where(M.state_change_id == opener, M.destination_id == destination_id, M.status.in_(TOLD))
+            .where(
+                M.state_change_id >= opener,
+                M.state_change_id < change.id,
+                M.check_id == change.check_id,
+                M.destination_id == destination_id,
+                M.status.in_(TOLD),
+            )
         )
         or 0
     ) > 0
@@ -438,6 +447,18 @@ def deliveries_of(session: Session, message_ids: Sequence[int]) -> list[Notifica
 
 def failing_since(session: Session, check_id: int) -> datetime | None:
     return session.scalar(select(CheckState.failing_since).where(CheckState.check_id == check_id))
+
+
+def run_details_at(session: Session, check_id: int, at: datetime) -> dict[str, Any] | None:
+    """The details of the check's latest run started by `at` (the run behind a state change
+    made at `at`, or the latest run when `at` is now)."""
+    details = session.scalar(
+        select(CheckRun.details)
+        .where(CheckRun.check_id == check_id, CheckRun.started_at <= at)
+        .order_by(CheckRun.started_at.desc(), CheckRun.id.desc())
+        .limit(1)
+    )
+    return details if isinstance(details, dict) else None
 
 
 def _rowcount(result: Any) -> int:
