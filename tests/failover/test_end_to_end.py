@@ -124,9 +124,11 @@ def test_failover_end_to_end(database_url: str, bind: Bind) -> None:
             original.stop()
             took = wait_for(
                 "the switch to the backup",
-                lambda: record_value() == BACKUP
-                and bind_answer(bind, name) == ({BACKUP}, 60)
-                and receiver.statuses() == ["Down"],
+                lambda: (
+                    record_value() == BACKUP
+                    and bind_answer(bind, name) == ({BACKUP}, 60)
+                    and receiver.statuses() == ["Down"]
+                ),
                 seen,
             )
             assert took < 30
@@ -149,9 +151,11 @@ def test_failover_end_to_end(database_url: str, bind: Bind) -> None:
             original.start()
             wait_for(
                 "the switch back",
-                lambda: record_value() == ORIGINAL
-                and bind_answer(bind, name) == ({ORIGINAL}, 600)
-                and receiver.statuses() == ["Down", "Ok"],
+                lambda: (
+                    record_value() == ORIGINAL
+                    and bind_answer(bind, name) == ({ORIGINAL}, 600)
+                    and receiver.statuses() == ["Down", "Ok"]
+                ),
                 seen,
             )
             assert receiver.received[1]["status_code"] == "200"

@@ -132,7 +132,7 @@ class FailoverConsumer:
 
     async def run_once(self) -> int:
         """One round; returns the state changes taken."""
-        touched = await asyncio.to_thread(self.take_changes)
+        taken, touched = await asyncio.to_thread(self.take_changes)
         if time.monotonic() - self._last_reconcile >= self.tuning.reconcile_every_s:
             self._last_reconcile = time.monotonic()
             touched |= set(await asyncio.to_thread(self.active_monitors))
@@ -148,12 +148,12 @@ class FailoverConsumer:
 
             await asyncio.gather(*(one(d_monitor_id) for d_monitor_id in sorted(touched)))
         await self.callbacks.deliver_due()
-        return len(touched)
+        return taken
 
     # -- 1. state changes -----------------------------------------------------------------
 
-    def take_changes(self) -> set[int]:
-        """Claim, record and finish the new changes; the D-Monitors they touched."""
+    def take_changes(self) -> tuple[int, set[int]]:
+        """Claim, record and finish the new changes: how many, and the D-Monitors touched."""
         now = self._clock()
         with self._sessions() as session:
             waiting = session.scalars(
@@ -172,9 +172,11 @@ class FailoverConsumer:
                 .limit(self.tuning.batch)
             ).all()
         touched: set[int] = set()
+        taken = 0
         for change_id in waiting:
             if not self._claim(change_id, now):
                 continue
+            taken += 1
             with transaction(self._sessions) as session:
                 d_monitor_id = self._record_change(session, change_id)
                 session.execute(
@@ -186,7 +188,7 @@ class FailoverConsumer:
                 )
             if d_monitor_id is not None:
                 touched.add(d_monitor_id)
-        return touched
+        return taken, touched
 
     def _claim(self, change_id: int, now: datetime) -> bool:
         until = now + self.tuning.claim_lease
