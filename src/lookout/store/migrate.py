@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -28,7 +31,7 @@ def upgrade_to_head(engine: Engine) -> None:
     # A migration that rebuilds a table drops the old one, and with foreign keys on SQLite
     # would first cascade that drop into every referring row. The pragma cannot change
     # inside a transaction, so it is turned off around it and the keys checked after.
-    with engine.connect() as connection:
+    with _sqlite_migration_lock(engine), engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()  # ends SQLAlchemy's autobegun (empty) transaction
         try:
@@ -41,6 +44,22 @@ def upgrade_to_head(engine: Engine) -> None:
         finally:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrating process per SQLite file: `lookout serve` starting for the first time
+    and `lookout token create` beside it would otherwise both create the tables."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.migrate-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def head_revision() -> str | None:
