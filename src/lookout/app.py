@@ -218,18 +218,29 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.state.outbox = outbox
         if outbox is not None:
             await outbox.start()
+            log.info(
+                "outbox started: reminders every %s h, at most %s messages per destination and minute",
+                settings.notification_reminder_hours,
+                settings.notification_rate_per_minute,
+            )
         # DNS failover: another consumer of state changes, with its own claims.
         failover = build_failover_consumer(store.sessions, settings) if settings.run_failover else None
         app.state.failover = failover
         if failover is not None:
             await failover.start()
+            log.info(
+                "failover started: publishing to %s",
+                settings.dns_update_server or "Lookout's own record table",
+            )
         try:
             yield
         finally:
             if failover is not None:
                 await failover.stop()
+                log.info("failover stopped")
             if outbox is not None:
                 await outbox.stop()
+                log.info("outbox stopped")
             if engine is not None:
                 await heartbeats.stop()
                 await engine.stop()
