@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -118,6 +119,26 @@ class World:
 
 @pytest.fixture
 async def world(database_url: str) -> AsyncIterator[World]:
+    async for made in make_world(database_url):
+        yield made
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of the test's own (for what reads every state change: the cursor)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lookout.db'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
+@pytest.fixture
+async def fresh_world(fresh_url: str) -> AsyncIterator[World]:
+    async for made in make_world(fresh_url):
+        yield made
+
+
+async def make_world(database_url: str) -> AsyncIterator[World]:
     store = open_store(Settings(database_url=database_url, run_engine=False))
     run = uuid.uuid4().hex[:8]
     services = build_services(store)

@@ -1,13 +1,20 @@
 """The failover consumer: one more reader of `state_changes`, beside the notification outbox.
 
 Each round it
-1. takes the state changes of D-Monitors' uptime checks that no process has taken (a
+1. reads the state changes after the shared cursor (`failover_cursor`: every D-Monitor
+   change up to it is done), by the primary key and joined to the D-Monitors, so a round
+   costs what happened since, not the history; takes each one no process has taken (a
    `failover_claims` row inserted for the change: the primary key makes it a
-   compare-and-set; a claim whose process died expires after `claim_lease`), records
-   what they mean for DNSPod (the D-Monitor's status, an outage row for Monitor.Getdowns,
-   the callback owed), marks them done, and lets the executor act on those D-Monitors;
+   compare-and-set; a claim whose process died expires after `claim_lease`), one check's
+   changes strictly in order (a change waits while an earlier one of its check is another
+   process's), records what they mean for DNSPod (the D-Monitor's status, an outage row
+   for Monitor.Getdowns, the callback owed), marks them done, lets the executor act on
+   those D-Monitors, and moves the cursor up to the first change not done. The cursor
+   trails the newest id by `cursor_settle` (on PostgreSQL an id can commit after a higher
+   one; a change that late is still read);
 2. every `reconcile_every` lets the executor look again at every D-Monitor that is down,
-   switched or has an intent pending (a backup that died, the way back, a crash's leftover);
+   switched or has an intent pending (a backup that died, the way back, a crash's leftover),
+   and probes the backup IPs of those whose last probe is older than their interval;
 3. delivers the callbacks that are due.
 Never the outbox's `processed_at`: notifications and failover each see every change.
 """
@@ -19,12 +26,13 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +46,8 @@ from lookout.failover.callbacks import (
     callback_form,
 )
 from lookout.failover.executor import PENDING as SWITCH_PENDING
-from lookout.failover.executor import ExecutorTuning, FailoverExecutor, latest_down
+from lookout.failover.executor import TIME_FORMAT, ExecutorTuning, FailoverExecutor, latest_down
+from lookout.failover.policy import BakIp
 from lookout.failover.probe import Prober
 from lookout.failover.providers.records import RecordsProvider
 from lookout.failover.providers.rfc2136 import Rfc2136Provider, UpdateServer
@@ -48,13 +57,15 @@ from lookout.net.resolve import Resolver
 from lookout.settings import Settings
 from lookout.store.db import transaction
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
-from lookout.store.tables.failover import FailoverCallback, FailoverClaim, FailoverSwitch
+from lookout.store.tables.failover import FailoverCallback, FailoverClaim, FailoverCursor, FailoverSwitch
 from lookout.store.tables.monitor import Check
 from lookout.store.tables.runs import CheckRun, StateChange
 
 log = logging.getLogger(__name__)
 
 LESS_NOTICE_EVERY = timedelta(hours=1)
+CURSOR = "state_changes"
+BAK_IP_MODES = ("pass", "pause", "pause2", "auto")
 
 
 def _utcnow() -> datetime:
@@ -66,6 +77,9 @@ class ConsumerTuning:
     poll_s: float = 1.0
     reconcile_every_s: float = 5.0
     claim_lease: timedelta = timedelta(seconds=60)
+    cursor_settle: timedelta = timedelta(seconds=30)
+    # How often backup IPs are probed when nothing needs them; None: each D-Monitor's interval.
+    backup_probe_every_s: float | None = None
     batch: int = 200
     concurrency: int = 20
     executor: ExecutorTuning = field(default_factory=ExecutorTuning)
@@ -108,6 +122,9 @@ class FailoverConsumer:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_reconcile = 0.0
+        # (when, newest state change id) seen by this process: the cursor may move up to a
+        # head seen `cursor_settle` ago.
+        self._heads: deque[tuple[datetime, int]] = deque()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -136,6 +153,11 @@ class FailoverConsumer:
         if time.monotonic() - self._last_reconcile >= self.tuning.reconcile_every_s:
             self._last_reconcile = time.monotonic()
             touched |= set(await asyncio.to_thread(self.active_monitors))
+            for d_monitor_id in await asyncio.to_thread(self.backups_due):
+                try:
+                    await self.executor.refresh_backups(d_monitor_id)
+                except Exception:
+                    log.exception("probing the backups of D-Monitor %s failed", d_monitor_id)
         if touched:
             room = asyncio.Semaphore(self.tuning.concurrency)
 
@@ -156,25 +178,26 @@ class FailoverConsumer:
         """Claim, record and finish the new changes: how many, and the D-Monitors touched."""
         now = self._clock()
         with self._sessions() as session:
-            waiting = session.scalars(
-                select(StateChange.id)
-                .join(DMonitor, DMonitor.monitor_id == StateChange.monitor_id)
-                .join(Check, Check.id == StateChange.check_id)
-                .outerjoin(FailoverClaim, FailoverClaim.state_change_id == StateChange.id)
-                .where(
-                    Check.type == "uptime",
-                    or_(
-                        FailoverClaim.state_change_id.is_(None),
-                        (FailoverClaim.done_at.is_(None)) & (FailoverClaim.claimed_until < now),
-                    ),
-                )
+            cursor = int(
+                session.scalar(select(FailoverCursor.last_id).where(FailoverCursor.name == CURSOR)) or 0
+            )
+            head = int(session.scalar(select(func.max(StateChange.id))) or 0)
+            waiting = session.execute(
+                _not_done(cursor, head)
+                .add_columns(StateChange.check_id, FailoverClaim.claimed_until)
                 .order_by(StateChange.id)
                 .limit(self.tuning.batch)
             ).all()
+        self._heads.append((now, head))
         touched: set[int] = set()
         taken = 0
-        for change_id in waiting:
-            if not self._claim(change_id, now):
+        # A check whose earlier change is not done here: its later ones wait (in order).
+        waits: set[int] = set()
+        for change_id, check_id, claimed_until in waiting:
+            if check_id in waits:
+                continue
+            if (claimed_until is not None and claimed_until >= now) or not self._claim(change_id, now):
+                waits.add(check_id)
                 continue
             taken += 1
             with transaction(self._sessions) as session:
@@ -188,7 +211,41 @@ class FailoverConsumer:
                 )
             if d_monitor_id is not None:
                 touched.add(d_monitor_id)
+        read_to = head if len(waiting) < self.tuning.batch else int(waiting[-1][0])
+        self._advance(cursor, read_to, now)
         return taken, touched
+
+    def _advance(self, cursor: int, read_to: int, now: datetime) -> None:
+        """Move the shared cursor up to the first D-Monitor change not done, no further than
+        a head seen `cursor_settle` ago; it never moves back."""
+        settled = None
+        while self._heads and self._heads[0][0] <= now - self.tuning.cursor_settle:
+            settled = self._heads.popleft()
+        if settled is not None:
+            # Keep the newest settled head for the next round.
+            self._heads.appendleft(settled)
+        if settled is None:
+            return
+        target = min(read_to, settled[1])
+        if target <= cursor:
+            return
+        with self._sessions() as session:
+            first_open = session.scalar(_not_done(cursor, target).with_only_columns(func.min(StateChange.id)))
+        if first_open is not None:
+            target = int(first_open) - 1
+        if target <= cursor:
+            return
+        try:
+            with transaction(self._sessions) as session:
+                moved = session.execute(
+                    update(FailoverCursor)
+                    .where(FailoverCursor.name == CURSOR, FailoverCursor.last_id < target)
+                    .values(last_id=target, updated_at=now)
+                )
+                if moved.rowcount == 0 and session.get(FailoverCursor, CURSOR) is None:  # type: ignore[attr-defined]
+                    session.add(FailoverCursor(name=CURSOR, last_id=target, updated_at=now))
+        except IntegrityError:  # another process made the row first; the next round moves it
+            return
 
     def _claim(self, change_id: int, now: datetime) -> bool:
         until = now + self.tuning.claim_lease
@@ -224,6 +281,8 @@ class FailoverConsumer:
         domain = session.get(DnsDomain, row.domain_id)
         if record is None or domain is None:
             return row.id
+        if row.ip_since is not None and change.created_at < row.ip_since:
+            return row.id  # about the IP the record had before Record.Modify
         details = session.scalars(
             select(CheckRun.details)
             .where(CheckRun.check_id == change.check_id, CheckRun.started_at <= change.created_at)
@@ -326,6 +385,49 @@ class FailoverConsumer:
             ).all()
         return [d_id for d_id, status, state in rows if status == "Down" or state or d_id in pending]
 
+    def backups_due(self) -> list[int]:
+        """Enabled D-Monitors with backup IPs whose last probe is older than their interval."""
+        now = self._clock()
+        with self._sessions() as session:
+            rows = session.execute(
+                select(DMonitor.id, DMonitor.bak_ip, DMonitor.monitor_interval, DMonitor.backup_health).where(
+                    DMonitor.enabled.is_(True), DMonitor.bak_ip.not_in(BAK_IP_MODES)
+                )
+            ).all()
+        due = []
+        for d_id, bak_ip, interval, health in rows:
+            every = self.tuning.backup_probe_every_s or float(interval)
+            health = health or {}
+            seen = [_parse_at(health.get(ip, {}).get("at")) for ip in BakIp.parse(bak_ip).backups]
+            if any(at is None or (now - at).total_seconds() >= every for at in seen):
+                due.append(d_id)
+        return due
+
+
+def _not_done(after: int, up_to: int) -> Select[Any]:
+    """The D-Monitor uptime changes in (after, up_to] without a finished claim."""
+    return (
+        select(StateChange.id)
+        .join(DMonitor, DMonitor.monitor_id == StateChange.monitor_id)
+        .join(Check, Check.id == StateChange.check_id)
+        .outerjoin(FailoverClaim, FailoverClaim.state_change_id == StateChange.id)
+        .where(
+            StateChange.id > after,
+            StateChange.id <= up_to,
+            Check.type == "uptime",
+            FailoverClaim.done_at.is_(None),
+        )
+    )
+
+
+def _parse_at(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
 
 def provider_from_settings(sessions: sessionmaker[Session], settings: Settings) -> tuple[DnsProvider, bool]:
     """The provider failover reads back from, and whether it must also publish to it: RFC
@@ -351,6 +453,7 @@ def build_failover_consumer(
     tuning = ConsumerTuning(
         poll_s=poll,
         reconcile_every_s=poll * 5,
+        backup_probe_every_s=settings.dmonitor_interval_seconds,
         executor=ExecutorTuning(confirm_gap_s=poll),
     )
     executor = FailoverExecutor(

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.failover import policy
 from lookout.failover.base import ChangeSet, DnsProvider, DnsProviderError, RecordSet
-from lookout.failover.probe import Prober, Site
+from lookout.failover.probe import Probe, Prober, Site
 from lookout.store.db import transaction
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
 from lookout.store.tables.failover import FailoverSwitch
@@ -46,7 +46,9 @@ from lookout.store.tables.runs import CheckState
 
 log = logging.getLogger(__name__)
 
-PENDING, APPLIED = "pending", "applied"
+# An intent is pending until applied; a person's edit (D-Monitor removed or disabled,
+# record modified) cancels a pending one (services/dns/switches.py).
+PENDING, APPLIED, CANCELLED = "pending", "applied", "cancelled"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 PUBLISHED_TYPES = ("A", "AAAA", "CNAME")
 MAX_CANDIDATES = 10
@@ -77,6 +79,10 @@ class Snapshot:
     keep_ttl: bool
     check_status: str  # the engine's: unknown, up, warning, down
     check_changed_at: datetime | None
+    # The check's latest run and since when it watches this IP: a verdict from runs
+    # before that is about the IP the record had before Record.Modify.
+    check_last_run_at: datetime | None
+    ip_since: datetime | None
     last_back_at: datetime | None
     pending_switch: int | None
 
@@ -167,7 +173,7 @@ class FailoverExecutor:
             check = None
             if row.monitor_id is not None:
                 check = session.execute(
-                    select(CheckState.status, CheckState.changed_at)
+                    select(CheckState.status, CheckState.changed_at, CheckState.last_run_at)
                     .join(Check, Check.id == CheckState.check_id)
                     .where(Check.monitor_id == row.monitor_id, Check.type == "uptime")
                 ).first()
@@ -199,6 +205,8 @@ class FailoverExecutor:
                 keep_ttl=row.keep_ttl,
                 check_status=str(check[0]) if check is not None else "unknown",
                 check_changed_at=check[1] if check is not None else None,
+                check_last_run_at=check[2] if check is not None else None,
+                ip_since=row.ip_since,
                 last_back_at=last_back,
                 pending_switch=pending,
             )
@@ -208,9 +216,13 @@ class FailoverExecutor:
         health: dict[str, policy.Health] = {}
         since = snap.check_changed_at or now
         original = snap.original_ip
-        if snap.check_status == "down":
+        check_status = snap.check_status
+        last_seen = snap.check_last_run_at or snap.check_changed_at
+        if snap.ip_since is not None and (last_seen is None or last_seen < snap.ip_since):
+            check_status = "unknown"  # no run has looked at this IP yet
+        if check_status == "down":
             health[original] = policy.Health(False, since)
-        elif snap.check_status in ("up", "warning"):
+        elif check_status in ("up", "warning"):
             up = True
             if snap.state.active:
                 # The way back is confirmed by probes of our own: a server that drops every
@@ -220,8 +232,11 @@ class FailoverExecutor:
         needs_spare = snap.state.active or health.get(original, policy.Health(True, now)).up is False
         if needs_spare and snap.bak.mode not in (policy.Mode.PASS, policy.Mode.PAUSE2):
             candidates = self._candidates(snap)
-            for ip, up in (await self._prober.many(snap.site, candidates)).items():
-                health[ip] = policy.Health(up, now)
+            probes = await self._prober.many_probes(snap.site, candidates)
+            for ip, probe in probes.items():
+                health[ip] = policy.Health(probe.up, now)
+            if snap.bak.mode is policy.Mode.BACKUPS:
+                await asyncio.to_thread(self.note_backups, snap.d_monitor_id, probes)
         hold = self.tuning.hold_back
         if snap.last_back_at is not None and now - snap.last_back_at < self.tuning.flap_window:
             hold = max(hold, self.tuning.flap_hold_back)
@@ -309,10 +324,67 @@ class FailoverExecutor:
                     break
         except DnsProviderError as exc:
             error = str(exc)
-        await asyncio.to_thread(self._finish, switch_id, error)
+        outcome = await asyncio.to_thread(self._finish, switch_id, error)
+        if outcome == CANCELLED:
+            # A person closed the switch while this was on its way: the table has their
+            # values, and what was just published may be older than what they published.
+            await self._republish(change)
+            return False
         if error is not None:
             log.warning("switch %s not applied yet: %s", switch_id, error)
         return error is None
+
+    async def _republish(self, change: ChangeSet) -> None:
+        if not self._publishes:
+            return
+        keys = [(wanted.name, wanted.type) for wanted in change.sets]
+        current = await asyncio.to_thread(self._table_sets, change.zone, keys)
+        if current is None:
+            return
+        try:
+            await self._provider.apply(current)
+        except DnsProviderError as exc:
+            log.warning("republishing %s after a cancelled switch failed: %s", change.zone, exc)
+
+    def _table_sets(self, zone: str, names: list[tuple[str, str]]) -> ChangeSet | None:
+        with self._sessions() as session:
+            domain = session.scalars(select(DnsDomain).where(DnsDomain.name == zone)).first()
+            if domain is None:
+                return None
+            keys = set()
+            for name, rtype in names:
+                sub = "@" if name == zone else name.removesuffix("." + zone)
+                keys.add((domain.id, sub, rtype))
+            sets = _record_sets(session, keys)
+            return ChangeSet(zone, tuple(sets)) if sets else None
+
+    # -- backup IPs' health, for Monitor.Info's bak_ip_status ------------------------------
+
+    async def refresh_backups(self, d_monitor_id: int) -> None:
+        """Probe a D-Monitor's backup IPs now and keep what they said."""
+        with self._sessions() as session:
+            row = session.get(DMonitor, d_monitor_id)
+            if row is None or not row.enabled:
+                return
+            bak = policy.BakIp.parse(row.bak_ip)
+            site = Site(row.host, row.port, row.monitor_type, row.monitor_path)
+        if bak.mode is not policy.Mode.BACKUPS or not bak.backups:
+            return
+        probes = await self._prober.many_probes(site, bak.backups[:MAX_CANDIDATES])
+        await asyncio.to_thread(self.note_backups, d_monitor_id, probes)
+
+    def note_backups(self, d_monitor_id: int, probes: dict[str, Probe]) -> None:
+        at = self._clock().strftime(TIME_FORMAT)
+        with transaction(self._sessions) as session:
+            row = session.get(DMonitor, d_monitor_id)
+            if row is None:
+                return
+            wanted = set(policy.BakIp.parse(row.bak_ip).backups)
+            health = {ip: seen for ip, seen in (row.backup_health or {}).items() if ip in wanted}
+            for ip, probe in probes.items():
+                if ip in wanted:
+                    health[ip] = {"status": probe.status, "status_code": probe.status_code, "at": at}
+            row.backup_health = health
 
     def _edit_table(self, switch_id: int) -> tuple[ChangeSet, str] | None:
         now = self._clock()
@@ -335,46 +407,34 @@ class FailoverExecutor:
                 record.updated_at = now
                 keys.add((record.domain_id, record.sub_domain, record.type))
             session.flush()
-            sets = []
-            zone = ""
-            for domain_id, sub_domain, rtype in sorted(keys):
-                domain = session.get(DnsDomain, domain_id)
-                if domain is None or rtype not in PUBLISHED_TYPES:
-                    continue
-                zone = domain.name
-                rows = session.scalars(
-                    select(DnsRecord).where(
-                        DnsRecord.domain_id == domain_id,
-                        DnsRecord.sub_domain == sub_domain,
-                        DnsRecord.type == rtype,
-                        DnsRecord.enabled.is_(True),
-                    )
-                ).all()
-                values = [row.value for row in rows] if domain.status == "enable" else []
-                ttl = min((row.ttl for row in rows), default=domain.ttl)
-                sets.append(RecordSet.of(fqdn(sub_domain, domain.name), rtype, ttl, values))
+            sets = _record_sets(session, keys)
             if not sets:
                 return None
+            zone = _zone_of(session, keys)
             return ChangeSet(zone, tuple(sets)), zone
 
-    def _finish(self, switch_id: int, error: str | None) -> None:
+    def _finish(self, switch_id: int, error: str | None) -> str:
+        """The intent's status after this attempt: applied, pending (error) or cancelled."""
         now = self._clock()
         with transaction(self._sessions) as session:
             switch = session.get(FailoverSwitch, switch_id)
-            if switch is None or switch.status != PENDING:
-                return
+            if switch is None:
+                return CANCELLED
+            if switch.status != PENDING:
+                return switch.status
             if error is not None:
                 switch.error = error[:1024]
-                return
+                return PENDING
             switch.status, switch.applied_at, switch.error = APPLIED, now, None
             row = session.get(DMonitor, switch.d_monitor_id)
             if row is None:
-                return
+                return APPLIED
             row.switch_state = dict(switch.new_state)
             state = state_of(row.switch_state)
             row.now_ip = state.switched_to or row.ip
             row.updated_at = now
             _append_log(session, row, stamp(now, switch.log))
+            return APPLIED
 
     def _note(self, d_monitor_id: int, line: str) -> None:
         """A decision without edits (monitoring only, no spare): logged once per outage."""
@@ -383,6 +443,32 @@ class FailoverExecutor:
             row = session.get(DMonitor, d_monitor_id)
             if row is not None:
                 _append_log(session, row, stamp(now, line), unless_last_is=line)
+
+
+def _record_sets(session: Session, keys: set[tuple[int, str, str]]) -> list[RecordSet]:
+    """The whole RRsets of (domain id, sub_domain, type) as the record table has them."""
+    sets = []
+    for domain_id, sub_domain, rtype in sorted(keys):
+        domain = session.get(DnsDomain, domain_id)
+        if domain is None or rtype not in PUBLISHED_TYPES:
+            continue
+        rows = session.scalars(
+            select(DnsRecord).where(
+                DnsRecord.domain_id == domain_id,
+                DnsRecord.sub_domain == sub_domain,
+                DnsRecord.type == rtype,
+                DnsRecord.enabled.is_(True),
+            )
+        ).all()
+        values = [row.value for row in rows] if domain.status == "enable" else []
+        ttl = min((row.ttl for row in rows), default=domain.ttl)
+        sets.append(RecordSet.of(fqdn(sub_domain, domain.name), rtype, ttl, values))
+    return sets
+
+
+def _zone_of(session: Session, keys: set[tuple[int, str, str]]) -> str:
+    domain = session.get(DnsDomain, max(keys)[0])
+    return domain.name if domain is not None else ""
 
 
 def _state_json(state: policy.SwitchState) -> dict[str, Any]:

@@ -202,6 +202,12 @@ class Outbox:
         minute, hour = repo.counts_since(
             session, destination.id, check_id, now - timedelta(minutes=1), now - timedelta(hours=1)
         )
+        muted, max_per_hour = repo.monitor_limits(session, monitor_id)
+        about_monitor = 0
+        if max_per_hour is not None and not muted:
+            about_monitor = repo.told_about_monitor_since(
+                session, destination.id, monitor_id, now - timedelta(hours=1)
+            )
         situation = Situation(
             kind=kind,
             notification_type=str(payload["notification_type"]),
@@ -215,6 +221,9 @@ class Outbox:
             opener_told=opener_told,
             sent_this_minute=minute,
             sent_for_check_this_hour=hour,
+            monitor_muted=muted,
+            monitor_max_per_hour=max_per_hour,
+            sent_for_monitor_this_hour=about_monitor,
         )
         decision = decide(situation, self.tuning.policy)
         if decision.verdict is Verdict.SKIP:

@@ -2,7 +2,8 @@
 
 The evaluator has already applied the check's threshold (a `failed` state change exists
 only once a check is down), so the policy decides only about people: a destination's
-filter, silence (snoozes of the check or of every subject it fails for, maintenance),
+filter, silence (snoozes of the check or of every subject it fails for, maintenance, a
+monitor muted or past its own hourly limit),
 telling a recovery only to those who were told of the failure, and flood control (a
 destination's rate per minute and a check's flapping per hour fold the excess into one
 summary message).
@@ -56,6 +57,11 @@ class Situation:
     opener_told: bool = True
     sent_this_minute: int = 0
     sent_for_check_this_hour: int = 0
+    # The monitor's own limits (whoever owns it set them): muted, or at most this many
+    # messages about it to one destination in an hour.
+    monitor_muted: bool = False
+    monitor_max_per_hour: int | None = None
+    sent_for_monitor_this_hour: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,8 @@ class Decision:
 
 
 FLAPPING = "flapping"
+MONITOR_MUTED = "monitor muted"
+MONITOR_HOURLY_LIMIT = "monitor's hourly limit"
 CLOSING_KINDS = frozenset({events.RECOVERED, events.FIXED})
 
 
@@ -75,12 +83,16 @@ def decide(s: Situation, config: PolicyConfig) -> Decision:
         return Decision(Verdict.SKIP, "not a type this destination wants")
     if s.kind != events.REMINDER and s.now - s.event_at > config.max_event_age:
         return Decision(Verdict.SKIP, "too old to tell")
+    if s.monitor_muted:
+        return Decision(Verdict.SUPPRESS, MONITOR_MUTED)
     if s.snoozed or (s.silenced_until is not None and s.silenced_until > s.now):
         return Decision(Verdict.SUPPRESS, "snoozed")
     if s.in_maintenance:
         return Decision(Verdict.SUPPRESS, "in maintenance")
     if s.kind in CLOSING_KINDS and not s.opener_told:
         return Decision(Verdict.SUPPRESS, "nobody was told it broke")
+    if s.monitor_max_per_hour is not None and s.sent_for_monitor_this_hour >= s.monitor_max_per_hour:
+        return Decision(Verdict.SUPPRESS, MONITOR_HOURLY_LIMIT)
     if s.sent_this_minute >= config.rate_per_minute:
         return Decision(Verdict.COLLAPSE, "rate limit per destination")
     if s.sent_for_check_this_hour >= config.flap_per_hour:

@@ -41,6 +41,7 @@ def build_dns_services(
             allow_private_targets=allow_private_targets,
             max_monitors=max_monitors,
             interval_override=dmonitor_interval,
+            publisher=publisher,
         ),
         publisher=publisher,
     )

@@ -24,14 +24,17 @@ from lookout.model.check_settings import settings_model_for
 from lookout.model.check_type import CHECKS_BY_MONITOR_TYPE, CheckType, MonitorType
 from lookout.model.summary import summarize
 from lookout.services.dns import d_monitor_input as rules
+from lookout.services.dns import switches
 from lookout.services.dns.d_monitor_input import MonitorInput, MonitorSettings
 from lookout.services.dns.domains import DomainRef, domain_view, find_domain
 from lookout.services.dns.errors import DnsRefused
+from lookout.services.dns.publish import Publisher
 from lookout.services.dns.records import find_record, record_view
 from lookout.services.dns.views import DMonitorView, DownView, MonitorCounts, PointHistory, RecordView, Sample
 from lookout.services.tokens import Principal
 from lookout.store.db import transaction, utcnow
 from lookout.store.repositories import monitors as monitors_repo
+from lookout.store.repositories import notifications as notify_repo
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
 from lookout.store.tables.monitor import Check, Monitor
 from lookout.store.tables.runs import CheckRun, CheckState
@@ -39,6 +42,8 @@ from lookout.store.tables.runs import CheckRun, CheckState
 MAX_HISTORY_HOURS = 24 * 30
 MAX_HISTORY_SAMPLES = 2000
 MAX_DOWNS_PAGE = 500
+# A record's RRset: domain id, sub_domain, type.
+RecordKey = tuple[int, str, str]
 
 
 def monitor_url(settings: MonitorSettings) -> str:
@@ -84,8 +89,10 @@ class DMonitorService:
         max_monitors: int = 100,
         max_points: int = rules.MAX_POINTS,
         interval_override: int | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
         self._sessions = sessions
+        self._publisher = publisher
         self._interval = interval_override
         self._allow_private = allow_private_targets
         self.max_monitors = max_monitors
@@ -140,7 +147,7 @@ class DMonitorService:
                 if last is not None:
                     status_code = _status_code(last[0])
         view_record = record_view(record, status)
-        backups = tuple((ip, "Ok") for ip in row.bak_ip.split(",")) if row.bak_ip not in rules.MODES else ()
+        backups = _backup_statuses(row)
         return DMonitorView(
             id=row.id,
             domain=domain_view(session, domain),
@@ -296,6 +303,7 @@ class DMonitorService:
             )
             session.add(row)
             session.flush()
+            _notify_limits(session, monitor_id, settings)
             return str(row.id), record.id
 
     async def modify(self, who: Principal, monitor_id: int, raw: MonitorInput) -> None:
@@ -320,21 +328,42 @@ class DMonitorService:
             self._update_lookout_monitor(
                 session, row, settings, self._connect_ip(record) and row.ip, row.enabled
             )
+            if row.monitor_id is not None:
+                _notify_limits(session, row.monitor_id, settings)
 
     async def remove(self, who: Principal, monitor_id: int) -> None:
-        await asyncio.to_thread(self._remove, who, monitor_id)
+        await self._publish(await asyncio.to_thread(self._remove, who, monitor_id))
 
-    def _remove(self, who: Principal, monitor_id: int) -> None:
+    def _remove(self, who: Principal, monitor_id: int) -> RecordKey | None:
+        """A switch still open is closed in the same transaction: the record gets its own
+        IP and TTL back (published after the commit) as the monitor stops watching."""
         with transaction(self._sessions) as session:
             row = self._find(session, who, monitor_id)
+            locked = switches.lock(session, row.id)
+            assert locked is not None
+            key = self._close(session, row, "D-Monitor removed")
             if row.monitor_id is not None:
                 monitors_repo.delete_monitor(session, row.monitor_id)
             session.delete(row)
+            return key
+
+    def _close(self, session: Session, row: DMonitor, why: str) -> RecordKey | None:
+        opened = switches.open_switch(session, row)
+        what = "record resumed" if opened.paused and opened.switched_to is None else f"back to {row.ip}"
+        closed = switches.close_switch(session, row, utcnow(), f"{why}; {what}")
+        record = session.get(DnsRecord, row.record_id)
+        if not closed.active or record is None:
+            return None
+        return record.domain_id, record.sub_domain, record.type
+
+    async def _publish(self, key: RecordKey | None) -> None:
+        if key is not None and self._publisher is not None:
+            await self._publisher.publish(key[0], [(key[1], key[2])])
 
     async def set_status(self, who: Principal, monitor_id: int, status: str) -> None:
-        await asyncio.to_thread(self._set_status, who, monitor_id, status)
+        await self._publish(await asyncio.to_thread(self._set_status, who, monitor_id, status))
 
-    def _set_status(self, who: Principal, monitor_id: int, status: str) -> None:
+    def _set_status(self, who: Principal, monitor_id: int, status: str) -> RecordKey | None:
         wanted = {"enabled": True, "enable": True, "disabled": False, "disable": False}.get(
             status.strip().lower()
         )
@@ -349,10 +378,15 @@ class DMonitorService:
                     raise DnsRefused("domain_disabled")
                 if record is None or not record.enabled:
                     raise DnsRefused("record_disabled")
+            key = None
+            if not wanted:
+                switches.lock(session, row.id)
+                key = self._close(session, row, "D-Monitor disabled")
             row.enabled, row.updated_at = wanted, utcnow()
             record = session.get(DnsRecord, row.record_id)
             connect_ip = row.ip if record is not None and record.type in ("A", "AAAA") else None
             self._update_lookout_monitor(session, row, self._previous(row), connect_ip, wanted)
+            return key
 
     # -- reads --------------------------------------------------------------------------
 
@@ -506,6 +540,27 @@ def _status_code(details: Any) -> int:
     if "dns" in kind or "resolve" in kind or "unreachable" in kind:
         return -2
     return -1 if kind else 0
+
+
+def _notify_limits(session: Session, monitor_id: int, settings: MonitorSettings) -> None:
+    """email_notice and sms_notice both empty: nobody is told of this monitor; less_notice:
+    each destination is told at most once an hour (notify's generic per-monitor limits)."""
+    muted = not settings.email_notice and not settings.sms_notice
+    notify_repo.set_monitor_limits(session, monitor_id, muted, 1 if settings.less_notice else None)
+
+
+def _backup_statuses(row: DMonitor) -> tuple[tuple[str, str], ...]:
+    """Each backup IP with its last probe's verdict (Ok, Warn, Down), `Unknown` before the
+    first probe."""
+    if row.bak_ip in rules.MODES:
+        return ()
+    health = row.backup_health or {}
+    statuses = []
+    for ip in (part.strip() for part in row.bak_ip.split(",")):
+        seen = health.get(ip)
+        status = seen.get("status") if isinstance(seen, dict) else None
+        statuses.append((ip, status if status in ("Ok", "Warn", "Down") else "Unknown"))
+    return tuple(statuses)
 
 
 def _columns(settings: MonitorSettings) -> dict[str, Any]:

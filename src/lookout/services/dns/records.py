@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.services.dns import rules
+from lookout.services.dns import rules, switches
 from lookout.services.dns.domains import DomainRef, domain_view, find_domain
 from lookout.services.dns.errors import DnsRefused
 from lookout.services.dns.publish import Publisher
@@ -240,6 +241,10 @@ class RecordService:
             monitored = session.scalars(select(DMonitor).where(DMonitor.record_id == row.id)).first()
             if monitored is not None and record.type not in rules.MONITORABLE_TYPES:
                 raise DnsRefused("record_type")
+            opened = None
+            if monitored is not None:
+                switches.lock(session, monitored.id)
+                opened = switches.open_switch(session, monitored)
             old_key = (row.sub_domain, row.type)
             row.sub_domain, row.type, row.line, row.value = (
                 record.sub_domain,
@@ -249,9 +254,8 @@ class RecordService:
             )
             row.ttl, row.mx, row.weight, row.enabled = record.ttl, record.mx, record.weight, record.enabled
             row.updated_at = utcnow()
-            if monitored is not None:
-                # A user's edit is the new truth: the monitor watches the new value.
-                monitored.ip = monitored.now_ip = record.value
+            if monitored is not None and opened is not None:
+                _follow(session, monitored, row, raw, opened)
             session.flush()
             statuses = monitor_statuses(session, [row.id])
             return record_view(row, statuses.get(row.id, "")), old_key
@@ -305,6 +309,51 @@ class RecordService:
             raise DnsRefused("conflict")
         if any(rtype == record.type and value == record.value for rtype, value, _ in others):
             raise DnsRefused("duplicate")
+
+
+def _follow(
+    session: Session, monitored: DMonitor, row: DnsRecord, raw: RecordInput, opened: switches.OpenSwitch
+) -> None:
+    """The owner's edit is the new truth for the D-Monitor of the record.
+
+    - Sending back what failover serves (the backup IP it switched to, or a record it
+      paused left as it is, without `status`) keeps the switch: it is not the owner's
+      choice of IP. A `ttl` sent then becomes the TTL restored when it switches back.
+    - Anything else closes an open switch: pending intents are cancelled, the outage is
+      closed with a switch-log line; the owner's value stands, and what they did not send
+      is the record's own (the TTL failover lowered, the record it paused is enabled).
+    - A new IP is watched from now: the D-Monitor's `ip`/`now_ip` and its uptime check's
+      `connect_ip` follow, the check runs at once, and the check's verdicts from before
+      (about the old IP) are not acted on (`ip_since`).
+    """
+    now = utcnow()
+    ttl_sent, status_sent = bool(raw.ttl.strip()), bool(raw.status.strip())
+    if opened.active:
+        served = opened.switched_to if opened.switched_to is not None else monitored.ip
+        if row.value == served and not status_sent:
+            if ttl_sent and opened.original_ttl is not None:
+                monitored.switch_state = {**(monitored.switch_state or {}), "original_ttl": row.ttl}
+            return
+        restore: dict[str, object] = {}
+        if not ttl_sent and opened.original_ttl is not None:
+            restore["ttl"] = opened.original_ttl
+        if not status_sent and opened.paused:
+            restore["enabled"] = True
+        switches.close_switch(
+            session,
+            monitored,
+            now,
+            f"record set to {row.value} by its owner; switch closed",
+            record_values=restore,
+        )
+    if row.value != monitored.ip:
+        old_ip = monitored.ip
+        monitored.ip = monitored.now_ip = row.value
+        # To the microsecond: a run that started in this second may still be the old IP's.
+        monitored.ip_since = datetime.now(UTC)
+        monitored.updated_at = now
+        connect_ip = row.value if row.type in ("A", "AAAA") else None
+        switches.retarget_check(session, monitored.monitor_id, old_ip, connect_ip, now)
 
 
 def _keep_status(raw: RecordInput, enabled: bool) -> RecordInput:

@@ -17,6 +17,7 @@ from lookout.store.tables import (
     CheckRun,
     CheckState,
     Monitor,
+    MonitorNotificationLimit,
     MonitorTag,
     NotificationDelivery,
     NotificationDestination,
@@ -464,3 +465,42 @@ def run_details_at(session: Session, check_id: int, at: datetime) -> dict[str, A
 def _rowcount(result: Any) -> int:
     """Rows an UPDATE matched (Session.execute is typed as returning a plain Result)."""
     return int(result.rowcount)
+
+
+# -- a monitor's own limits ---------------------------------------------------------------
+
+
+def monitor_limits(session: Session, monitor_id: int) -> tuple[bool, int | None]:
+    """(muted, max messages per destination and hour) of a monitor; (False, None) if unset."""
+    row = session.get(MonitorNotificationLimit, monitor_id)
+    return (False, None) if row is None else (bool(row.muted), row.max_per_hour)
+
+
+def set_monitor_limits(session: Session, monitor_id: int, muted: bool, max_per_hour: int | None) -> None:
+    row = session.get(MonitorNotificationLimit, monitor_id)
+    if not muted and max_per_hour is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        session.add(MonitorNotificationLimit(monitor_id=monitor_id, muted=muted, max_per_hour=max_per_hour))
+    else:
+        row.muted, row.max_per_hour = muted, max_per_hour
+
+
+def told_about_monitor_since(session: Session, destination_id: int, monitor_id: int, since: datetime) -> int:
+    """Messages about the monitor the destination got (or is getting) since then."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(M)
+            .where(
+                M.destination_id == destination_id,
+                M.monitor_id == monitor_id,
+                M.status.in_(COUNTED),
+                M.kind.not_in(("test", "summary")),
+                M.created_at >= since,
+            )
+        )
+        or 0
+    )

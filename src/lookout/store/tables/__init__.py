@@ -16,6 +16,7 @@ from lookout.store.tables.failover import (
     FailoverCallback,
     FailoverCallbackAttempt,
     FailoverClaim,
+    FailoverCursor,
     FailoverSwitch,
 )
 from lookout.store.tables.identity import ApiToken, Membership, Team, User
@@ -27,6 +28,7 @@ from lookout.store.tables.maintenance import (
 )
 from lookout.store.tables.monitor import Check, Monitor, MonitorTag, Tag
 from lookout.store.tables.notifications import (
+    MonitorNotificationLimit,
     NotificationDelivery,
     NotificationDestination,
     NotificationMessage,
@@ -95,12 +97,14 @@ __all__ = [
     "FailoverCallback",
     "FailoverCallbackAttempt",
     "FailoverClaim",
+    "FailoverCursor",
     "FailoverSwitch",
     "Finding",
     "MaintenancePeriod",
     "Membership",
     "MinuteRollup",
     "Monitor",
+    "MonitorNotificationLimit",
     "MonitorTag",
     "NotificationDelivery",
     "NotificationDestination",

@@ -65,9 +65,12 @@ class DMonitor(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("dns_records.id", ondelete="CASCADE"))
     # The Lookout http monitor that does the checking.
     monitor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("monitors.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("monitors.id", ondelete="SET NULL"), nullable=True, index=True
     )
     ip: Mapped[str] = mapped_column(String(253))
+    # Since when `ip` is the IP watched (Record.Modify moves it): the check's verdicts from
+    # before are about another IP and failover does not act on them.
+    ip_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     now_ip: Mapped[str] = mapped_column(String(253))
     host: Mapped[str] = mapped_column(String(253))
     port: Mapped[int] = mapped_column(Integer)
@@ -87,6 +90,8 @@ class DMonitor(Base):
     status_code: Mapped[int] = mapped_column(Integer, default=0)
     # The failover policy's memory: what it switched, and the TTL to restore.
     switch_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The backup IPs' last probe results: {ip: {"status": Ok|Warn|Down, "status_code", "at"}}.
+    backup_health: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -93,3 +93,15 @@ class FailoverCallbackAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     duration_ms: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FailoverCursor(Base):
+    """How far failover has read `state_changes`: every D-Monitor change with an id up to
+    `last_id` is done, so a round reads only the changes after it (by the primary key),
+    however long the history. Shared by every process; it only moves forward."""
+
+    __tablename__ = "failover_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -108,3 +108,18 @@ class NotificationDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     duration_ms: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MonitorNotificationLimit(Base):
+    """A monitor's own limits on what its destinations are told (no row: none): `muted`
+    keeps every message about it (`suppressed`, never sent); `max_per_hour` lets each
+    destination be told of it that many times an hour, the rest suppressed. Whoever owns
+    the monitor sets it (a DNSPod D-Monitor's `email_notice`/`less_notice`)."""
+
+    __tablename__ = "monitor_notification_limits"
+
+    monitor_id: Mapped[int] = mapped_column(
+        ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_per_hour: Mapped[int | None] = mapped_column(Integer, nullable=True)
