@@ -13,7 +13,6 @@ the monitor's tasks; the writer and evaluator make the `failed`/`recovered` stat
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.base import CheckContext
 from lookout.model.cron import FAILING, TaskSnapshot, TaskState, TaskStatus, at, effective
+from lookout.periodic import Periodic
 from lookout.store.db import transaction
 from lookout.store.repositories import cron as repo
 from lookout.store.tables.cron import CronCheck
@@ -101,8 +101,7 @@ class HeartbeatSweep:
         self._request_run = request_run
         self._interval = interval
         self._batch = batch
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("heartbeat sweep", self.tick, lambda: self._interval, log)
         self.late = 0
         self.runs_requested = 0
 
@@ -156,22 +155,8 @@ class HeartbeatSweep:
         self.runs_requested += len(ids)
         return len(tasks), sorted(ids.values())
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("heartbeat sweep failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
-
     async def start(self) -> None:
-        if self._task is None:
-            self._stop.clear()
-            self._task = asyncio.create_task(self.run(), name="lookout-heartbeats")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._stop.set()
-            await self._task
-            self._task = None
+        await self._loop.stop()

@@ -7,8 +7,6 @@ small transaction, so no sweep holds the write lock for long.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,6 +14,7 @@ from functools import partial
 
 from lookout.engine.database import Database
 from lookout.engine.rollups import epoch_minute
+from lookout.periodic import Periodic
 from lookout.store.repositories import runs
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class RetentionSweep:
         self._retention = timedelta(days=retention_days)
         self._minutes_kept = timedelta(hours=minute_rollup_hours)
         self._every = every_seconds
-        self._stopping = asyncio.Event()
+        self._loop = Periodic("retention sweep", self.sweep, lambda: self._every, log)
 
     async def sweep(self) -> int:
         """Delete aged runs and minute rollups; returns how many rows went."""
@@ -67,13 +66,7 @@ class RetentionSweep:
             after = chunk[-1]
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("retention sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._every)
+        await self._loop.run()
 
     async def stop(self) -> None:
-        self._stopping.set()
+        await self._loop.stop()

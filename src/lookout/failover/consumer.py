@@ -22,7 +22,6 @@ Never the outbox's `processed_at`: notifications and failover each see every cha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -54,6 +53,7 @@ from lookout.failover.providers.rfc2136 import Rfc2136Provider, UpdateServer
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
+from lookout.periodic import Periodic
 from lookout.settings import Settings
 from lookout.store.db import transaction
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
@@ -119,8 +119,7 @@ class FailoverConsumer:
         self.tuning = tuning or ConsumerTuning()
         self._clock = clock
         self.worker = worker or f"failover-{uuid.uuid4().hex[:12]}"
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("failover", self.run_once, lambda: self.tuning.poll_s, log)
         self._last_reconcile = 0.0
         # (when, newest state change id) seen by this process: the cursor may move up to a
         # head seen `cursor_settle` ago.
@@ -129,23 +128,10 @@ class FailoverConsumer:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self._loop(), name="failover")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("failover round failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.tuning.poll_s)
+        await self._loop.stop()
 
     async def run_once(self) -> int:
         """One round; returns the state changes taken."""

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from lookout.model import events
 from lookout.model.check_type import CHECK_LABELS, CheckType
 from lookout.notify.dispatch import Attempt, Dispatcher, Target
 from lookout.notify.policy import FLAPPING, PolicyConfig, Situation, Verdict, decide, reminder_number
+from lookout.periodic import Periodic
 from lookout.store.db import transaction
 from lookout.store.repositories import maintenance as maintenance_repo
 from lookout.store.repositories import notifications as repo
@@ -81,30 +81,16 @@ class Outbox:
         self.tuning = tuning or OutboxTuning()
         self._clock = clock
         self.worker = worker or f"outbox-{uuid.uuid4().hex[:12]}"
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("outbox", self.run_once, lambda: self.tuning.poll_s, log)
         self._last_reminder_scan: datetime | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self._loop(), name="outbox")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("outbox round failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.tuning.poll_s)
+        await self._loop.stop()
 
     async def run_once(self) -> int:
         """One round: fan out new state changes, add due reminders, deliver what is due.
