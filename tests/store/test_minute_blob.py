@@ -49,7 +49,7 @@ def test_a_steady_minute_takes_a_few_bytes() -> None:
 
 
 def test_entries_of_one_minute_merge() -> None:
-    into = list((1, 0, 1, 100, 100, 100, 1, 2, 3, 4, 90))
+    into: list[int | None] = [1, 0, 1, 100, 100, 100, 1, 2, 3, 4, 90]
     minute_blob.merge(into, (1, 1, 1, 50, 50, 50, 1, 1, 1, 1, 46))
     assert into == [2, 1, 2, 150, 50, 100, 2, 3, 4, 5, 136]
     minute_blob.merge(into, (1, 1, 0, 0, None, None, 0, 0, 0, 0, 0))

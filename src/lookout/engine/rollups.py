@@ -132,7 +132,7 @@ class RollupBook:
             data = packed.get((check_id, half_hour))
             if data is None:
                 data = packed[(check_id, half_hour)] = bytearray()
-            data += minute_blob.encode(offset, tuple(row))  # type: ignore[arg-type]
+            data += minute_blob.encode(offset, tuple(row))
         return [[check_id, half_hour, bytes(data)] for (check_id, half_hour), data in packed.items()]
 
 
