@@ -23,12 +23,12 @@ from lookout.store.tables import (
     MinuteRollup,
     Monitor,
     StateChange,
-    UptimeRollup,
+    UptimeHour,
 )
 from tests.engine.seed import add_monitor, migrated, persist
 
 T0 = datetime(2025, 5, 1, 10, 59, 0, 123456, tzinfo=UTC)
-TABLES = (CheckRun, CheckState, Check, Monitor, StateChange, DowntimePeriod, UptimeRollup, MinuteRollup)
+TABLES = (CheckRun, CheckState, Check, Monitor, StateChange, DowntimePeriod, UptimeHour, MinuteRollup)
 
 
 def _result(outcome: Outcome, at: datetime, total: float | None) -> CheckResult:
@@ -83,8 +83,8 @@ def test_fast_and_core_paths_store_the_same_rows(tmp_path: Path) -> None:
     fast_rows, core_rows = _dump(fast), _dump(core)
     assert fast_rows["check_runs"], "the scenario stored nothing"
     assert fast_rows["state_changes"], "the scenario changed no state"
-    # 2 monitors x uptime (the only type here that records uptime) x (hour 10, hour 11, day)
-    assert len(fast_rows["uptime_rollups"]) == 6
+    # 2 monitors x uptime (the only type here that records uptime) x (hour 10, hour 11)
+    assert len(fast_rows["uptime_hours"]) == 4
     # 14 runs (a's performance is judged only while up), of which b's 4 successful uptime
     # runs share 2 ring slots: 2 were replaced.
     assert len(fast_rows["check_runs"]) == 12

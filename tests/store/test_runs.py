@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.engine.persist import Finished
@@ -13,7 +14,15 @@ from lookout.engine.queue import Job
 from lookout.model.result import CheckResult, Outcome, Timings
 from lookout.store.db import transaction
 from lookout.store.repositories import runs
-from lookout.store.tables import Check, CheckRun, DowntimePeriod, Monitor, StateChange, UptimeRollup
+from lookout.store.tables import (
+    Check,
+    CheckRun,
+    DowntimePeriod,
+    Monitor,
+    StateChange,
+    UptimeDay,
+    UptimeHour,
+)
 from tests.engine.seed import add_monitor, migrated, persist
 
 T0 = datetime(2025, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -126,12 +135,10 @@ def test_rollups_merge_and_uptime_series(factory: sessionmaker[Session]) -> None
     # Down from the 2nd failure (confirmed) until the success: 3 runs × 60 s of 10.
     store(factory, ids, "sssffffsss")
     with factory() as session:
-        (hour,) = session.scalars(
-            select(UptimeRollup).where(UptimeRollup.check_id == ids["uptime"], UptimeRollup.bucket == "hour")
-        )
+        (hour,) = session.scalars(select(UptimeHour).where(UptimeHour.check_id == ids["uptime"]))
         assert hour.runs == 10 and hour.failed_runs == 4 and hour.timed_runs == 6
-        assert hour.min_total_ms == 100 and hour.max_total_ms == 109
-        assert hour.down_seconds == 180
+        assert hour.min_total_us == 100_000 and hour.max_total_us == 109_000
+        assert hour.down_us == 180_000_000 and hour.up_us == 420_000_000
         series = runs.uptime_series(session, [ids["uptime"]], T0, T0 + timedelta(days=1), "hour")
         assert series == [(T0, pytest.approx(70.0))]
         assert runs.uptime_series(session, [ids["uptime"]], T0, T0 + timedelta(days=1), "month") == [
@@ -146,6 +153,45 @@ def test_rollups_merge_and_uptime_series(factory: sessionmaker[Session]) -> None
         assert hourly.uptime_percentage == pytest.approx(70.0)
         assert len(runs.metrics(session, ids["uptime"], T0, T0 + timedelta(days=40), "week")) == 1
 
+
+
+def _answers(session: Session, check_id: int) -> list[Any]:
+    """Every uptime and metrics answer of the check over a few days around T0."""
+    start, end = T0 - timedelta(days=1), T0 + timedelta(days=2)
+    return [
+        *(runs.uptime_series(session, [check_id], start, end, split) for split in ("hour", "day", "month")),
+        *(runs.metrics(session, check_id, start, end, group) for group in ("hour", "day", "week", "month")),
+        # a range that starts and ends inside hours: each hour and day counts whole
+        runs.uptime_series(session, [check_id], T0 + timedelta(minutes=7), T0 + timedelta(hours=1), "hour"),
+        runs.metrics(session, check_id, T0 + timedelta(minutes=7), T0 + timedelta(hours=3), "day"),
+    ]
+
+
+def test_folded_hours_answer_as_live_ones(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:6")
+    # 10:00-12:29 and two runs the next day: three hours of one day and one of the next.
+    store(factory, ids, "sssffffsss" + "s" * 140)
+    store(factory, ids, "sf", start=T0 + timedelta(days=1, hours=5))
+    with factory() as session:
+        live = _answers(session, ids["uptime"])
+    assert live[0] and live[3]
+    with transaction(factory) as session:
+        assert runs.fold_hours(session, [ids["uptime"]], before_hour=10**9) == 4
+    with factory() as session:
+        assert session.scalar(select(func.count()).where(UptimeHour.check_id == ids["uptime"])) == 0
+        assert session.scalar(select(func.count()).where(UptimeDay.check_id == ids["uptime"])) == 2
+        assert _answers(session, ids["uptime"]) == live
+    # A late run of a folded hour is a live row again; readers add both, a second fold appends.
+    store(factory, ids, "f", start=T0 + timedelta(minutes=59, seconds=30))
+    with factory() as session:
+        (hourly, *_) = runs.metrics(session, ids["uptime"], T0, T0 + timedelta(hours=1), "hour")
+        assert (hourly.runs, hourly.failed_runs) == (61, 5)
+        late = _answers(session, ids["uptime"])
+    assert late != live
+    with transaction(factory) as session:
+        assert runs.fold_hours(session, [ids["uptime"]], before_hour=10**9) == 1
+    with factory() as session:
+        assert _answers(session, ids["uptime"]) == late
 
 def test_delete_downtime_and_retention(factory: sessionmaker[Session]) -> None:
     ids = add_monitor(factory, "127.0.0.1:5")

@@ -1,10 +1,11 @@
-"""Adds runs into minute, hour and day buckets before they are upserted, one statement each.
+"""Adds runs into minute and hour buckets before they are upserted, one statement each.
 
-Hour and day rows (`uptime_rollups`, what the uptime and metrics endpoints read) carry the
-evaluator's up and down seconds; minutes (`minute_rollups`, kept 48 hours) carry only
-counts and timings, packed thirty to a row (`store/minute_blob.py`). Rows are value lists
-in their table's own column order (a list per row, not a dict: this runs three times for
-every result); positions are looked up once here.
+Hour rows (`uptime_hours`, folded into a packed row per day by the retention sweep: what
+the uptime and metrics endpoints read; days are sums of hours) carry the evaluator's up and
+down time; minutes (`minute_rollups`, kept 48 hours) carry only counts and timings, packed
+thirty to a row (`store/minute_blob.py`). Both keep whole microseconds, so they add up
+exactly. Rows are value lists in their table's own column order (a list per row, not a
+dict: this runs twice for every result); positions are looked up once here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from lookout.model.result import CheckResult
 from lookout.store import minute_blob
 from lookout.store.repositories.engine import ROLLUP_COLUMNS, ROLLUP_EXTREMES, ROLLUPS
 
-BUCKETS = ("hour", "day")
 _PHASES = ("dns", "connect", "tls", "first_byte", "download")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ class _Layout:
         self.sum = at[f"sum_total_{unit}"]
         self.min, self.max = at[f"min_total_{unit}"], at[f"max_total_{unit}"]
         self.phases = tuple(at[f"sum_{phase}_{unit}"] for phase in _PHASES)
-        self.up, self.down = at.get("up_seconds", -1), at.get("down_seconds", -1)
+        self.up, self.down = at.get("up_us", -1), at.get("down_us", -1)
         self.micros = unit == "us"
         self.empty: list[Any] = [
             None if name in ROLLUP_EXTREMES else 0.0 if isinstance(table.c[name].type, Float) else 0
@@ -54,9 +54,7 @@ class _Layout:
         return row
 
 
-_BUCKETED = _Layout(
-    ROLLUPS, ROLLUP_COLUMNS, ("check_id", "bucket", "bucket_start"), {"up_seconds", "down_seconds"}, "ms"
-)
+_HOURLY = _Layout(ROLLUPS, ROLLUP_COLUMNS, ("check_id", "hour"), {"up_us", "down_us"}, "us")
 
 
 class _MinuteLayout:
@@ -71,10 +69,9 @@ class _MinuteLayout:
 _MINUTES = _MinuteLayout()
 
 
-def bucket_start(at: datetime, bucket: str) -> datetime:
-    if bucket == "hour":
-        return at.replace(minute=0, second=0, microsecond=0)
-    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+def epoch_hour(at: datetime) -> int:
+    """Hours since the Unix epoch: the key of an hour rollup."""
+    return int((at - _EPOCH).total_seconds() // 3600)
 
 
 def epoch_minute(at: datetime) -> int:
@@ -91,7 +88,7 @@ def covered_seconds(started_at: datetime, last_run_at: datetime | None, interval
 
 class RollupBook:
     def __init__(self) -> None:
-        self._rows: dict[tuple[int, str, datetime], list[Any]] = {}
+        self._rows: dict[tuple[int, int], list[Any]] = {}
         self._minutes: dict[tuple[int, int], list[Any]] = {}
 
     def add(
@@ -102,25 +99,24 @@ class RollupBook:
         interval: float,
         down: bool,
     ) -> None:
-        seconds = covered_seconds(result.started_at, last_run_at, interval)
+        micros = round(covered_seconds(result.started_at, last_run_at, interval) * 1_000_000)
         failed = 0 if result.outcome.is_up else 1
-        hour = result.started_at.replace(minute=0, second=0, microsecond=0)
-        layout = _BUCKETED
-        for key in ((check_id, "hour", hour), (check_id, "day", hour.replace(hour=0))):
-            row = self._rows.get(key)
-            if row is None:
-                row = self._rows[key] = layout.new_row(key)
-            row[layout.down if down else layout.up] += seconds
-            _measure(row, layout, result, failed)
-        minute_key = (check_id, epoch_minute(result.started_at))
+        minute = epoch_minute(result.started_at)
+        key = (check_id, minute // 60)
+        layout = _HOURLY
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = layout.new_row(key)
+        row[layout.down if down else layout.up] += micros
+        _measure(row, layout, result, failed)
+        minute_key = (check_id, minute)
         row = self._minutes.get(minute_key)
         if row is None:
             row = self._minutes[minute_key] = _MINUTES.empty.copy()
         _measure(row, _MINUTES, result, failed)
 
     def values(self) -> list[list[Any]]:
-        """Hour and day rows as value lists in ROLLUP_COLUMNS order (the store converts them
-        in place)."""
+        """Hour rows as value lists in ROLLUP_COLUMNS order."""
         return list(self._rows.values())
 
     def minute_values(self) -> list[list[Any]]:

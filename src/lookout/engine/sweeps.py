@@ -1,7 +1,8 @@
 """Periodic housekeeping that keeps storage bounded per check.
 
 Runs that were not a success age out after the retention (successes live in each check's
-ring of slots and need no sweep), and minute rollups after 48 hours. Each delete is a
+ring of slots and need no sweep), and minute rollups after 48 hours; finished hours move
+from their live rows into their day's packed row (`store/hour_blob.py`). Each step is a
 small transaction, so no sweep holds the write lock for long.
 """
 
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from lookout.engine.database import Database
-from lookout.engine.rollups import epoch_minute
+from lookout.engine.rollups import epoch_hour, epoch_minute
 from lookout.periodic import Periodic
 from lookout.store.repositories import runs
 
@@ -40,8 +41,8 @@ class RetentionSweep:
         self._loop = Periodic("retention sweep", self.sweep, lambda: self._every, log)
 
     async def sweep(self) -> int:
-        """Delete aged runs and minute rollups; returns how many rows went."""
-        return await self.sweep_runs() + await self.sweep_minutes()
+        """Delete aged runs and minute rollups, fold finished hours; how many rows went."""
+        return await self.sweep_runs() + await self.sweep_minutes() + await self.fold_hours()
 
     async def sweep_runs(self) -> int:
         cutoff = self._clock() - self._retention
@@ -63,6 +64,17 @@ class RetentionSweep:
             total += await self._db.run(
                 partial(runs.delete_minutes_before, check_ids=chunk, cutoff_minute=cutoff)
             )
+            after = chunk[-1]
+
+    async def fold_hours(self) -> int:
+        """Pack the hours before the current one, a chunk of checks per transaction."""
+        before = epoch_hour(self._clock())
+        total, after = 0, 0
+        while True:
+            chunk = await self._db.run(partial(runs.check_ids_after, after=after, limit=CHECKS_PER_CHUNK))
+            if not chunk:
+                return total
+            total += await self._db.run(partial(runs.fold_hours, check_ids=chunk, before_hour=before))
             after = chunk[-1]
 
     async def run(self) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lookout.model.findings import FindingsDiff
 from lookout.store.db import UtcDateTime
+from lookout.store.packed_json import PackedJSON
 from lookout.store.tables import (
     Check,
     CheckRun,
@@ -31,14 +32,14 @@ from lookout.store.tables import (
     MinuteRollup,
     Monitor,
     StateChange,
-    UptimeRollup,
+    UptimeHour,
 )
 
 RUNS = cast(Table, CheckRun.__table__)
 CHECKS = cast(Table, Check.__table__)
 STATES = cast(Table, CheckState.__table__)
 MONITORS = cast(Table, Monitor.__table__)
-ROLLUPS = cast(Table, UptimeRollup.__table__)
+ROLLUPS = cast(Table, UptimeHour.__table__)
 CHANGES = cast(Table, StateChange.__table__)
 FINDINGS = cast(Table, Finding.__table__)
 MINUTES = cast(Table, MinuteRollup.__table__)
@@ -49,12 +50,14 @@ def _columns(table: Table, *, without: Collection[str] = ("id",)) -> tuple[str, 
 
 
 RUN_COLUMNS = _columns(RUNS)
+# Run columns stored deflated (PackedJSON): the SQLite fast path packs them as the type does.
+RUN_PACKED = frozenset(column.name for column in RUNS.columns if isinstance(column.type, PackedJSON))
 STATE_COLUMNS = _columns(STATES, without=())
 CHANGE_COLUMNS = _columns(CHANGES, without=("id", "claimed_at", "processed_at"))
-ROLLUP_KEY = ("check_id", "bucket", "bucket_start")
+ROLLUP_KEY = ("check_id", "hour")
 ROLLUP_COLUMNS = _columns(ROLLUPS)
 # Rollup columns an upsert adds up; min_/max_ ones keep the extreme. The rest is the key.
-ROLLUP_EXTREMES = {"min_total_ms": "min", "max_total_ms": "max"}
+ROLLUP_EXTREMES = {"min_total_us": "min", "max_total_us": "max"}
 ROLLUP_SUMMED = tuple(
     name for name in ROLLUP_COLUMNS if name not in ROLLUP_KEY and name not in ROLLUP_EXTREMES
 )
@@ -308,7 +311,7 @@ class EngineStore:
         )
 
     def upsert_rollups(self, session: Session, rows: list[list[Any]]) -> None:
-        """Add each row (values in ROLLUP_COLUMNS order) to its (check, bucket, start) rollup."""
+        """Add each row (values in ROLLUP_COLUMNS order) to its (check, hour) rollup."""
         self._add_up(session, ROLLUPS, ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, ROLLUP_EXTREMES, rows)
 
     def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:

@@ -11,7 +11,7 @@ tables, so both paths write the same columns in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from lookout.store.packed_json import pack
 from lookout.store.repositories.engine import (
     DATETIME_COLUMNS,
     JSON_COLUMNS,
@@ -28,6 +29,7 @@ from lookout.store.repositories.engine import (
     ROLLUP_KEY,
     ROLLUP_SUMMED,
     RUN_COLUMNS,
+    RUN_PACKED,
     STATE_COLUMNS,
     BatchCheck,
     DueCheck,
@@ -64,12 +66,19 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def params(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
-    """Rows as parameter lists in `columns` order, datetimes and JSON converted."""
+def params(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], packed: Collection[str] = ()
+) -> list[list[Any]]:
+    """Rows as parameter lists in `columns` order, datetimes and JSON converted (`packed`
+    columns deflated as PackedJSON stores them)."""
     get = itemgetter(*columns)
     fixes: list[tuple[int, Callable[[Any], Any]]] = [
         (index, to_text) for index, name in enumerate(columns) if name in DATETIME_COLUMNS
-    ] + [(index, _json) for index, name in enumerate(columns) if name in JSON_COLUMNS]
+    ] + [
+        (index, pack if name in packed else _json)
+        for index, name in enumerate(columns)
+        if name in JSON_COLUMNS or name in packed
+    ]
     out: list[list[Any]] = []
     seen: dict[Any, Any] = {}  # a batch repeats its `now` and bucket starts in every row
     for row in rows:
@@ -87,8 +96,14 @@ def params(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[list[
     return out
 
 
-def executemany(session: Session, sql: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    cursor(session).executemany(sql, params(rows, columns))
+def executemany(
+    session: Session,
+    sql: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    packed: Collection[str] = (),
+) -> None:
+    cursor(session).executemany(sql, params(rows, columns, packed))
 
 
 def executemany_values(session: Session, sql: str, rows: list[list[Any]], columns: Sequence[str]) -> None:
@@ -204,7 +219,7 @@ def _add_up_sql(
     return insert_sql(table, columns) + f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}, {kept}"
 
 
-_ROLLUP_SQL = _add_up_sql("uptime_rollups", ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, ROLLUP_EXTREMES)
+_ROLLUP_SQL = _add_up_sql("uptime_hours", ROLLUP_COLUMNS, ROLLUP_KEY, ROLLUP_SUMMED, ROLLUP_EXTREMES)
 # `||` makes text of two blobs in SQLite; the cast gives the same bytes back as a blob.
 _MINUTE_SQL = insert_sql("minute_rollups", MINUTE_COLUMNS) + (
     " ON CONFLICT (check_id, half_hour)"
@@ -246,7 +261,7 @@ class SqliteEngineStore(EngineStore):
 
     def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
-            executemany(session, _RUN_SQL, rows, RUN_COLUMNS)
+            executemany(session, _RUN_SQL, rows, RUN_COLUMNS, RUN_PACKED)
 
     def upsert_states(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:

@@ -1,6 +1,7 @@
 """Read side of the engine's records for the API: runs, uptime, downtime, metrics.
 
-Percentages and averages are computed here from rollups (hour/day, kept forever; minutes,
+Percentages and averages are computed here from rollups (hours, kept forever: live ones
+as rows, finished ones packed a day to a row; days and longer are sums of hours; minutes,
 kept 48 hours); runs are the kept ones (each check's last successes in its ring, and every
 other run for `retention_days`); routers only reshape the values.
 """
@@ -11,15 +12,25 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import LargeBinary, Table, bindparam, delete, func, select, update
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lookout.model import periods
 from lookout.model.metrics import MetricPoint
-from lookout.store import minute_blob
-from lookout.store.tables import Check, CheckRun, DowntimePeriod, MinuteRollup, Snooze, UptimeRollup
+from lookout.store import hour_blob, minute_blob
+from lookout.store.tables import (
+    Check,
+    CheckRun,
+    DowntimePeriod,
+    MinuteRollup,
+    Snooze,
+    UptimeDay,
+    UptimeHour,
+)
 
 Split = Literal["hour", "day", "month"]
 GroupBy = Literal["minute", "hour", "day", "week", "month"]
@@ -85,21 +96,70 @@ def uptime_check_id(session: Session, monitor_id: int) -> int | None:
     return session.scalar(select(Check.id).where(Check.monitor_id == monitor_id, Check.type == "uptime"))
 
 
-def _rollups(
+# An hour's values in `hour_blob.Hour` order: the live table's columns after its key.
+_HOUR_VALUES = (
+    UptimeHour.runs,
+    UptimeHour.failed_runs,
+    UptimeHour.timed_runs,
+    UptimeHour.up_us,
+    UptimeHour.down_us,
+    UptimeHour.sum_total_us,
+    UptimeHour.min_total_us,
+    UptimeHour.max_total_us,
+    UptimeHour.sum_dns_us,
+    UptimeHour.sum_connect_us,
+    UptimeHour.sum_tls_us,
+    UptimeHour.sum_first_byte_us,
+    UptimeHour.sum_download_us,
+)
+
+
+def _hours(
     session: Session, check_ids: Sequence[int], bucket: str, start: datetime, end: datetime
-) -> list[UptimeRollup]:
-    return list(
-        session.scalars(
-            select(UptimeRollup)
-            .where(
-                UptimeRollup.check_id.in_(list(check_ids)),
-                UptimeRollup.bucket == bucket,
-                UptimeRollup.bucket_start >= periods.floor(start, bucket),
-                UptimeRollup.bucket_start < end,
-            )
-            .order_by(UptimeRollup.bucket_start)
+) -> list[tuple[datetime, list[int | None]]]:
+    """(hour start, values) of every hour with data whose `bucket` period starts in
+    [floor(start, bucket), end), oldest first: the live hours and the folded ones (one day
+    row each), entries of the same hour added up (over the checks too)."""
+    low = periods.floor(start, bucket)
+    if low >= end:
+        return []
+    high = periods.floor(end, bucket)
+    if high < end:  # the period holding `end` counts whole, as a row per period did
+        high += timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
+    first, last = _epoch_hours(low), _epoch_hours(high)
+    ids = list(check_ids)
+    hours: dict[int, list[int | None]] = {}
+    folded = session.execute(
+        select(UptimeDay.day, UptimeDay.data).where(
+            UptimeDay.check_id.in_(ids),
+            UptimeDay.day >= first // hour_blob.HOURS_PER_ROW,
+            UptimeDay.day <= (last - 1) // hour_blob.HOURS_PER_ROW,
         )
     )
+    for day, data in folded:
+        for hour, values in hour_blob.decode(day, bytes(data)):
+            if first <= hour < last:
+                _add_hour(hours, hour, values)
+    live = session.execute(
+        select(UptimeHour.hour, *_HOUR_VALUES).where(
+            UptimeHour.check_id.in_(ids), UptimeHour.hour >= first, UptimeHour.hour < last
+        )
+    )
+    for hour, *counted in live:
+        _add_hour(hours, hour, counted)
+    return [(_EPOCH + timedelta(hours=hour), hours[hour]) for hour in sorted(hours)]
+
+
+def _add_hour(hours: dict[int, list[int | None]], hour: int, values: Sequence[int | None]) -> None:
+    into = hours.get(hour)
+    if into is None:
+        hours[hour] = list(values)
+    else:
+        hour_blob.merge(into, values)
+
+
+def _epoch_hours(at: datetime) -> int:
+    return int((at - _EPOCH).total_seconds() // 3600)
 
 
 def uptime_series(
@@ -110,15 +170,9 @@ def uptime_series(
     Time counts as down while the check was confirmed down (after the failure threshold),
     so blips below the threshold do not lower the percentage.
     """
-    bucket = "hour" if split == "hour" else "day"
-    sums: dict[datetime, list[float]] = {}
-    for row in _rollups(session, check_ids, bucket, start, end):
-        up_down = sums.setdefault(periods.floor(row.bucket_start, split), [0.0, 0.0])
-        up_down[0] += row.up_seconds
-        up_down[1] += row.down_seconds
     return [
         (period, round(100 * up / (up + down), 4))
-        for period, (up, down) in sorted(sums.items())
+        for period, (up, down) in sorted(uptime_seconds(session, check_ids, start, end, split).items())
         if up + down > 0
     ]
 
@@ -129,12 +183,12 @@ def uptime_seconds(
     """(up seconds, down seconds) per period with data: what `uptime_series` divides, for a
     caller that adjusts them first (maintenance time is taken out of the down seconds)."""
     bucket = "hour" if split == "hour" else "day"
-    sums: dict[datetime, tuple[float, float]] = {}
-    for row in _rollups(session, check_ids, bucket, start, end):
-        period = periods.floor(row.bucket_start, split)
-        up, down = sums.get(period, (0.0, 0.0))
-        sums[period] = (up + row.up_seconds, down + row.down_seconds)
-    return sums
+    sums: dict[datetime, tuple[int, int]] = {}
+    for at, values in _hours(session, check_ids, bucket, start, end):
+        period = periods.floor(at, split)
+        up, down = sums.get(period, (0, 0))
+        sums[period] = (up + (values[3] or 0), down + (values[4] or 0))
+    return {period: (up / 1e6, down / 1e6) for period, (up, down) in sums.items()}
 
 
 def downtime_intervals(
@@ -193,18 +247,25 @@ def metrics(
     groups: dict[datetime, _Acc] = {}
     if group_by == "minute":
         _from_minutes(session, check_id, start, end, groups)
-    else:
-        bucket = "hour" if group_by == "hour" else "day"
-        for row in _rollups(session, [check_id], bucket, start, end):
-            acc = groups.setdefault(periods.floor(row.bucket_start, group_by), _Acc())
-            acc.runs += row.runs
-            acc.failed += row.failed_runs
-            acc.up += row.up_seconds
-            acc.down += row.down_seconds
-            acc.timed += row.timed_runs
-            for name in acc.sums:
-                acc.sums[name] += getattr(row, f"sum_{name}_ms")
-            acc.timing(row.min_total_ms, row.max_total_ms)
+        return [groups[date].point(date) for date in sorted(groups)]
+    # Whole microseconds add up exactly; they become seconds and milliseconds once per period.
+    bucket = "hour" if group_by == "hour" else "day"
+    totals: dict[datetime, list[int | None]] = {}
+    for at, values in _hours(session, [check_id], bucket, start, end):
+        period = periods.floor(at, group_by)
+        into = totals.get(period)
+        if into is None:
+            totals[period] = list(values)
+        else:
+            hour_blob.merge(into, values)
+    for period, (runs, failed, timed, up, down, total, low, high, *phases) in totals.items():
+        acc = groups[period] = _Acc()
+        acc.runs, acc.failed, acc.timed = runs or 0, failed or 0, timed or 0
+        acc.up, acc.down = (up or 0) / 1e6, (down or 0) / 1e6
+        acc.sums["total"] = (total or 0) / 1000
+        for name, value in zip(("dns", "connect", "tls", "first_byte", "download"), phases, strict=True):
+            acc.sums[name] = (value or 0) / 1000
+        acc.timing(None if low is None else low / 1000, None if high is None else high / 1000)
     return [groups[date].point(date) for date in sorted(groups)]
 
 
@@ -402,3 +463,33 @@ def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_min
 def check_ids_after(session: Session, after: int, limit: int) -> list[int]:
     """The next `limit` check ids above `after`, in order (the sweeps walk checks in chunks)."""
     return list(session.scalars(select(Check.id).where(Check.id > after).order_by(Check.id).limit(limit)))
+
+
+def fold_hours(session: Session, check_ids: Sequence[int], before_hour: int) -> int:
+    """Move these checks' live hours before `before_hour` (epoch hours) into their day's
+    packed row (appended, no read); how many hours moved. The delete returns what it took,
+    so a writer adding to one of these hours meanwhile makes a new live row, not a lost one."""
+    hours = cast(Table, UptimeHour.__table__)
+    taken = session.execute(
+        delete(hours)
+        .where(hours.c.check_id.in_(list(check_ids)), hours.c.hour < before_hour)
+        .returning(hours.c.check_id, hours.c.hour, *(hours.c[column.key] for column in _HOUR_VALUES))
+    ).all()
+    if not taken:
+        return 0
+    packed: dict[tuple[int, int], bytearray] = {}
+    for check_id, hour, *values in sorted(taken, key=lambda row: (row[0], row[1])):
+        day, offset = hour_blob.row_key(hour)
+        packed.setdefault((check_id, day), bytearray()).extend(hour_blob.encode(offset, values))
+    days = cast(Table, UptimeDay.__table__)
+    stmt: Any
+    stmt = postgresql.insert(days) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(days)
+    # Cast: SQLite's `||` makes text even of two blobs.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["check_id", "day"],
+        set_={"data": sa_cast(days.c.data.concat(stmt.excluded.data), LargeBinary)},
+    )
+    session.execute(
+        stmt, [{"check_id": key[0], "day": key[1], "data": bytes(data)} for key, data in packed.items()]
+    )
+    return len(taken)

@@ -41,7 +41,8 @@ from lookout.store.tables.runs import (
     MinuteRollup,
     Snooze,
     StateChange,
-    UptimeRollup,
+    UptimeDay,
+    UptimeHour,
 )
 
 # Ids that leave the process are never handed out twice. SQLite otherwise gives the id of
@@ -116,6 +117,7 @@ __all__ = [
     "TagGroup",
     "TagGroupTag",
     "Team",
-    "UptimeRollup",
+    "UptimeDay",
+    "UptimeHour",
     "User",
 ]

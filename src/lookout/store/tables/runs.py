@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lookout.store.db import Base, UtcDateTime
+from lookout.store.packed_json import PackedJSON
 
 
 class CheckRun(Base):
@@ -59,7 +61,8 @@ class CheckRun(Base):
     tls_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     first_byte_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     download_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Deflated JSON (store/packed_json.py): half the row's bytes otherwise.
+    details: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
     slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -149,30 +152,49 @@ class Snooze(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class UptimeRollup(Base):
-    """Per check and hour or day: counts, up/down seconds and timing sums, kept forever."""
+class UptimeHour(Base):
+    """Per check and hour since the Unix epoch: counts, up/down time and timing sums in whole
+    microseconds, added to by every batch. Only the latest hours live here: the retention
+    sweep folds finished hours into `uptime_days` (`store/hour_blob.py`)."""
 
-    __tablename__ = "uptime_rollups"
-    __table_args__ = (UniqueConstraint("check_id", "bucket", "bucket_start"),)
+    __tablename__ = "uptime_hours"
+    __table_args__ = (
+        PrimaryKeyConstraint("check_id", "hour"),
+        {"sqlite_with_rowid": False},
+    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
-    bucket: Mapped[str] = mapped_column(String(8))
-    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    hour: Mapped[int] = mapped_column(Integer)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     failed_runs: Mapped[int] = mapped_column(Integer, default=0)
-    up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    down_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     # Runs that reported a total time; the per-phase sums divide by this.
     timed_runs: Mapped[int] = mapped_column(Integer, default=0)
-    sum_total_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    min_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    max_total_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    sum_dns_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_connect_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_tls_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_first_byte_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_download_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    up_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    down_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_total_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_total_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_total_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sum_dns_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_connect_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_tls_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_first_byte_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_download_us: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UptimeDay(Base):
+    """Per check and day since the Unix epoch: its finished hours, packed as
+    `store/hour_blob.py` describes, kept forever (what the uptime and metrics endpoints
+    read beside the live `uptime_hours`)."""
+
+    __tablename__ = "uptime_days"
+    __table_args__ = (
+        PrimaryKeyConstraint("check_id", "day"),
+        {"sqlite_with_rowid": False},
+    )
+
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"))
+    day: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MinuteRollup(Base):
