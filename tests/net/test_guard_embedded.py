@@ -106,7 +106,10 @@ async def test_metadata_carried_anywhere_is_refused(address: str, kind: str, all
 @pytest.mark.parametrize(("address", "kind"), PRIVATE)
 async def test_carried_private_addresses_follow_the_setting(address: str, kind: str) -> None:
     assert refusal_reason(address, allow_private=False) == f"{address} is a {kind} address"
-    assert await judged(address, allow_private=False) == f"{canonical(address)} is a {kind} address" + PRIVATE_HINT
+    assert (
+        await judged(address, allow_private=False)
+        == f"{canonical(address)} is a {kind} address" + PRIVATE_HINT
+    )
     assert await judged(address, allow_private=True) == [canonical(address)]
 
 

@@ -97,7 +97,12 @@ class TokenRow:
 def list_tokens(session: Session) -> list[TokenRow]:
     rows = session.execute(
         select(
-            ApiToken.id, ApiToken.name, User.email, ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at
+            ApiToken.id,
+            ApiToken.name,
+            User.email,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
         )
         .join(User, User.id == ApiToken.user_id)
         .order_by(ApiToken.id)
