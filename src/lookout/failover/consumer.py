@@ -15,8 +15,16 @@ Each round it
 2. every `reconcile_every` lets the executor look again at every D-Monitor that is down,
    switched or has an intent pending (a backup that died, the way back, a crash's leftover),
    and probes the backup IPs of those whose last probe is older than their interval;
-3. delivers the callbacks that are due.
+3. delivers the callbacks that are due;
+4. every `prune_every` deletes, in small batches by primary key, what is older than the
+   retention: finished claims below the cursor, and finished callbacks with their attempts.
 Never the outbox's `processed_at`: notifications and failover each see every change.
+
+A `failed` change opens an outage only when a majority of the D-Monitor's points find the
+IP down (`points.py`). And a record moved by Record.Modify to an IP the check already
+finds down makes no state change (the check stays down), so step 2 also looks for a check
+whose first runs on the new IP (since `ip_since`) are down and opens that outage itself
+(`fresh_downs`), with its Down callback, before the executor switches.
 """
 
 from __future__ import annotations
@@ -31,13 +39,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.failover.base import DnsProvider
 from lookout.failover.callbacks import (
+    FAILED,
     PENDING,
+    SENT,
     SUPPRESSED,
     CallbackEvent,
     CallbackSender,
@@ -46,6 +56,7 @@ from lookout.failover.callbacks import (
 )
 from lookout.failover.executor import PENDING as SWITCH_PENDING
 from lookout.failover.executor import TIME_FORMAT, ExecutorTuning, FailoverExecutor, latest_down
+from lookout.failover.points import PointMap, points_down
 from lookout.failover.policy import BakIp
 from lookout.failover.probe import Prober
 from lookout.failover.providers.records import RecordsProvider
@@ -57,9 +68,15 @@ from lookout.periodic import Periodic
 from lookout.settings import Settings
 from lookout.store.db import transaction
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
-from lookout.store.tables.failover import FailoverCallback, FailoverClaim, FailoverCursor, FailoverSwitch
+from lookout.store.tables.failover import (
+    FailoverCallback,
+    FailoverCallbackAttempt,
+    FailoverClaim,
+    FailoverCursor,
+    FailoverSwitch,
+)
 from lookout.store.tables.monitor import Check
-from lookout.store.tables.runs import CheckRun, StateChange
+from lookout.store.tables.runs import CheckRun, CheckState, StateChange
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +101,10 @@ class ConsumerTuning:
     concurrency: int = 20
     executor: ExecutorTuning = field(default_factory=ExecutorTuning)
     callbacks: CallbackTuning = field(default_factory=CallbackTuning)
+    # Claims and finished callbacks older than this go (LOOKOUT_RUN_RETENTION_DAYS).
+    retention: timedelta = timedelta(days=14)
+    prune_every_s: float = 3600.0
+    prune_batch: int = 500
 
 
 def status_code_of(details: Any) -> int:
@@ -121,6 +142,7 @@ class FailoverConsumer:
         self.worker = worker or f"failover-{uuid.uuid4().hex[:12]}"
         self._loop = Periodic("failover", self.run_once, lambda: self.tuning.poll_s, log)
         self._last_reconcile = 0.0
+        self._last_prune: float | None = None
         # (when, newest state change id) seen by this process: the cursor may move up to a
         # head seen `cursor_settle` ago.
         self._heads: deque[tuple[datetime, int]] = deque()
@@ -138,6 +160,8 @@ class FailoverConsumer:
         taken, touched = await asyncio.to_thread(self.take_changes)
         if time.monotonic() - self._last_reconcile >= self.tuning.reconcile_every_s:
             self._last_reconcile = time.monotonic()
+            # Before the executor acts: its switch log goes to the outage opened here.
+            touched |= set(await asyncio.to_thread(self.fresh_downs))
             touched |= set(await asyncio.to_thread(self.active_monitors))
             for d_monitor_id in await asyncio.to_thread(self.backups_due):
                 try:
@@ -156,6 +180,12 @@ class FailoverConsumer:
 
             await asyncio.gather(*(one(d_monitor_id) for d_monitor_id in sorted(touched)))
         await self.callbacks.deliver_due()
+        if self._last_prune is None or time.monotonic() - self._last_prune >= self.tuning.prune_every_s:
+            self._last_prune = time.monotonic()
+            try:
+                await asyncio.to_thread(self.prune)
+            except Exception:
+                log.exception("pruning failover's old rows failed; the next sweep tries again")
         return taken
 
     # -- 1. state changes -----------------------------------------------------------------
@@ -278,6 +308,13 @@ class FailoverConsumer:
         code = status_code_of(details)
         now = self._clock()
         callback_status: str | None = None
+        agreed = change.kind != "failed" or self._points_agree(
+            session, row, change.check_id, change.created_at
+        )
+        if not agreed:
+            # This location's failure alone: most of the D-Monitor's points see the IP up.
+            row.updated_at = now
+            return row.id
         if change.kind == "failed":
             row.status, callback_status = "Down", "Down"
             down = latest_down(session, row.id)
@@ -325,9 +362,110 @@ class FailoverConsumer:
         session.flush()
         return row.id
 
+    def _points_agree(self, session: Session, row: DMonitor, check_id: int, at: datetime) -> bool:
+        """This location found the IP down (confirmed); do most of the points?"""
+        since = at - timedelta(seconds=2 * max(row.monitor_interval, 60))
+        return points_down(session, self.executor.tuning.points, row.points, check_id, True, since)
+
+    # -- 2a. a record moved to an IP that is already down ------------------------------------
+
+    def fresh_downs(self) -> list[int]:
+        """D-Monitors whose record Record.Modify moved to an IP the check finds down from its
+        first runs on it: the check was down before and stays down, so the engine records no
+        change. Each gets its outage (once: an outage since `ip_since` exists afterwards)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(DMonitor.id, DMonitor.ip_since, CheckState.changed_at, CheckState.last_run_at)
+                .join(Check, (Check.monitor_id == DMonitor.monitor_id) & (Check.type == "uptime"))
+                .join(CheckState, CheckState.check_id == Check.id)
+                .where(
+                    DMonitor.enabled.is_(True),
+                    DMonitor.ip_since.is_not(None),
+                    CheckState.status == "down",
+                )
+            ).all()
+        opened = []
+        for d_monitor_id, ip_since, changed_at, last_run_at in rows:
+            # Down since before the move, and a run (by its start) has looked at the new IP.
+            if ip_since is None or changed_at is None or last_run_at is None:
+                continue
+            if not changed_at < ip_since <= last_run_at:
+                continue
+            with transaction(self._sessions) as session:
+                if self._open_fresh_down(session, d_monitor_id):
+                    opened.append(d_monitor_id)
+        return opened
+
+    def _open_fresh_down(self, session: Session, d_monitor_id: int) -> bool:
+        row = session.scalars(select(DMonitor).where(DMonitor.id == d_monitor_id).with_for_update()).first()
+        if row is None or row.ip_since is None or row.monitor_id is None or not row.enabled:
+            return False
+        seen = session.scalars(
+            select(DMonitorDown.id)
+            .where(DMonitorDown.d_monitor_id == row.id, DMonitorDown.created_at >= row.ip_since)
+            .limit(1)
+        ).first()
+        if seen is not None:
+            return False
+        check = session.execute(
+            select(Check.id, CheckState.status, CheckState.changed_at)
+            .join(CheckState, CheckState.check_id == Check.id)
+            .where(Check.monitor_id == row.monitor_id, Check.type == "uptime")
+        ).first()
+        if check is None or check[1] != "down" or check[2] is None or check[2] >= row.ip_since:
+            return False
+        run = session.execute(
+            select(CheckRun.started_at, CheckRun.summary, CheckRun.details)
+            .where(CheckRun.check_id == check[0], CheckRun.started_at >= row.ip_since)
+            .order_by(CheckRun.started_at.desc())
+            .limit(1)
+        ).first()
+        at = run[0] if run is not None else row.ip_since
+        if not self._points_agree(session, row, check[0], at):
+            return False
+        record = session.get(DnsRecord, row.record_id)
+        domain = session.get(DnsDomain, row.domain_id)
+        if record is None or domain is None:
+            return False
+        now = self._clock()
+        reason = str(run[1]) if run is not None else "Down"
+        code = status_code_of(run[2]) if run is not None else 0
+        row.status, row.status_code, row.updated_at = "Down", code, now
+        session.add(
+            DMonitorDown(
+                team_id=row.team_id,
+                d_monitor_id=row.id,
+                host=row.host,
+                record_line=record.line,
+                ip=row.ip,
+                warn_reason=reason[:1000],
+                switch_log=[],
+                created_at=at,
+                recovered_at=None,
+            )
+        )
+        if row.callback_url:
+            event = CallbackEvent(
+                monitor_id=str(row.id),
+                domain_id=domain.id,
+                domain=domain.name,
+                record_id=record.id,
+                sub_domain=record.sub_domain,
+                record_line=record.line,
+                ip=row.ip,
+                status="Down",
+                status_code=code,
+                reason=reason,
+                at=at,
+            )
+            self._owe_callback(session, row, None, event, now)
+        session.flush()
+        log.info("D-Monitor %s: its new IP %s is down; outage opened", row.id, row.ip)
+        return True
+
     @staticmethod
     def _owe_callback(
-        session: Session, row: DMonitor, change_id: int, event: CallbackEvent, now: datetime
+        session: Session, row: DMonitor, change_id: int | None, event: CallbackEvent, now: datetime
     ) -> None:
         status = PENDING
         if row.less_notice:
@@ -389,6 +527,68 @@ class FailoverConsumer:
                 due.append(d_id)
         return due
 
+    # -- 4. retention --------------------------------------------------------------------
+
+    def prune(self) -> int:
+        """Delete claims and finished callbacks (with their attempts) older than the
+        retention, a batch per transaction; returns how many rows went."""
+        cutoff = self._clock() - self.tuning.retention
+        return self._prune_claims(cutoff) + self._prune_callbacks(cutoff)
+
+    def _prune_claims(self, cutoff: datetime) -> int:
+        """Claims below the cursor (every change there is done or no longer a D-Monitor's),
+        oldest first by primary key: a claim is finished within seconds of its change, so
+        key order is age order and a batch stops at the first one still kept."""
+        total, after = 0, -1
+        while True:
+            with transaction(self._sessions) as session:
+                cursor = int(
+                    session.scalar(select(FailoverCursor.last_id).where(FailoverCursor.name == CURSOR)) or 0
+                )
+                batch = session.execute(
+                    select(FailoverClaim.state_change_id, FailoverClaim.done_at, FailoverClaim.claimed_until)
+                    .where(FailoverClaim.state_change_id > after, FailoverClaim.state_change_id <= cursor)
+                    .order_by(FailoverClaim.state_change_id)
+                    .limit(self.tuning.prune_batch)
+                ).all()
+                old = []
+                for change_id, done_at, claimed_until in batch:
+                    if (done_at or claimed_until) >= cutoff:
+                        break
+                    old.append(change_id)
+                if old:
+                    session.execute(delete(FailoverClaim).where(FailoverClaim.state_change_id.in_(old)))
+            total += len(old)
+            if len(old) < self.tuning.prune_batch:
+                return total
+            after = old[-1]
+
+    def _prune_callbacks(self, cutoff: datetime) -> int:
+        """Callbacks sent, failed or suppressed before the cutoff (the status-and-due index:
+        a finished callback's due_at is its last try), and their attempts (by callback)."""
+        total = 0
+        for status in (SENT, FAILED, SUPPRESSED):
+            while True:
+                with transaction(self._sessions) as session:
+                    ids = list(
+                        session.scalars(
+                            select(FailoverCallback.id)
+                            .where(FailoverCallback.status == status, FailoverCallback.due_at < cutoff)
+                            .limit(self.tuning.prune_batch)
+                        ).all()
+                    )
+                    if ids:
+                        attempts = session.execute(
+                            delete(FailoverCallbackAttempt).where(
+                                FailoverCallbackAttempt.callback_id.in_(ids)
+                            )
+                        )
+                        session.execute(delete(FailoverCallback).where(FailoverCallback.id.in_(ids)))
+                        total += len(ids) + int(attempts.rowcount or 0)  # type: ignore[attr-defined]
+                if len(ids) < self.tuning.prune_batch:
+                    break
+        return total
+
 
 def _not_done(after: int, up_to: int) -> Select[Any]:
     """The D-Monitor uptime changes in (after, up_to] without a finished claim."""
@@ -440,7 +640,8 @@ def build_failover_consumer(
         poll_s=poll,
         reconcile_every_s=poll * 5,
         backup_probe_every_s=settings.dmonitor_interval_seconds,
-        executor=ExecutorTuning(confirm_gap_s=poll),
+        executor=ExecutorTuning(confirm_gap_s=poll, points=PointMap(settings.location)),
+        retention=timedelta(days=settings.run_retention_days),
     )
     executor = FailoverExecutor(
         sessions,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.failover import policy
 from lookout.failover.base import ChangeSet, DnsProvider, DnsProviderError, RecordSet
+from lookout.failover.points import PointMap, points_down
 from lookout.failover.probe import Probe, Prober, Site
 from lookout.store.db import transaction
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
@@ -62,6 +63,7 @@ class ExecutorTuning:
     flap_window: timedelta = timedelta(minutes=30)
     flap_hold_back: timedelta = policy.HOLD_BACK
     low_ttl: int = policy.LOW_TTL
+    points: PointMap = field(default_factory=PointMap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +175,15 @@ class FailoverExecutor:
             check = None
             if row.monitor_id is not None:
                 check = session.execute(
-                    select(CheckState.status, CheckState.changed_at, CheckState.last_run_at)
+                    select(CheckState.status, CheckState.changed_at, CheckState.last_run_at, Check.id)
                     .join(Check, Check.id == CheckState.check_id)
                     .where(Check.monitor_id == row.monitor_id, Check.type == "uptime")
                 ).first()
+            check_status = str(check[0]) if check is not None else "unknown"
+            if check is not None and check_status == "down":
+                since = (check[2] or self._clock()) - timedelta(seconds=2 * max(row.monitor_interval, 60))
+                if not points_down(session, self.tuning.points, row.points, check[3], True, since):
+                    check_status = "unknown"  # this location alone; most points do not agree
             pending = session.scalars(
                 select(FailoverSwitch.id)
                 .where(FailoverSwitch.d_monitor_id == row.id, FailoverSwitch.status == PENDING)
@@ -203,7 +210,7 @@ class FailoverExecutor:
                 bak=policy.BakIp.parse(row.bak_ip),
                 state=state_of(row.switch_state),
                 keep_ttl=row.keep_ttl,
-                check_status=str(check[0]) if check is not None else "unknown",
+                check_status=check_status,
                 check_changed_at=check[1] if check is not None else None,
                 check_last_run_at=check[2] if check is not None else None,
                 ip_since=row.ip_since,

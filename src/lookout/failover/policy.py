@@ -16,7 +16,7 @@ and one back), and a backup that fails while in use is left for the next healthy
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -151,6 +151,22 @@ def decide(
     if state.active:
         if _stable(health, original_ip, now, hold_back):
             return _restore(record, original_ip, state)
+        stale = _not_allowed(record, others, bak, state)
+        if stale is not None:
+            # Monitor.Modify changed bak_ip: decide again as if nothing were switched.
+            return _redecide(
+                record,
+                original_ip,
+                others,
+                bak,
+                health,
+                state,
+                stale,
+                keep_ttl=keep_ttl,
+                now=now,
+                hold_back=hold_back,
+                low_ttl=low_ttl,
+            )
         if state.switched_to is not None and not _healthy(health, state.switched_to):
             spare = _spare(record, original_ip, others, bak, health, {state.switched_to})
             if spare is None:
@@ -160,7 +176,7 @@ def decide(
                 f"{state.switched_to} is down; switched to {spare}",
                 replace(state, switched_to=spare),
             )
-        return Decision(state=state)
+        return _ttl_rule(record, state, keep_ttl, low_ttl) or Decision(state=state)
     if not original_down:
         return Decision(state=state)
     if bak.mode is Mode.PASS:
@@ -201,3 +217,107 @@ def _restore(record: Record, original_ip: str, state: SwitchState) -> Decision:
     )
     what = "record resumed" if state.paused else f"switched back to {original_ip}"
     return Decision((edit,), f"{original_ip} is up again; {what}", SwitchState())
+
+
+def _not_allowed(record: Record, others: Sequence[Record], bak: BakIp, state: SwitchState) -> str | None:
+    """Why what the switch serves is no longer what the D-Monitor's `bak_ip` allows (the
+    owner changed it with Monitor.Modify), or None while it still is."""
+    if bak.mode is Mode.PASS:
+        return "bak_ip is pass (monitoring only)"
+    if state.paused:
+        return None if bak.mode in (Mode.PAUSE, Mode.PAUSE2) else f"bak_ip is {bak.mode} now"
+    if bak.mode in (Mode.PAUSE, Mode.PAUSE2):
+        return f"bak_ip is {bak.mode} now"
+    if bak.mode is Mode.BACKUPS and state.switched_to not in bak.backups:
+        return f"{state.switched_to} is no longer a backup IP"
+    if bak.mode is Mode.AUTO and state.switched_to not in {
+        o.value for o in _same_name(record, others) if o.enabled
+    }:
+        return f"{state.switched_to} is no longer a record of the name"
+    return None
+
+
+def _redecide(
+    record: Record,
+    original_ip: str,
+    others: Sequence[Record],
+    bak: BakIp,
+    health: Mapping[str, Health],
+    state: SwitchState,
+    why: str,
+    *,
+    keep_ttl: bool,
+    now: datetime,
+    hold_back: timedelta,
+    low_ttl: int,
+) -> Decision:
+    """Undo the switch and decide afresh with the current settings, in one edit: a listed
+    healthy spare (or a pause) if the original IP is still down, else the record's own IP."""
+    back = _restore(record, original_ip, state)
+    what = "record resumed" if state.paused and state.switched_to is None else f"back to {original_ip}"
+    if bak.mode is Mode.PASS:
+        return Decision(back.edits, f"{why}; {what}", SwitchState())
+    (undo,) = back.edits
+    own = replace(
+        record,
+        value=original_ip if state.switched_to is not None else record.value,
+        enabled=True if state.paused else record.enabled,
+        ttl=state.original_ttl if state.original_ttl is not None else record.ttl,
+    )
+    fresh = decide(
+        own,
+        original_ip,
+        others,
+        bak,
+        health,
+        SwitchState(),
+        keep_ttl=keep_ttl,
+        now=now,
+        hold_back=hold_back,
+        low_ttl=low_ttl,
+    )
+    if not fresh.changes_dns:
+        reason = f"; {fresh.log}" if fresh.log else ""
+        return Decision(back.edits, f"{why}{reason}; {what}", SwitchState())
+    (edit,) = fresh.edits
+    merged = Edit(
+        record.id,
+        value=edit.value if edit.value is not None else undo.value,
+        enabled=edit.enabled if edit.enabled is not None else undo.enabled,
+        ttl=edit.ttl if edit.ttl is not None else undo.ttl,
+    )
+    return Decision((merged,), f"{why}; {fresh.log}", fresh.state)
+
+
+def _ttl_rule(record: Record, state: SwitchState, keep_ttl: bool, low_ttl: int) -> Decision | None:
+    """A record switched to another IP has its TTL lowered exactly when keep_ttl=no; after
+    Monitor.Modify changed keep_ttl, the TTL follows (restored, or lowered and saved)."""
+    if state.switched_to is None:
+        return None
+    if keep_ttl and state.original_ttl is not None:
+        return Decision(
+            (Edit(record.id, ttl=state.original_ttl),),
+            f"keep_ttl=yes; TTL {state.original_ttl} restored",
+            replace(state, original_ttl=None),
+        )
+    if not keep_ttl and state.original_ttl is None and record.ttl > low_ttl:
+        return Decision(
+            (Edit(record.id, ttl=low_ttl),),
+            f"keep_ttl=no; TTL lowered to {low_ttl}",
+            replace(state, original_ttl=record.ttl),
+        )
+    return None
+
+
+def majority_down(verdicts: Sequence[bool | None]) -> bool:
+    """One verdict per point (True: down, False: up, None: none yet). Down only when more
+    than half of the points say so: a tie, or points without a verdict, are not down."""
+    return sum(1 for verdict in verdicts if verdict) * 2 > len(verdicts)
+
+
+def point_verdicts(
+    points: Sequence[str], location_of: Callable[[str], str], by_location: Mapping[str, bool]
+) -> list[bool | None]:
+    """Each point's verdict: that of the location it maps to (None when that location has
+    none). Several points may share a location; each still counts once."""
+    return [by_location.get(location_of(point)) for point in points]

@@ -324,7 +324,8 @@ def _follow(
       is the record's own (the TTL failover lowered, the record it paused is enabled).
     - A new IP is watched from now: the D-Monitor's `ip`/`now_ip` and its uptime check's
       `connect_ip` follow, the check runs at once, and the check's verdicts from before
-      (about the old IP) are not acted on (`ip_since`).
+      (about the old IP) are not acted on (`ip_since`). An outage of the old IP still
+      open is closed; if the new IP is down too, failover opens a new one.
     """
     now = utcnow()
     ttl_sent, status_sent = bool(raw.ttl.strip()), bool(raw.status.strip())
@@ -348,6 +349,9 @@ def _follow(
         )
     if row.value != monitored.ip:
         old_ip = monitored.ip
+        # An outage of the old IP still open ends here for this record; a new IP found down
+        # opens its own (the failover consumer sees its first runs).
+        switches.end_outage(session, monitored, now, f"record moved to {row.value} by its owner")
         monitored.ip = monitored.now_ip = row.value
         # To the microsecond: a run that started in this second may still be the old IP's.
         monitored.ip_since = datetime.now(UTC)

@@ -105,6 +105,14 @@ def close_switch(
     return found
 
 
+def end_outage(session: Session, row: DMonitor, now: datetime, why: str) -> None:
+    """Close the D-Monitor's open outage, if any, with `why` as its last switch-log line."""
+    down = latest_down(session, row.id)
+    if down is not None and down.recovered_at is None:
+        down.switch_log = [*(down.switch_log or []), stamp(now, why)][-100:]
+        down.recovered_at = now
+
+
 def retarget_check(
     session: Session, monitor_id: int | None, old_ip: str, connect_ip: str | None, now: datetime
 ) -> None:

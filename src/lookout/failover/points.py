@@ -1,0 +1,74 @@
+"""A D-Monitor's points (DNSPod's `ctc`, `cuc`, ... or Lookout location names) and what the
+check found from each: the rule "down only when a majority of points agree"
+(`policy.majority_down`) over the store's verdicts per location.
+
+A point maps to a location (`PointMap`; every point maps to this process's location in
+the embedded default). The verdict of this process's location is the engine's confirmed
+check state (down only after its quick re-checks). Another location's verdict is its
+latest run of the check, which only a checking process at that location would store
+(`lookout worker --location`, not written yet): until then every point is the local one
+and the rule is that location's verdict, read without a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lookout.failover.policy import majority_down, point_verdicts
+from lookout.model.result import Outcome
+from lookout.store.tables.runs import CheckRun
+
+# Runs read per decision: enough for each of a few locations' latest.
+MAX_RUNS_READ = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PointMap:
+    own_location: str = "local"
+    # point -> location; a point not listed is checked from `own_location`.
+    locations: Mapping[str, str] = field(default_factory=dict)
+
+    def location_of(self, point: str) -> str:
+        return self.locations.get(point, self.own_location)
+
+    def points(self, text: str) -> list[str]:
+        found = [part.strip() for part in text.split(",") if part.strip()]
+        return found or [self.own_location]
+
+    def only_own(self, points: Sequence[str]) -> bool:
+        return all(self.location_of(point) == self.own_location for point in points)
+
+
+def points_down(
+    session: Session,
+    point_map: PointMap,
+    points_text: str,
+    check_id: int,
+    own_down: bool,
+    since: datetime,
+) -> bool:
+    """Whether a majority of the D-Monitor's points find its IP down: this location says
+    `own_down`; another location says what its latest run since `since` found."""
+    points = point_map.points(points_text)
+    if point_map.only_own(points):
+        return own_down
+    by_location = {point_map.own_location: own_down}
+    runs = session.execute(
+        select(CheckRun.location, CheckRun.result)
+        .where(
+            CheckRun.check_id == check_id,
+            CheckRun.started_at >= since,
+            CheckRun.location != point_map.own_location,
+        )
+        .order_by(CheckRun.started_at.desc())
+        .limit(MAX_RUNS_READ)
+    ).all()
+    up = {Outcome.SUCCEEDED.value, Outcome.WARNING.value}
+    for location, result in runs:
+        by_location.setdefault(location, result not in up)
+    return majority_down(point_verdicts(points, point_map.location_of, by_location))

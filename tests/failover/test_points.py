@@ -1,0 +1,147 @@
+"""Points: down only when a majority of a D-Monitor's points agree. The pure rule, then the
+consumer using it over the verdicts per location the store holds (this location's
+confirmed check state, another location's latest run). Every point maps to the local
+location by default, where the rule is that location's verdict."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lookout.failover.callbacks import CallbackSender, CallbackTuning
+from lookout.failover.consumer import ConsumerTuning, FailoverConsumer
+from lookout.failover.points import PointMap
+from lookout.failover.policy import majority_down, point_verdicts
+from lookout.failover.providers.memory import MemoryProvider
+from lookout.net.guard import TargetGuard
+from lookout.net.http import HttpClient
+from lookout.net.resolve import Resolver
+from lookout.store.db import transaction
+from lookout.store.tables.dns import DMonitor, DMonitorDown
+from lookout.store.tables.monitor import Check
+from lookout.store.tables.runs import CheckRun
+from tests.failover.conftest import BACKUP, ORIGINAL, World
+from tests.failover.test_consumer import change
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "down"),
+    [
+        ([True, True, False], True),  # 2 of 3
+        ([True, True, True], True),
+        ([True, False, False], False),  # 1 of 3
+        ([True, False], False),  # a tie is not down
+        ([True, True, False, False], False),
+        ([True, True, None], True),
+        ([True, None, None], False),  # points without a verdict are not down
+        ([True], True),  # one point: its verdict
+        ([False], False),
+        ([], False),
+    ],
+)
+def test_majority_down(verdicts: list[bool | None], down: bool) -> None:
+    assert majority_down(verdicts) is down
+
+
+def test_points_take_the_verdict_of_their_location() -> None:
+    where = PointMap("local", {"cuc": "paris", "cmc": "tokyo", "hk-1": "tokyo"})
+    by_location = {"local": True, "tokyo": True}
+    verdicts = point_verdicts(["ctc", "cuc", "cmc"], where.location_of, by_location)
+    assert verdicts == [True, None, True]
+    assert majority_down(verdicts)
+    assert majority_down(point_verdicts(["ctc", "cuc"], where.location_of, by_location)) is False
+    # The embedded default: every point is the local location.
+    assert PointMap("local").only_own(["ctc", "cuc", "cmc"])
+    assert PointMap("local").points("") == ["local"]
+
+
+def consumer(world: World, where: PointMap) -> FailoverConsumer:
+    guard = TargetGuard(Resolver.from_setting("127.0.0.1:1"), allow_private=True)
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    callbacks = CallbackSender(world.store.sessions, lambda: HttpClient(guard), now, CallbackTuning())
+    return FailoverConsumer(
+        world.store.sessions,
+        world.executor(MemoryProvider(), points=where),
+        callbacks,
+        ConsumerTuning(poll_s=0.01, reconcile_every_s=3600),
+        now,
+        "points",
+    )
+
+
+def run_at(world: World, location: str, failed: bool) -> None:
+    """A run of the D-Monitor's check stored by a checking process at `location`."""
+    at = datetime.now(UTC) - timedelta(seconds=5)
+    with transaction(world.store.sessions) as session:
+        row = session.get(DMonitor, world.d_monitor_id)
+        assert row is not None and row.monitor_id is not None
+        check_id = session.scalars(
+            select(Check.id).where(Check.monitor_id == row.monitor_id, Check.type == "uptime")
+        ).one()
+        session.add(
+            CheckRun(
+                check_id=check_id,
+                monitor_id=row.monitor_id,
+                result="failed" if failed else "succeeded",
+                summary="Down: connection refused" if failed else "Up",
+                started_at=at,
+                ended_at=at,
+                location=location,
+                details={},
+            )
+        )
+
+
+def downs(world: World) -> list[DMonitorDown]:
+    with world.store.sessions() as session:
+        return list(
+            session.scalars(select(DMonitorDown).where(DMonitorDown.d_monitor_id == world.d_monitor_id))
+        )
+
+
+def set_points(world: World, points: str) -> None:
+    with transaction(world.store.sessions) as session:
+        row = session.get(DMonitor, world.d_monitor_id)
+        assert row is not None
+        row.points = points
+
+
+THREE = PointMap("local", {"cuc": "paris", "cmc": "tokyo"})
+
+
+async def test_a_failure_seen_here_alone_is_not_a_down(world: World) -> None:
+    set_points(world, "ctc,cuc,cmc")
+    run_at(world, "paris", failed=False)
+    run_at(world, "tokyo", failed=False)
+    change(world, "failed", "down")
+    taker = consumer(world, THREE)
+    assert await taker.run_once() == 1
+    assert downs(world) == []
+    assert world.d_monitor().status != "Down"
+    # Nor does the executor switch on this location's verdict alone.
+    await taker.executor.reconcile(world.d_monitor_id)
+    assert world.switches() == [] and world.record().value == ORIGINAL
+
+
+async def test_two_of_three_points_down_is_a_down(world: World) -> None:
+    set_points(world, "ctc,cuc,cmc")
+    run_at(world, "paris", failed=False)
+    run_at(world, "tokyo", failed=True)
+    change(world, "failed", "down")
+    taker = consumer(world, THREE)
+    assert await taker.run_once() == 1
+    (down,) = downs(world)
+    assert down.ip == ORIGINAL and world.d_monitor().status == "Down"
+    assert world.record().value == BACKUP
+
+
+async def test_every_point_local_is_the_local_verdict(world: World) -> None:
+    # The embedded default: ctc, cuc and cmc are all this location; no run is read.
+    set_points(world, "ctc,cuc,cmc")
+    run_at(world, "paris", failed=False)  # not a location any point maps to
+    change(world, "failed", "down")
+    taker = consumer(world, PointMap("local"))
+    assert await taker.run_once() == 1
+    assert len(downs(world)) == 1 and world.record().value == BACKUP
