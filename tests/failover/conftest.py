@@ -111,7 +111,7 @@ class World:
         return FailoverExecutor(
             self.store.sessions,
             provider,  # type: ignore[arg-type]
-            Prober(lambda: HttpClient(guard), timeout_s=2),
+            Prober(lambda: HttpClient(guard), timeout_s=5),
             now,
             ExecutorTuning(**knobs),  # type: ignore[arg-type]
         )

@@ -38,7 +38,7 @@ def consumer(world: World, worker: str) -> FailoverConsumer:
     guard = TargetGuard(Resolver.from_setting("127.0.0.1:1"), allow_private=True)
     now = lambda: datetime.now(UTC)  # noqa: E731
     callbacks = CallbackSender(
-        world.store.sessions, lambda: HttpClient(guard), now, CallbackTuning(backoff_s=(0.0,), timeout_s=2)
+        world.store.sessions, lambda: HttpClient(guard), now, CallbackTuning(backoff_s=(0.0,), timeout_s=10)
     )
     return FailoverConsumer(
         world.store.sessions,

@@ -156,7 +156,7 @@ def pod(database_url: str, tmp_path: Path) -> Iterator[Pod]:
         Rfc2136Provider(
             UpdateServer.parse(bind.server, bind.key_name, bind.algorithm, bind.secret), timeout=3.0
         ),
-        Prober(lambda: HttpClient(guard), timeout_s=2),
+        Prober(lambda: HttpClient(guard), timeout_s=5),
         lambda: datetime.now(UTC),
         ExecutorTuning(confirm_gap_s=0.01),
         publishes=True,

@@ -240,6 +240,11 @@ class FailoverExecutor:
         if needs_spare and snap.bak.mode not in (policy.Mode.PASS, policy.Mode.PAUSE2):
             candidates = self._candidates(snap)
             probes = await self._prober.many_probes(snap.site, candidates)
+            serving = snap.state.switched_to
+            if serving in probes and not probes[serving].up:
+                # The backup in use is asked twice before it is called down: one lost probe
+                # (a busy server, a dropped SYN) is not worth a line in the switch log.
+                probes[serving] = await self._prober.probe(snap.site, serving)
             for ip, probe in probes.items():
                 health[ip] = policy.Health(probe.up, now)
             if snap.bak.mode is policy.Mode.BACKUPS:
