@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     dmonitor_interval_seconds: int | None = Field(default=None, ge=5, le=3600)
     # text (readable lines) or json (one object per line).
     log_format: Literal["text", "json"] = "text"
+    # Where each D-Monitor point is checked from: `ctc=beijing,cuc=shanghai`; a point not
+    # named is checked from this process's location (all of them in the embedded default).
+    dmonitor_points: str | None = Field(default=None, max_length=4096)
     # uvicorn's line per HTTP request.
     access_log: bool = True
     # When set, GET /metrics needs `Authorization: Bearer <this>`.

@@ -145,3 +145,12 @@ async def test_every_point_local_is_the_local_verdict(world: World) -> None:
     taker = consumer(world, PointMap("local"))
     assert await taker.run_once() == 1
     assert len(downs(world)) == 1 and world.record().value == BACKUP
+
+
+def test_the_points_setting_maps_dnspod_codes_to_locations() -> None:
+    from lookout.failover.points import PointMap
+
+    mapped = PointMap.from_setting("local", "ctc=beijing, cuc = shanghai,broken,=x,y=")
+    assert mapped.locations == {"ctc": "beijing", "cuc": "shanghai"}
+    assert [mapped.location_of(p) for p in ("ctc", "cuc", "cmc")] == ["beijing", "shanghai", "local"]
+    assert not mapped.only_own(["ctc", "cmc"]) and PointMap.from_setting("local", None).only_own(["ctc"])

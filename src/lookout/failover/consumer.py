@@ -640,7 +640,9 @@ def build_failover_consumer(
         poll_s=poll,
         reconcile_every_s=poll * 5,
         backup_probe_every_s=settings.dmonitor_interval_seconds,
-        executor=ExecutorTuning(confirm_gap_s=poll, points=PointMap(settings.location)),
+        executor=ExecutorTuning(
+            confirm_gap_s=poll, points=PointMap.from_setting(settings.location, settings.dmonitor_points)
+        ),
         retention=timedelta(days=settings.run_retention_days),
     )
     executor = FailoverExecutor(

@@ -33,6 +33,16 @@ class PointMap:
     # point -> location; a point not listed is checked from `own_location`.
     locations: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_setting(cls, own_location: str, text: str | None) -> PointMap:
+        """`LOOKOUT_DMONITOR_POINTS`: `ctc=beijing,cuc=shanghai` (point=location, comma-separated)."""
+        locations: dict[str, str] = {}
+        for pair in (text or "").split(","):
+            point, sep, location = pair.partition("=")
+            if sep and point.strip() and location.strip():
+                locations[point.strip()] = location.strip()
+        return cls(own_location, locations)
+
     def location_of(self, point: str) -> str:
         return self.locations.get(point, self.own_location)
 
