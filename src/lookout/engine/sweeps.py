@@ -1,7 +1,8 @@
 """Periodic housekeeping that keeps storage bounded per check.
 
 Runs that were not a success age out after the retention (successes live in each check's
-ring of slots and need no sweep), and minute rollups after 48 hours; finished hours move
+ring of slots and need no sweep), and minute rollups after 48 hours; closed half hours of
+minutes are packed into one block each (`store/minute_blob.py`); finished hours move
 from their live rows into their day's packed row (`store/hour_blob.py`). Each step is a
 small transaction, so no sweep holds the write lock for long.
 """
@@ -16,12 +17,15 @@ from functools import partial
 from lookout.engine.database import Database
 from lookout.engine.rollups import epoch_hour, epoch_minute
 from lookout.periodic import Periodic
+from lookout.store import minute_blob
 from lookout.store.repositories import runs
 
 log = logging.getLogger(__name__)
 
 MINUTE_ROLLUP_HOURS = 48
 CHECKS_PER_CHUNK = 1000
+# Half hours a sweep packs (`pack_minutes`): four, so an hourly sweep sees each one twice.
+PACK_HALF_HOURS = 4
 
 
 class RetentionSweep:
@@ -42,7 +46,12 @@ class RetentionSweep:
 
     async def sweep(self) -> int:
         """Delete aged runs and minute rollups, fold finished hours; how many rows went."""
-        return await self.sweep_runs() + await self.sweep_minutes() + await self.fold_hours()
+        return (
+            await self.sweep_runs()
+            + await self.sweep_minutes()
+            + await self.pack_minutes()
+            + await self.fold_hours()
+        )
 
     async def sweep_runs(self) -> int:
         cutoff = self._clock() - self._retention
@@ -63,6 +72,26 @@ class RetentionSweep:
                 return total
             total += await self._db.run(
                 partial(runs.delete_minutes_before, check_ids=chunk, cutoff_minute=cutoff)
+            )
+            after = chunk[-1]
+
+    async def pack_minutes(self) -> int:
+        """Pack the minute rows of the half hours that closed a while ago (the last
+        `PACK_HALF_HOURS` before the previous one, so each is seen by a few hourly sweeps)
+        into one block each; how many rows were packed."""
+        before = epoch_minute(self._clock()) // minute_blob.MINUTES_PER_ROW - 1
+        total, after = 0, 0
+        while True:
+            chunk = await self._db.run(partial(runs.check_ids_after, after=after, limit=CHECKS_PER_CHUNK))
+            if not chunk:
+                return total
+            total += await self._db.run(
+                partial(
+                    runs.pack_minutes,
+                    check_ids=chunk,
+                    first_half_hour=before - PACK_HALF_HOURS,
+                    before_half_hour=before,
+                )
             )
             after = chunk[-1]
 

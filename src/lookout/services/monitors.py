@@ -76,8 +76,10 @@ class MonitorService:
     def list(self, who: Principal, team_id: int | None, page: int, size: int) -> MonitorPage:
         team_ids = who.team_ids if team_id is None else who.team_ids & {team_id}
         with self._sessions() as session:
-            rows, total = repo.page_of_monitors(session, team_ids, (page - 1) * size, size)
-            return MonitorPage(self._views(session, rows), total, page, size)
+            monitors, total = repo.page_of_monitors(
+                session, team_ids, (page - 1) * size, size, _record_from_values
+            )
+            return MonitorPage(self._views(session, monitors), total, page, size)
 
     def get(self, who: Principal, monitor_id: int) -> MonitorView:
         with self._sessions() as session:
@@ -206,12 +208,11 @@ class MonitorService:
     # -- helpers ----------------------------------------------------------------------
 
     def _views(
-        self, session: Session, rows: Sequence[Row[Any]], *, fresh: bool = False
+        self, session: Session, monitors: Sequence[MonitorRecord], *, fresh: bool = False
     ) -> builtins.list[MonitorView]:
         """`fresh`: monitors created in this transaction, whose checks have neither runs nor
         snoozes, so those two queries are skipped (4.4 ms -> 3.7 ms per created monitor on
         SQLite at 100,000 monitors, engine off, measured alternately)."""
-        monitors = [monitor_record(row) for row in rows]
         ids = [monitor.id for monitor in monitors]
         checks = repo.checks_of(session, ids, make_check)
         tags = repo.tags_of(session, ids)
@@ -235,7 +236,7 @@ class MonitorService:
     def _view(self, session: Session, row: Row[Any] | None, *, fresh: bool = False) -> MonitorView:
         if row is None:
             raise NotFoundError("Monitor not found.")
-        return self._views(session, [row], fresh=fresh)[0]
+        return self._views(session, [monitor_record(row)], fresh=fresh)[0]
 
     @staticmethod
     def _check_url(url: str, monitor_type: MonitorType, errors: Errors) -> None:
@@ -428,6 +429,14 @@ def monitor_record(row: Row[Any]) -> MonitorRecord:
         row.created_at,
         row.updated_at,
     )
+
+
+def _record_from_values(values: Sequence[Any]) -> MonitorRecord:
+    """A monitor record from the values of `repo.RECORD_COLUMNS` (a listing's hot path)."""
+    record = MonitorRecord(*values)
+    if record.options is None:
+        object.__setattr__(record, "options", {})
+    return record
 
 
 def snooze_record(snooze: runs_repo.SnoozeRecord | Snooze) -> SnoozeRecord:

@@ -54,6 +54,7 @@ _SETTINGS_ORDER = (
 assert set(_SETTINGS_ORDER) | {"ai_check_settings"} == set(SETTINGS_KEYS.values())
 
 _DEFAULTS_BY_TYPE = {monitor_type: _defaults_not_carried(monitor_type) for monitor_type in MonitorType}
+_PERFORMANCE = CheckType.PERFORMANCE.value
 
 
 def _settings(check: CheckRecord) -> orjson.Fragment | list[Any]:
@@ -106,10 +107,34 @@ def check_json(
 
 def monitor_json(view: MonitorView) -> dict[str, Any]:
     monitor = view.monitor
-    monitor_type = MonitorType(monitor.type)
     averages, snoozes = view.averages, view.snoozes
-    checks = [check_json(check, averages.get(check.id), snoozes.get(check.id)) for check in view.checks]
-    body: dict[str, Any] = {
+    checks: list[dict[str, Any]] = []
+    settings_by_key: dict[str, Any] = {}
+    # check_json inlined, over the record's fields unpacked at once: a page of 200 monitors
+    # builds 2,600 of these, and each call, attribute read and second Fragment showed.
+    for check_id, _monitor_id, check_type, enabled, settings_json, ended_at, result, summary in view.checks:
+        settings = _EMPTY_SETTINGS if settings_json in ("{}", "") else orjson.Fragment(settings_json)
+        enabled = bool(enabled)
+        snooze = snoozes.get(check_id) if snoozes else None
+        body = {
+            "id": check_id,
+            "type": check_type,
+            "label": _LABELS[check_type],
+            "enabled": enabled,
+            "latest_run_ended_at": None if ended_at is None else ended_at.isoformat(" ", "seconds")[:19],
+            "latest_run_result": result or "pending",
+            "summary": ("Pending" if result is None else summary) if enabled else "Disabled",
+            "settings": settings,
+            "active_snooze": None if snooze is None else snooze_json(snooze),
+        }
+        if check_type == _PERFORMANCE:
+            average = averages.get(check_id)
+            body["average_response_time_in_ms"] = None if average is None else round(average, 2)
+        checks.append(body)
+        key = _KEYS.get(check_type)
+        if key is not None:
+            settings_by_key[key] = settings
+    body = {
         "id": monitor.id,
         "team_id": monitor.team_id,
         "type": monitor.type,
@@ -125,9 +150,9 @@ def monitor_json(view: MonitorView) -> dict[str, Any]:
         "summarized_check_result": monitor.summarized_check_result,
         "checks": checks,
     }
-    settings_by_key = {_KEYS[check.type]: _settings(check) for check in view.checks if check.type in _KEYS}
+    defaults = _DEFAULTS_BY_TYPE[MonitorType(monitor.type)]
     for key in _SETTINGS_ORDER:
-        body[key] = settings_by_key.get(key) or _DEFAULTS_BY_TYPE[monitor_type].get(key)
+        body[key] = settings_by_key.get(key) or defaults.get(key)
     body["ai_check_settings"] = settings_by_key.get("ai_check_settings")
     options = monitor.options or {}
     body["crawler_headers"] = options.get("crawler_headers", [])

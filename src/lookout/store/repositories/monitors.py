@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import Row, Text, bindparam, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lookout.store.db import utcnow
-from lookout.store.tables import Check, Monitor, MonitorTag, Tag
+from lookout.store.tables import Check, Monitor, MonitorTag, Tag, TeamMonitorCount
 
 MONITOR_COLUMNS = tuple(Monitor.__table__.c)
 # What `checks_of` and `check_record` hand their `make` (in this order); the caller's
@@ -36,21 +37,55 @@ RecordT = TypeVar("RecordT")
 MakeRecord = Callable[[Sequence[Any]], RecordT]
 
 
+# What `page_of_monitors` hands its `make` (in this order): the services' monitor record.
+RECORD_COLUMNS = (
+    Monitor.id,
+    Monitor.team_id,
+    Monitor.type,
+    Monitor.url,
+    Monitor.sort_url,
+    Monitor.friendly_name,
+    Monitor.group_name,
+    Monitor.description,
+    Monitor.notes,
+    Monitor.options,
+    Monitor.badge_id,
+    Monitor.latest_run_date,
+    Monitor.summarized_check_result,
+    Monitor.marked_for_deletion_at,
+    Monitor.created_at,
+    Monitor.updated_at,
+)
+_RECORD_DATETIMES = (11, 13, 14, 15)
+_RECORD_OPTIONS = 9
+
+
 def page_of_monitors(
-    session: Session, team_ids: Collection[int], offset: int, limit: int
-) -> tuple[Sequence[Row[Any]], int]:
+    session: Session, team_ids: Collection[int], offset: int, limit: int, make: MakeRecord[RecordT]
+) -> tuple[list[RecordT], int]:
+    """A page of the teams' monitors in id order, each made by `make` from a RECORD_COLUMNS
+    row (datetimes aware UTC, options parsed), and the teams' monitor count."""
     where = Monitor.team_id.in_(team_ids)
-    total = session.scalar(select(func.count()).select_from(Monitor).where(where)) or 0
+    total = monitor_count(session, team_ids)
     # The page's ids first, from the (team_id, id) index alone, then their rows: OFFSET
     # skips index entries instead of table rows. At 100,000 monitors on SQLite (pages of
     # 200 at random offsets, count included) the median went from 8.4 ms to 7.4 ms.
     page = select(Monitor.id).where(where).order_by(Monitor.id).offset(offset).limit(limit)
-    rows = (
-        session.connection()
-        .execute(select(*MONITOR_COLUMNS).where(Monitor.id.in_(page)).order_by(Monitor.id))
-        .all()
+    # Plain DBAPI rows, converted here: SQLAlchemy's rows, its regex datetime parsing and
+    # attribute reads by name took 2.5 ms of a 200-monitor page (0.6 ms this way).
+    result = session.connection().execute(
+        select(*RECORD_COLUMNS).where(Monitor.id.in_(page)).order_by(Monitor.id)
     )
-    return rows, total
+    records = []
+    for row in result.cursor.fetchall():
+        values = list(row)
+        for index in _RECORD_DATETIMES:
+            values[index] = _as_utc(values[index])
+        options = values[_RECORD_OPTIONS]
+        if isinstance(options, str | bytes):  # SQLite's JSON text; psycopg parses JSON itself
+            values[_RECORD_OPTIONS] = orjson.loads(options)
+        records.append(make(values))
+    return records, total
 
 
 def monitor_row(session: Session, monitor_id: int, team_ids: Collection[int]) -> Row[Any] | None:
@@ -69,9 +104,18 @@ def monitor_row_by_url(session: Session, url: str, team_ids: Collection[int]) ->
     ).first()
 
 
+def monitor_count(session: Session, team_ids: Collection[int]) -> int:
+    """The teams' monitors, from the counts the database keeps (migration 0022): counting
+    100,000 entries of ix_monitors_team_id_id took 3 ms a page."""
+    counted = session.scalar(
+        select(func.sum(TeamMonitorCount.monitors)).where(TeamMonitorCount.team_id.in_(team_ids))
+    )
+    return int(counted or 0)
+
+
 def team_monitor_count(session: Session, team_id: int) -> int:
-    """The team's monitors (ix_monitors_team_id_id serves it without reading a row)."""
-    return session.scalar(select(func.count()).select_from(Monitor).where(Monitor.team_id == team_id)) or 0
+    """The team's monitors."""
+    return monitor_count(session, (team_id,))
 
 
 def url_taken(session: Session, team_id: int, monitor_type: str, url: str, exclude_id: int | None) -> bool:

@@ -460,6 +460,39 @@ def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_min
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def pack_minutes(
+    session: Session, check_ids: Sequence[int], first_half_hour: int, before_half_hour: int
+) -> int:
+    """Pack these checks' minute rows of half hours in [first, before) as one block each
+    (`minute_blob.pack`); how many rows were packed. A row is replaced only if it still
+    holds what was read, so a run appended meanwhile is kept (packed by a later sweep)."""
+    minutes = cast(Table, MinuteRollup.__table__)
+    rows = session.execute(
+        select(minutes.c.check_id, minutes.c.half_hour, minutes.c.data).where(
+            minutes.c.check_id.in_(list(check_ids)),
+            minutes.c.half_hour >= first_half_hour,
+            minutes.c.half_hour < before_half_hour,
+        )
+    ).all()
+    packed = []
+    for check_id, half_hour, data in rows:
+        block = minute_blob.pack(half_hour, bytes(data))
+        if block is not None:
+            packed.append({"b_check": check_id, "b_half": half_hour, "b_old": bytes(data), "b_new": block})
+    if packed:
+        session.execute(
+            update(minutes)
+            .where(
+                minutes.c.check_id == bindparam("b_check"),
+                minutes.c.half_hour == bindparam("b_half"),
+                minutes.c.data == bindparam("b_old"),
+            )
+            .values(data=bindparam("b_new")),
+            packed,
+        )
+    return len(packed)
+
+
 def check_ids_after(session: Session, after: int, limit: int) -> list[int]:
     """The next `limit` check ids above `after`, in order (the sweeps walk checks in chunks)."""
     return list(session.scalars(select(Check.id).where(Check.id > after).order_by(Check.id).limit(limit)))

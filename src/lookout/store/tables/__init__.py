@@ -10,6 +10,7 @@ from lookout.store.tables.app_checks import (
     AppHealthSnooze,
     DomainRegistration,
 )
+from lookout.store.tables.counts import TeamMonitorCount
 from lookout.store.tables.cron import CronCheck, CronCheckSnooze
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
 from lookout.store.tables.failover import (
@@ -91,6 +92,7 @@ __all__ = [
     "CronCheck",
     "CronCheckSnooze",
     "DMonitor",
+    "TeamMonitorCount",
     "DMonitorDown",
     "DnsDomain",
     "DnsRecord",
