@@ -63,6 +63,8 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FuzzTarge
         rate_limit_per_minute=1_000_000,
         rate_limit_unauthenticated_per_minute=1_000_000,
         run_engine=False,
+        run_outbox=False,
+        run_failover=False,
     )
     store = open_store(config)
     services = build_services(store)

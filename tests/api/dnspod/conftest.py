@@ -16,12 +16,20 @@ from lookout.settings import Settings
 
 @pytest.fixture(scope="session")
 def dnspod_store(database_url: str) -> Store:
-    return open_store(Settings(database_url=database_url, run_engine=False))
+    return open_store(
+        Settings(database_url=database_url, run_engine=False, run_outbox=False, run_failover=False)
+    )
 
 
 @pytest.fixture(scope="session")
 def dnspod_client(dnspod_store: Store) -> Iterator[TestClient]:
-    settings = Settings(database_url=str(dnspod_store.engine.url), run_engine=False, max_monitors_per_team=3)
+    settings = Settings(
+        database_url=str(dnspod_store.engine.url),
+        run_engine=False,
+        run_outbox=False,
+        run_failover=False,
+        max_monitors_per_team=3,
+    )
     with TestClient(create_app(settings, dnspod_store)) as client:
         yield client
 

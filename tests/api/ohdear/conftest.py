@@ -51,7 +51,15 @@ class Cast:
 
 @pytest.fixture(scope="session")
 def store(database_url: str) -> Store:
-    return open_store(Settings(database_url=database_url, rate_limit_per_minute=100_000, run_engine=False))
+    return open_store(
+        Settings(
+            database_url=database_url,
+            rate_limit_per_minute=100_000,
+            run_engine=False,
+            run_outbox=False,
+            run_failover=False,
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +69,8 @@ def client(store: Store) -> Iterator[TestClient]:
         rate_limit_per_minute=100_000,
         rate_limit_unauthenticated_per_minute=100_000,
         run_engine=False,
+        run_outbox=False,
+        run_failover=False,
     )
     with TestClient(create_app(settings, store)) as test_client:
         yield test_client

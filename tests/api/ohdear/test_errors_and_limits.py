@@ -48,7 +48,13 @@ def test_me_answers_the_user_and_teams(alice: Caller) -> None:
 
 
 def test_rate_limit_headers_and_429(store: Store) -> None:
-    settings = Settings(database_url=str(store.engine.url), rate_limit_per_minute=3, run_engine=False)
+    settings = Settings(
+        database_url=str(store.engine.url),
+        rate_limit_per_minute=3,
+        run_engine=False,
+        run_outbox=False,
+        run_failover=False,
+    )
     issued = build_services(store).tokens.create("limited@example.test", "limited-team")
     headers = {"Authorization": f"Bearer {issued.token}"}
     with TestClient(create_app(settings, store)) as limited:

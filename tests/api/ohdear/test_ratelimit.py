@@ -128,7 +128,12 @@ def test_api_processes_sharing_redis_share_a_token_budget(
     store: Store, redis_url: str, shared_token: tuple[str, int]
 ) -> None:
     settings = Settings(
-        database_url=str(store.engine.url), run_engine=False, rate_limit_per_minute=3, redis_url=redis_url
+        database_url=str(store.engine.url),
+        run_engine=False,
+        run_outbox=False,
+        run_failover=False,
+        rate_limit_per_minute=3,
+        redis_url=redis_url,
     )
     headers = {"Authorization": f"Bearer {shared_token[0]}"}
     with TestClient(create_app(settings, store)) as first, TestClient(create_app(settings, store)) as second:

@@ -43,6 +43,8 @@ def app_for(store: Store, max_body_bytes: int = 1024 * 1024) -> FastAPI:
     settings = Settings(
         database_url=str(store.engine.url),
         run_engine=False,
+        run_outbox=False,
+        run_failover=False,
         rate_limit_per_minute=100_000,
         max_body_bytes=max_body_bytes,
     )
