@@ -42,8 +42,11 @@ class Check(Base):
     __tablename__ = "checks"
     __table_args__ = (
         UniqueConstraint("monitor_id", "type"),
-        # The scheduler claims due checks per type; without it every unscheduled check is walked.
-        Index("ix_checks_type_next_run_at", "type", "next_run_at"),
+        # The scheduler claims enabled, due or never-run checks per type. `enabled` before
+        # `next_run_at`: a disabled check has no schedule (NULL), and on (type, next_run_at)
+        # the never-run branch walked every disabled check of the type on every tick (at
+        # 100,000 monitors with 11 disabled types each: 1,667 checks/s asked, 453 done).
+        Index("ix_checks_type_enabled_next_run_at", "type", "enabled", "next_run_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
