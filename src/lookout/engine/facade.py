@@ -136,7 +136,12 @@ class Engine:
             lease_seconds=settings.claim_ttl,
             settings_cache=self.settings_cache,
         )
-        self.sweep = RetentionSweep(self.db, ctx.clock, settings.retention_days)
+        self.sweep = RetentionSweep(
+            self.db,
+            ctx.clock,
+            settings.retention_days,
+            rollup_types=[t.value for t, c in self.checks.items() if c.records_uptime],
+        )
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Checks with a requested run queued or running: a check has at most one.
         self._requested: set[int] = set()

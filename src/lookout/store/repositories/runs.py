@@ -493,9 +493,15 @@ def pack_minutes(
     return len(packed)
 
 
-def check_ids_after(session: Session, after: int, limit: int) -> list[int]:
-    """The next `limit` check ids above `after`, in order (the sweeps walk checks in chunks)."""
-    return list(session.scalars(select(Check.id).where(Check.id > after).order_by(Check.id).limit(limit)))
+def check_ids_after(
+    session: Session, after: int, limit: int, types: Sequence[str] | None = None
+) -> list[int]:
+    """The next `limit` check ids above `after`, in order (the sweeps walk checks in chunks),
+    of `types` only when given."""
+    query = select(Check.id).where(Check.id > after)
+    if types is not None:
+        query = query.where(Check.type.in_(list(types)))
+    return list(session.scalars(query.order_by(Check.id).limit(limit)))
 
 
 def fold_hours(session: Session, check_ids: Sequence[int], before_hour: int) -> int:
