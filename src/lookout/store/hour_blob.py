@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from lookout.store import varint
+
 HOURS_PER_ROW = 24
 HOUR_US = 3_600_000_000
 
@@ -54,20 +56,20 @@ def encode(offset: int, hour: Sequence[int | None]) -> bytes:
         signed = down < 0 or low < 0 or high < low or any(value < 0 for value in sums)
     else:
         signed = down < 0
-    put = _zigzag if signed else _plain
+    put = varint.zigzag if signed else _plain
     out = bytearray((offset | (_TIMED if timed else 0) | (_SIGNED if signed else 0),))
-    _varint(out, runs)
-    _varint(out, failed)
-    _varint(out, timed)
-    _varint(out, _zigzag(up + down - HOUR_US))
-    _varint(out, put(down))
+    varint.write(out, runs)
+    varint.write(out, failed)
+    varint.write(out, timed)
+    varint.write(out, varint.zigzag(up + down - HOUR_US))
+    varint.write(out, put(down))
     if timed:
         assert low is not None and high is not None
         for value in sums:
-            _varint(out, put(value))
-        _varint(out, _zigzag(total - sum(sums)))
-        _varint(out, put(low))
-        _varint(out, put(high - low))
+            varint.write(out, put(value))
+        varint.write(out, varint.zigzag(total - sum(sums)))
+        varint.write(out, put(low))
+        varint.write(out, put(high - low))
     return bytes(out)
 
 
@@ -78,28 +80,28 @@ def decode(day: int, data: bytes) -> Iterator[tuple[int, Hour]]:
     while position < end:
         head = data[position]
         position += 1
-        get = _unzigzag if head & _SIGNED else _plain
-        runs, position = _read(data, position)
-        failed, position = _read(data, position)
-        timed, position = _read(data, position)
-        span, position = _read(data, position)
-        down, position = _read(data, position)
+        get = varint.unzigzag if head & _SIGNED else _plain
+        runs, position = varint.read(data, position)
+        failed, position = varint.read(data, position)
+        timed, position = varint.read(data, position)
+        span, position = varint.read(data, position)
+        down, position = varint.read(data, position)
         down = get(down)
-        up = _unzigzag(span) + HOUR_US - down
+        up = varint.unzigzag(span) + HOUR_US - down
         hour = base + (head & 0x1F)
         if not head & _TIMED:
             yield hour, (runs, failed, timed, up, down, 0, None, None, 0, 0, 0, 0, 0)
             continue
         phases = []
         for _ in range(5):
-            value, position = _read(data, position)
+            value, position = varint.read(data, position)
             phases.append(get(value))
-        delta, position = _read(data, position)
-        low, position = _read(data, position)
-        spread, position = _read(data, position)
+        delta, position = varint.read(data, position)
+        low, position = varint.read(data, position)
+        spread, position = varint.read(data, position)
         low = get(low)
         dns, connect, tls, first_byte, download = phases
-        total = sum(phases) + _unzigzag(delta)
+        total = sum(phases) + varint.unzigzag(delta)
         yield (
             hour,
             (
@@ -131,31 +133,5 @@ def merge(into: list[int | None], hour: Sequence[int | None]) -> None:
             into[index] = value if current is None else pick(current, value)
 
 
-def _varint(out: bytearray, value: int) -> None:
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-
-
-def _read(data: bytes, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, position
-        shift += 7
-
-
 def _plain(value: int) -> int:
     return value
-
-
-def _zigzag(value: int) -> int:
-    return value * 2 if value >= 0 else -value * 2 - 1
-
-
-def _unzigzag(value: int) -> int:
-    return value >> 1 if not value & 1 else -(value >> 1) - 1

@@ -45,6 +45,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator, Sequence
 
+from lookout.store import varint
+
 MINUTES_PER_ROW = 30
 
 # (runs, failed runs, timed runs) that take no bytes beyond the head: one run a minute.
@@ -74,18 +76,18 @@ def encode(offset: int, minute: Minute) -> bytes:
     general = code == _GENERAL or any(value < 0 for value in phases)
     out.append(offset | (_GENERAL if general else code) << 5)
     if general:
-        _varint(out, runs)
-        _varint(out, failed)
-        _varint(out, timed)
+        varint.write(out, runs)
+        varint.write(out, failed)
+        varint.write(out, timed)
     if timed == 0:
         return bytes(out)
     for value in phases:
-        _varint(out, _zigzag(value) if general else value)
-    _varint(out, _zigzag(total - sum(phases)))
+        varint.write(out, varint.zigzag(value) if general else value)
+    varint.write(out, varint.zigzag(total - sum(phases)))
     if timed > 1:
         assert low is not None and high is not None
-        _varint(out, _zigzag(low) if general else low)
-        _varint(out, _zigzag(high) if general else high)
+        varint.write(out, varint.zigzag(low) if general else low)
+        varint.write(out, varint.zigzag(high) if general else high)
     return bytes(out)
 
 
@@ -98,15 +100,15 @@ def decode(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
         position += 1
         code = head >> 5
         if code == _BLOCK:
-            length, position = _read(data, position)
+            length, position = varint.read(data, position)
             yield from _unblock(half_hour, zlib.decompress(data[position : position + length], _WBITS))
             position += length
             continue
         general = code == _GENERAL
         if general:
-            runs, position = _read(data, position)
-            failed, position = _read(data, position)
-            timed, position = _read(data, position)
+            runs, position = varint.read(data, position)
+            failed, position = varint.read(data, position)
+            timed, position = varint.read(data, position)
         else:
             runs, failed, timed = _COMMON[code]
         minute = base + (head & 31)
@@ -115,16 +117,16 @@ def decode(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
             continue
         phases = []
         for _ in range(5):
-            value, position = _read(data, position)
-            phases.append(_unzigzag(value) if general else value)
-        delta, position = _read(data, position)
-        total = sum(phases) + _unzigzag(delta)
+            value, position = varint.read(data, position)
+            phases.append(varint.unzigzag(value) if general else value)
+        delta, position = varint.read(data, position)
+        total = sum(phases) + varint.unzigzag(delta)
         low = high = total
         if timed > 1:
-            low, position = _read(data, position)
-            high, position = _read(data, position)
+            low, position = varint.read(data, position)
+            high, position = varint.read(data, position)
             if general:
-                low, high = _unzigzag(low), _unzigzag(high)
+                low, high = varint.unzigzag(low), varint.unzigzag(high)
         dns, connect, tls, first_byte, download = phases
         yield minute, (runs, failed, timed, total, low, high, dns, connect, tls, first_byte, download)
 
@@ -133,7 +135,7 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
     """The row's entries merged per minute as one block entry (see the module); None when the
     row is one block already, or would not shrink."""
     if data and data[0] >> 5 == _BLOCK:
-        length, position = _read(data, 1)
+        length, position = varint.read(data, 1)
         if position + length == len(data):
             return None
     merged: dict[int, list[int | None]] = {}
@@ -156,9 +158,9 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
         code = _CODE.get((runs, failed, timed), _GENERAL)
         codes.append(code)
         if code == _GENERAL:
-            _varint(counts, runs)
-            _varint(counts, failed)
-            _varint(counts, timed)
+            varint.write(counts, runs)
+            varint.write(counts, failed)
+            varint.write(counts, timed)
         if timed == 0:
             continue
         sums = [value or 0 for value in phases]
@@ -171,7 +173,7 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
         elif low != total or high != total:
             return None  # one timed run is its own extremes; anything else stays as it is
     out = bytearray()
-    _varint(out, mask)
+    varint.write(out, mask)
     out += codes
     out += counts
     for column in (*timed_columns, *extremes):
@@ -179,22 +181,22 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
     squeeze = zlib.compressobj(9, zlib.DEFLATED, _WBITS, 1)
     deflated = squeeze.compress(bytes(out)) + squeeze.flush()
     block = bytearray((_BLOCK << 5,))
-    _varint(block, len(deflated))
+    varint.write(block, len(deflated))
     block += deflated
     return bytes(block) if len(block) < len(data) else None
 
 
 def _unblock(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
-    mask, position = _read(data, 0)
+    mask, position = varint.read(data, 0)
     offsets = [offset for offset in range(mask.bit_length()) if mask >> offset & 1]
     codes = data[position : position + len(offsets)]
     position += len(offsets)
     counts: list[tuple[int, int, int]] = []
     for code in codes:
         if code == _GENERAL:
-            runs, position = _read(data, position)
-            failed, position = _read(data, position)
-            timed, position = _read(data, position)
+            runs, position = varint.read(data, position)
+            failed, position = varint.read(data, position)
+            timed, position = varint.read(data, position)
             counts.append((runs, failed, timed))
         else:
             counts.append(_COMMON[code])
@@ -223,19 +225,19 @@ def _column(out: bytearray, values: Sequence[int]) -> None:
     if not values:
         return
     least = min(values)
-    _varint(out, _zigzag(least))
+    varint.write(out, varint.zigzag(least))
     for value in values:
-        _varint(out, value - least)
+        varint.write(out, value - least)
 
 
 def _read_column(data: bytes, position: int, size: int) -> tuple[list[int], int]:
     if size == 0:
         return [], position
-    least, position = _read(data, position)
-    least = _unzigzag(least)
+    least, position = varint.read(data, position)
+    least = varint.unzigzag(least)
     values = []
     for _ in range(size):
-        value, position = _read(data, position)
+        value, position = varint.read(data, position)
         values.append(least + value)
     return values, position
 
@@ -249,29 +251,3 @@ def merge(into: list[int | None], minute: Sequence[int | None]) -> None:
         if value is not None:
             current = into[index]
             into[index] = value if current is None else pick(current, value)
-
-
-def _varint(out: bytearray, value: int) -> None:
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-
-
-def _read(data: bytes, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, position
-        shift += 7
-
-
-def _zigzag(value: int) -> int:
-    return value * 2 if value >= 0 else -value * 2 - 1
-
-
-def _unzigzag(value: int) -> int:
-    return value >> 1 if not value & 1 else -(value >> 1) - 1
