@@ -84,14 +84,15 @@ class TokenService:
         """The principal behind a bearer secret; AuthenticationError if there is none."""
         if not secret or len(secret) > 200:
             raise AuthenticationError("Unauthenticated.")
-        with transaction(self._sessions) as session:
+        # A read: every request authenticates, and only the touch below writes.
+        with self._sessions() as session:
             found = identity.active_token_by_hash(session, hash_secret(secret))
             if found is None:
                 raise AuthenticationError("Unauthenticated.")
             token, user = found
             teams = tuple(TeamRole(t.id, t.name, t.role) for t in identity.teams_of(session, user.id))
-            self._touch(session, token.id)
-            return Principal(token.id, user.id, user.name, user.email, teams)
+        self._touch(token.id)
+        return Principal(token.id, user.id, user.name, user.email, teams)
 
     def authenticate_pair(self, id_and_secret: str) -> Principal:
         """The DNSPod `ID,SECRET` form: the id must be the token's own."""
@@ -110,9 +111,10 @@ class TokenService:
         with self._sessions() as session:
             return identity.any_user(session)
 
-    def _touch(self, session: Session, token_id: int) -> None:
+    def _touch(self, token_id: int) -> None:
         # Recording every use would turn each read into a write; once a minute is enough.
         now = time.monotonic()
         if now - self._last_touched.get(token_id, -_TOUCH_EVERY_SECONDS) >= _TOUCH_EVERY_SECONDS:
             self._last_touched[token_id] = now
-            identity.touch_token(session, token_id)
+            with transaction(self._sessions) as session:
+                identity.touch_token(session, token_id)

@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Row, Text, bindparam, cast, delete, func, select, update
+from sqlalchemy import Row, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lookout.store.db import utcnow
@@ -88,6 +88,21 @@ def page_of_monitors(
     return records, total
 
 
+def insert_monitor(session: Session, values: dict[str, Any]) -> int:
+    """A new monitor's id. Core rather than the ORM: creating a monitor and its thirteen
+    checks as ORM objects took half of a create's time."""
+    result = session.connection().execute(insert(Monitor).returning(Monitor.id), values)
+    return int(result.scalar_one())
+
+
+def insert_checks(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert checks in one statement; their ids, in the order of `rows`."""
+    result = session.connection().execute(
+        insert(Check).returning(Check.id, sort_by_parameter_order=True), list(rows)
+    )
+    return [int(check_id) for check_id in result.scalars()]
+
+
 def monitor_row(session: Session, monitor_id: int, team_ids: Collection[int]) -> Row[Any] | None:
     return session.execute(
         select(*MONITOR_COLUMNS).where(Monitor.id == monitor_id, Monitor.team_id.in_(team_ids))
@@ -118,13 +133,22 @@ def team_monitor_count(session: Session, team_id: int) -> int:
     return monitor_count(session, (team_id,))
 
 
-def url_taken(session: Session, team_id: int, monitor_type: str, url: str, exclude_id: int | None) -> bool:
-    query = select(Monitor.id).where(
-        Monitor.team_id == team_id, Monitor.type == monitor_type, Monitor.url == url
+# Built once: composing the statement cost more than running it (0.1 ms of a create).
+_URL_TAKEN = (
+    select(Monitor.id)
+    .where(
+        Monitor.team_id == bindparam("team_id"),
+        Monitor.type == bindparam("type"),
+        Monitor.url == bindparam("url"),
+        Monitor.id != bindparam("exclude_id"),
     )
-    if exclude_id is not None:
-        query = query.where(Monitor.id != exclude_id)
-    return session.scalar(query.limit(1)) is not None
+    .limit(1)
+)
+
+
+def url_taken(session: Session, team_id: int, monitor_type: str, url: str, exclude_id: int | None) -> bool:
+    values = {"team_id": team_id, "type": monitor_type, "url": url, "exclude_id": exclude_id or 0}
+    return session.connection().execute(_URL_TAKEN, values).first() is not None
 
 
 # Built once with an expanding parameter: a page's 200 ids are bound, not coerced one by one.
