@@ -103,7 +103,9 @@ def test_restart_loses_no_result_and_no_schedule(tmp_path: Path, target: str) ->
     finally:
         stop(first)
 
-    runs_at_stop = stored(db, "select count(*), max(ended_at) from check_runs")[0]
+    # A run's ended_at is epoch milliseconds (migration 0024); a check's is DATETIME text.
+    newest = "datetime(max(ended_at) / 1000, 'unixepoch')"
+    runs_at_stop = stored(db, f"select count(*), {newest} from check_runs")[0]
     check = stored(db, "select latest_run_ended_at, next_run_at from checks where type = 'uptime'")[0]
     # What the API shows is the newest stored run: nothing was acknowledged but not stored.
     assert check[0] is not None and str(check[0])[:19] == str(runs_at_stop[1])[:19]

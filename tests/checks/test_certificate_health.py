@@ -27,6 +27,7 @@ from lookout.model.result import CheckResult, Outcome
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
 from lookout.net.tls import TlsInspector
+from lookout.store.db import epoch_millis
 from lookout.store.tables import CheckRun, Finding, StateChange
 from tests.engine.seed import add_monitor
 from tests.engine.test_engine import FastClock, factory, until  # noqa: F401  (fixture)
@@ -437,7 +438,9 @@ async def test_a_replaced_certificate_is_a_changed_event(
         assert first != second and second == sha1(replacement.cert)
         findings = {f.key: f for f in session.scalars(select(Finding).where(Finding.check_id == check_id))}
         assert set(findings) == {first, second}
-        assert findings[first].resolved_at == runs[1].started_at and findings[second].resolved_at is None
+        resolved = findings[first].resolved_at  # to the microsecond; a run keeps milliseconds
+        assert resolved is not None and epoch_millis(resolved) == epoch_millis(runs[1].started_at)
+        assert findings[second].resolved_at is None
         changes = session.execute(
             select(StateChange.kind, StateChange.reason, StateChange.details).where(
                 StateChange.check_id == check_id

@@ -16,6 +16,7 @@ from lookout.checks.base import CheckContext, Registry
 from lookout.engine.facade import Engine, EngineSettings
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
+from lookout.store.db import epoch_millis
 from lookout.store.tables import Check, CheckRun, DowntimePeriod, Monitor, StateChange
 from tests.engine.seed import add_monitor, migrated
 
@@ -111,7 +112,8 @@ async def test_target_goes_down_and_comes_back(factory: sessionmaker[Session], t
             # The confirming re-check came ~5 s after the first failure, not a whole interval.
             assert 4 <= (failed[1] - failed[0]).total_seconds() < 7
             (period,) = session.scalars(select(DowntimePeriod).where(DowntimePeriod.check_id == uptime))
-            assert period.started_at == failed[0] and period.ended_at is None
+            # The downtime opens when the first failed run started (a run keeps milliseconds).
+            assert epoch_millis(period.started_at) == epoch_millis(failed[0]) and period.ended_at is None
             monitor = session.get(Monitor, ids["monitor"])
             assert monitor is not None and monitor.summarized_check_result == "failed"
         await target.up()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.registry import CHECKS
 from lookout.model.check_type import CheckType
+from lookout.store.db import epoch_millis
 from lookout.store.tables import Check, CheckRun, Finding, Monitor, StateChange
 from tests.engine.seed import add_monitor
 from tests.engine.test_engine import FastClock, engine, factory, until  # noqa: F401  (fixture)
@@ -71,12 +72,14 @@ async def test_a_new_check_type_is_one_module_and_one_registry_line(
         assert runs[0].details == {"items": 2}
         findings = {f.key: f for f in session.scalars(select(Finding).where(Finding.check_id == toy))}
         assert set(findings) == {"a", "b", "c"}
-        assert findings["a"].resolved_at is None and findings["a"].first_seen_at == runs[0].started_at
+        # A finding keeps its run's start to the microsecond, the run to the millisecond.
+        ms = epoch_millis
+        assert findings["a"].resolved_at is None and ms(findings["a"].first_seen_at) == ms(runs[0].started_at)
         assert findings["a"].last_seen_at >= runs[3].started_at
-        assert findings["b"].resolved_at == runs[2].started_at
-        assert (
-            findings["c"].payload == {"value": "stale"} and findings["c"].first_seen_at == runs[1].started_at
-        )
+        resolved = findings["b"].resolved_at
+        assert resolved is not None and ms(resolved) == ms(runs[2].started_at)
+        assert findings["c"].payload == {"value": "stale"}
+        assert ms(findings["c"].first_seen_at) == ms(runs[1].started_at)
         changes = session.execute(
             select(
                 StateChange.kind,

@@ -154,7 +154,6 @@ def test_rollups_merge_and_uptime_series(factory: sessionmaker[Session]) -> None
         assert len(runs.metrics(session, ids["uptime"], T0, T0 + timedelta(days=40), "week")) == 1
 
 
-
 def _answers(session: Session, check_id: int) -> list[Any]:
     """Every uptime and metrics answer of the check over a few days around T0."""
     start, end = T0 - timedelta(days=1), T0 + timedelta(days=2)
@@ -192,6 +191,7 @@ def test_folded_hours_answer_as_live_ones(factory: sessionmaker[Session]) -> Non
         assert runs.fold_hours(session, [ids["uptime"]], before_hour=10**9) == 1
     with factory() as session:
         assert _answers(session, ids["uptime"]) == late
+
 
 def test_delete_downtime_and_retention(factory: sessionmaker[Session]) -> None:
     ids = add_monitor(factory, "127.0.0.1:5")

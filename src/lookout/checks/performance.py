@@ -61,7 +61,8 @@ def judge_performance(
         details=PerformanceDetails(
             total_ms=total_ms,
             threshold_in_ms=settings.threshold_in_ms,
-            recent_average_ms=recent_average_ms,
+            # As the API shows averages: a mean's seventeen digits cost a stored run 8 bytes.
+            recent_average_ms=None if recent_average_ms is None else round(recent_average_ms, 2),
             change_percentage=None if rise is None else round(rise, 1),
         ),
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from lookout.store.write_gate import WriteGate
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +50,63 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_millis(value: datetime) -> int:
+    """Whole milliseconds since the Unix epoch, rounded down (naive values are UTC): an
+    instant never moves later, so `a <= b` still holds of the stored values."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    since = value - _EPOCH
+    return (since.days * 86_400 + since.seconds) * 1000 + since.microseconds // 1000
+
+
+def from_epoch_millis(value: int) -> datetime:
+    seconds, millis = divmod(int(value), 1000)
+    return _EPOCH + timedelta(seconds=seconds, milliseconds=millis)
+
+
+def micros(ms: float | None) -> int | None:
+    """Milliseconds as whole microseconds (curl's resolution: its times convert exactly)."""
+    return None if ms is None else round(ms * 1000)
+
+
+def from_micros(value: float | None) -> float | None:
+    """Microseconds (or an average of them: a float, or PostgreSQL's numeric) as float ms."""
+    return None if value is None else float(value) / 1000
+
+
+class EpochMillis(TypeDecorator[datetime]):
+    """An instant stored as integer milliseconds since the epoch (6 bytes in SQLite where
+    DATETIME text takes 26, in the row and in every index on it); takes and gives aware
+    UTC datetimes, so comparisons with datetimes work as on `UtcDateTime`."""
+
+    impl = BigInteger
+    cache_ok = True
+    encode = staticmethod(epoch_millis)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
+        return None if value is None else epoch_millis(value)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_epoch_millis(value)
+
+
+class Micros(TypeDecorator[float]):
+    """A duration in float milliseconds stored as integer microseconds (None stays None)."""
+
+    impl = BigInteger
+    cache_ok = True
+    encode = staticmethod(micros)
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> int | None:
+        return micros(value)
+
+    def process_result_value(self, value: float | None, dialect: Dialect) -> float | None:
+        return from_micros(value)
+
+
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -65,6 +126,9 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             poolclass=NullPool if path == ":memory:" else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _gate_writes)
+        event.listen(engine, "commit", _leave_write_gate)
+        event.listen(engine, "rollback", _leave_write_gate)
         return engine
     return create_engine(
         url,
@@ -92,9 +156,68 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    """A session whose work is committed on success and rolled back on any error; on
+    SQLite, once this process's earlier writers are done (store/write_gate.py)."""
+    gate = _write_gate(factory)
+    owned = gate is None or gate.owned()
+    try:
+        with factory() as session, session.begin():
+            yield session
+    finally:
+        # Taken at the first write (`_gate_writes`), given back at the commit or rollback;
+        # this is for a transaction that ended some other way.
+        if not owned:
+            assert gate is not None
+            gate.leave()
+
+
+# One gate per SQLite file, shared by every engine this process opens on it.
+_GATES: dict[str, WriteGate] = {}
+_GATES_LOCK = threading.Lock()
+_ENGINE_GATES: weakref.WeakKeyDictionary[Engine, WriteGate | None] = weakref.WeakKeyDictionary()
+
+
+def _write_gate(factory: sessionmaker[Session]) -> WriteGate | None:
+    engine = factory.kw.get("bind")
+    return engine_write_gate(engine) if isinstance(engine, Engine) else None
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
+def _gate_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.lstrip()[:6].upper() in _WRITES:
+        enter_write_gate(conn.engine)
+
+
+def _leave_write_gate(conn: Any) -> None:
+    gate = engine_write_gate(conn.engine)
+    if gate is not None:
+        gate.leave()
+
+
+def enter_write_gate(engine: Engine) -> None:
+    """Wait for this process's earlier SQLite writers before a first write (a no-op on
+    PostgreSQL). Statements through SQLAlchemy do this themselves; a raw DBAPI write
+    calls it first."""
+    gate = engine_write_gate(engine)
+    if gate is not None:
+        gate.enter()
+
+
+def engine_write_gate(engine: Engine) -> WriteGate | None:
+    try:
+        return _ENGINE_GATES[engine]
+    except KeyError:
+        pass
+    gate = None
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database or ":memory:"
+        key = path if path == ":memory:" else str(Path(path).resolve())
+        with _GATES_LOCK:
+            gate = _GATES.setdefault(key, WriteGate())
+    _ENGINE_GATES[engine] = gate
+    return gate
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,7 @@ picks one; tests/engine/test_store_paths.py proves both store the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from lookout.model.findings import FindingsDiff
-from lookout.store.db import UtcDateTime
+from lookout.store.db import EpochMillis, Micros, UtcDateTime
 from lookout.store.packed_json import PackedJSON
 from lookout.store.tables import (
     Check,
@@ -34,6 +34,7 @@ from lookout.store.tables import (
     StateChange,
     UptimeHour,
 )
+from lookout.store.tables.runs import RunResult
 
 RUNS = cast(Table, CheckRun.__table__)
 CHECKS = cast(Table, Check.__table__)
@@ -52,6 +53,13 @@ def _columns(table: Table, *, without: Collection[str] = ("id",)) -> tuple[str, 
 RUN_COLUMNS = _columns(RUNS)
 # Run columns stored deflated (PackedJSON): the SQLite fast path packs them as the type does.
 RUN_PACKED = frozenset(column.name for column in RUNS.columns if isinstance(column.type, PackedJSON))
+# Run columns stored as integers (epoch milliseconds, microseconds, result codes): the
+# SQLite fast path encodes them with the column type's own function.
+RUN_ENCODED: dict[str, Callable[[Any], Any]] = {
+    column.name: column.type.encode
+    for column in RUNS.columns
+    if isinstance(column.type, EpochMillis | Micros | RunResult)
+}
 STATE_COLUMNS = _columns(STATES, without=())
 CHANGE_COLUMNS = _columns(CHANGES, without=("id", "claimed_at", "processed_at"))
 ROLLUP_KEY = ("check_id", "hour")
@@ -225,7 +233,7 @@ class EngineStore:
         self, session: Session, check_ids: Iterable[int], since: datetime
     ) -> dict[int, float]:
         rows = session.execute(
-            select(CheckRun.check_id, func.avg(CheckRun.total_ms))
+            select(CheckRun.check_id, func.avg(CheckRun.total_ms, type_=CheckRun.total_ms.type))
             .where(CheckRun.check_id.in_(set(check_ids)), CheckRun.started_at >= since)
             .group_by(CheckRun.check_id)
         )

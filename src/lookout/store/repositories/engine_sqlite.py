@@ -3,7 +3,8 @@
 SQLAlchemy's result rows and bind processing cost more per row than SQLite itself does, so
 the scheduler's claim and the writer's batch reads and writes talk to `sqlite3` directly,
 inside the session's transaction (bench/engine.py --core measures the difference). Values
-are in SQLAlchemy's storage format (naive UTC `YYYY-MM-DD HH:MM:SS.ffffff`, JSON text), so
+are in SQLAlchemy's storage format (naive UTC `YYYY-MM-DD HH:MM:SS.ffffff`, JSON text; a
+run's times and timings as integers, encoded by their column type's own function), so
 every other reader sees the same rows. Id lists travel as one JSON array (`json_each`)
 rather than a thousand bind parameters. Column lists come from engine.py, read off the
 tables, so both paths write the same columns in the same order.
@@ -11,7 +12,7 @@ tables, so both paths write the same columns in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from lookout.store.db import enter_write_gate
 from lookout.store.packed_json import pack
 from lookout.store.repositories.engine import (
     DATETIME_COLUMNS,
@@ -29,6 +31,7 @@ from lookout.store.repositories.engine import (
     ROLLUP_KEY,
     ROLLUP_SUMMED,
     RUN_COLUMNS,
+    RUN_ENCODED,
     RUN_PACKED,
     STATE_COLUMNS,
     BatchCheck,
@@ -40,8 +43,16 @@ from lookout.store.repositories.engine import (
 
 
 def cursor(session: Session) -> Any:
-    """A cursor on the connection the session's transaction runs on."""
+    """A cursor on the connection the session's transaction runs on, for reads."""
     return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def write_cursor(session: Session) -> Any:
+    """A cursor for writes: SQLAlchemy does not see these statements, so this takes the
+    process's SQLite write gate (store/write_gate.py) for them."""
+    connection = session.connection()
+    enter_write_gate(connection.engine)
+    return connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 def to_text(value: datetime | None) -> str | None:
@@ -67,30 +78,37 @@ def _json(value: Any) -> str:
 
 
 def params(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], packed: Collection[str] = ()
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    packed: Collection[str] = (),
+    encoded: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> list[list[Any]]:
     """Rows as parameter lists in `columns` order, datetimes and JSON converted (`packed`
-    columns deflated as PackedJSON stores them)."""
+    columns deflated as PackedJSON stores them; `encoded` ones by their function, None
+    staying None)."""
+    encoded = encoded or {}
     get = itemgetter(*columns)
     fixes: list[tuple[int, Callable[[Any], Any]]] = [
-        (index, to_text) for index, name in enumerate(columns) if name in DATETIME_COLUMNS
+        (index, encoded.get(name) or to_text)
+        for index, name in enumerate(columns)
+        if name in encoded or name in DATETIME_COLUMNS
     ] + [
         (index, pack if name in packed else _json)
         for index, name in enumerate(columns)
         if name in JSON_COLUMNS or name in packed
     ]
     out: list[list[Any]] = []
-    seen: dict[Any, Any] = {}  # a batch repeats its `now` and bucket starts in every row
+    seen: dict[tuple[Any, datetime], Any] = {}  # a batch repeats its `now`, bucket and run starts
     for row in rows:
         values = list(get(row)) if len(columns) > 1 else [get(row)]
         for index, fix in fixes:
             value = values[index]
-            if fix is to_text:
-                text = seen.get(value)
-                if text is None:
-                    text = seen[value] = to_text(value)
-                values[index] = text
-            else:
+            if isinstance(value, datetime):
+                done = seen.get((fix, value))
+                if done is None:
+                    done = seen[(fix, value)] = fix(value)
+                values[index] = done
+            elif value is not None or fix is _json:
                 values[index] = fix(value)
         out.append(values)
     return out
@@ -103,7 +121,7 @@ def executemany(
     columns: Sequence[str],
     packed: Collection[str] = (),
 ) -> None:
-    cursor(session).executemany(sql, params(rows, columns, packed))
+    write_cursor(session).executemany(sql, params(rows, columns, packed))
 
 
 def executemany_values(session: Session, sql: str, rows: list[list[Any]], columns: Sequence[str]) -> None:
@@ -117,7 +135,7 @@ def executemany_values(session: Session, sql: str, rows: list[list[Any]], column
             if text is None:
                 text = seen[value] = to_text(value)
             row[index] = text
-    cursor(session).executemany(sql, rows)
+    write_cursor(session).executemany(sql, rows)
 
 
 def insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -153,7 +171,7 @@ def _claim_due(
     rows += sorted(due, key=lambda row: str(row[6]))[: limit - len(rows)]
     if not rows:
         return []
-    cur.execute(
+    write_cursor(session).execute(
         "UPDATE checks SET next_run_at = ? WHERE id IN (SELECT value FROM json_each(?))",
         (to_text(claim_until), ids_json(row[0] for row in rows)),
     )
@@ -261,7 +279,7 @@ class SqliteEngineStore(EngineStore):
 
     def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
-            executemany(session, _RUN_SQL, rows, RUN_COLUMNS, RUN_PACKED)
+            write_cursor(session).executemany(_RUN_SQL, params(rows, RUN_COLUMNS, RUN_PACKED, RUN_ENCODED))
 
     def upsert_states(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -285,4 +303,4 @@ class SqliteEngineStore(EngineStore):
 
     def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:
         if rows:
-            cursor(session).executemany(_MINUTE_SQL, rows)  # integers and bytes: nothing to convert
+            write_cursor(session).executemany(_MINUTE_SQL, rows)  # integers and bytes: nothing to convert

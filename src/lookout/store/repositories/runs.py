@@ -73,10 +73,14 @@ def get_run(session: Session, run_id: int) -> CheckRun | None:
     return session.get(CheckRun, run_id)
 
 
+# Typed as the column, so the average of stored microseconds reads back in milliseconds.
+_AVERAGE_TOTAL = func.avg(CheckRun.total_ms, type_=CheckRun.total_ms.type)
+
+
 def average_response_time(session: Session, check_id: int, since: datetime) -> float | None:
     """Mean total time in ms of the check's runs started since `since` (None if none)."""
     value = session.scalar(
-        select(func.avg(CheckRun.total_ms)).where(CheckRun.check_id == check_id, CheckRun.started_at >= since)
+        select(_AVERAGE_TOTAL).where(CheckRun.check_id == check_id, CheckRun.started_at >= since)
     )
     return None if value is None else float(value)
 
@@ -84,7 +88,7 @@ def average_response_time(session: Session, check_id: int, since: datetime) -> f
 def average_response_times(session: Session, check_ids: Iterable[int], since: datetime) -> dict[int, float]:
     """The same for many checks at once (a monitor list); checks without runs are absent."""
     rows = session.execute(
-        select(CheckRun.check_id, func.avg(CheckRun.total_ms))
+        select(CheckRun.check_id, _AVERAGE_TOTAL)
         .where(CheckRun.check_id.in_(bindparam("ids", expanding=True)), CheckRun.started_at >= since)
         .group_by(CheckRun.check_id),
         {"ids": list(set(check_ids))},
