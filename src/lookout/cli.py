@@ -197,7 +197,10 @@ def team_timezone(
 )
 def bench(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="engine, api or http_clients")],
+    name: Annotated[
+        str,
+        typer.Argument(help="a script of bench/: scale, engine, api, crawl, cron_pings, failover, ..."),
+    ],
 ) -> None:
     """Run a benchmark from bench/ (a source checkout); extra options go to the script."""
     script = Path(__file__).resolve().parents[2] / "bench" / f"{name.replace('-', '_')}.py"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,8 +13,6 @@ from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, create_eng
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
-
-from lookout.store.write_gate import WriteGate
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,9 +122,6 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             poolclass=NullPool if path == ":memory:" else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "before_cursor_execute", _gate_writes)
-        event.listen(engine, "commit", _leave_write_gate)
-        event.listen(engine, "rollback", _leave_write_gate)
         return engine
     return create_engine(
         url,
@@ -156,68 +149,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on any error; on
-    SQLite, once this process's earlier writers are done (store/write_gate.py)."""
-    gate = _write_gate(factory)
-    owned = gate is None or gate.owned()
-    try:
-        with factory() as session, session.begin():
-            yield session
-    finally:
-        # Taken at the first write (`_gate_writes`), given back at the commit or rollback;
-        # this is for a transaction that ended some other way.
-        if not owned:
-            assert gate is not None
-            gate.leave()
-
-
-# One gate per SQLite file, shared by every engine this process opens on it.
-_GATES: dict[str, WriteGate] = {}
-_GATES_LOCK = threading.Lock()
-_ENGINE_GATES: weakref.WeakKeyDictionary[Engine, WriteGate | None] = weakref.WeakKeyDictionary()
-
-
-def _write_gate(factory: sessionmaker[Session]) -> WriteGate | None:
-    engine = factory.kw.get("bind")
-    return engine_write_gate(engine) if isinstance(engine, Engine) else None
-
-
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
-
-
-def _gate_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if statement.lstrip()[:6].upper() in _WRITES:
-        enter_write_gate(conn.engine)
-
-
-def _leave_write_gate(conn: Any) -> None:
-    gate = engine_write_gate(conn.engine)
-    if gate is not None:
-        gate.leave()
-
-
-def enter_write_gate(engine: Engine) -> None:
-    """Wait for this process's earlier SQLite writers before a first write (a no-op on
-    PostgreSQL). Statements through SQLAlchemy do this themselves; a raw DBAPI write
-    calls it first."""
-    gate = engine_write_gate(engine)
-    if gate is not None:
-        gate.enter()
-
-
-def engine_write_gate(engine: Engine) -> WriteGate | None:
-    try:
-        return _ENGINE_GATES[engine]
-    except KeyError:
-        pass
-    gate = None
-    if engine.dialect.name == "sqlite":
-        path = engine.url.database or ":memory:"
-        key = path if path == ":memory:" else str(Path(path).resolve())
-        with _GATES_LOCK:
-            gate = _GATES.setdefault(key, WriteGate())
-    _ENGINE_GATES[engine] = gate
-    return gate
+    """A session whose work is committed on success and rolled back on any error."""
+    with factory() as session, session.begin():
+        yield session
 
 
 def utcnow() -> datetime:

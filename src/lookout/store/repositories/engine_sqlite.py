@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from lookout.store.db import enter_write_gate
 from lookout.store.packed_json import pack
 from lookout.store.repositories.engine import (
     DATETIME_COLUMNS,
@@ -43,16 +42,8 @@ from lookout.store.repositories.engine import (
 
 
 def cursor(session: Session) -> Any:
-    """A cursor on the connection the session's transaction runs on, for reads."""
+    """A cursor on the connection the session's transaction runs on."""
     return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-
-
-def write_cursor(session: Session) -> Any:
-    """A cursor for writes: SQLAlchemy does not see these statements, so this takes the
-    process's SQLite write gate (store/write_gate.py) for them."""
-    connection = session.connection()
-    enter_write_gate(connection.engine)
-    return connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 def to_text(value: datetime | None) -> str | None:
@@ -121,7 +112,7 @@ def executemany(
     columns: Sequence[str],
     packed: Collection[str] = (),
 ) -> None:
-    write_cursor(session).executemany(sql, params(rows, columns, packed))
+    cursor(session).executemany(sql, params(rows, columns, packed))
 
 
 def executemany_values(session: Session, sql: str, rows: list[list[Any]], columns: Sequence[str]) -> None:
@@ -135,7 +126,7 @@ def executemany_values(session: Session, sql: str, rows: list[list[Any]], column
             if text is None:
                 text = seen[value] = to_text(value)
             row[index] = text
-    write_cursor(session).executemany(sql, rows)
+    cursor(session).executemany(sql, rows)
 
 
 def insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -171,7 +162,7 @@ def _claim_due(
     rows += sorted(due, key=lambda row: str(row[6]))[: limit - len(rows)]
     if not rows:
         return []
-    write_cursor(session).execute(
+    cur.execute(
         "UPDATE checks SET next_run_at = ? WHERE id IN (SELECT value FROM json_each(?))",
         (to_text(claim_until), ids_json(row[0] for row in rows)),
     )
@@ -279,7 +270,7 @@ class SqliteEngineStore(EngineStore):
 
     def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
-            write_cursor(session).executemany(_RUN_SQL, params(rows, RUN_COLUMNS, RUN_PACKED, RUN_ENCODED))
+            cursor(session).executemany(_RUN_SQL, params(rows, RUN_COLUMNS, RUN_PACKED, RUN_ENCODED))
 
     def upsert_states(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -303,4 +294,4 @@ class SqliteEngineStore(EngineStore):
 
     def upsert_minute_rollups(self, session: Session, rows: list[list[Any]]) -> None:
         if rows:
-            write_cursor(session).executemany(_MINUTE_SQL, rows)  # integers and bytes: nothing to convert
+            cursor(session).executemany(_MINUTE_SQL, rows)  # integers and bytes: nothing to convert
