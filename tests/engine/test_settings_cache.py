@@ -48,10 +48,20 @@ def test_checks_are_kept_apart_and_invalid_settings_raise() -> None:
     assert len(cache) == 2
 
 
+def test_checks_with_the_same_settings_share_one_validation() -> None:
+    cache = SettingsCache(CHECKS)
+    first = cache.get(1, "uptime", "http", {"timeout": 7, "check_interval_in_seconds": 30})
+    # Key order differs, as stored JSON may.
+    second = cache.get(2, "uptime", "http", {"check_interval_in_seconds": 30, "timeout": 7})
+    assert second is first and cache.validations == 1
+    assert cache.get(3, "uptime", "tcp", {}).settings is not first.settings
+    assert cache.validations == 2
+
+
 def test_a_full_cache_starts_over() -> None:
-    cache = SettingsCache(CHECKS, max_entries=2)
+    cache = SettingsCache(CHECKS, max_entries=2, max_shared=2)
     for check_id in (1, 2, 3):
-        cache.get(check_id, "uptime", "http", {})
+        cache.get(check_id, "uptime", "http", {"timeout": check_id})
     assert len(cache) == 1
-    cache.get(1, "uptime", "http", {})
+    cache.get(1, "uptime", "http", {"timeout": 1})
     assert cache.validations == 4
