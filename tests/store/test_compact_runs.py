@@ -100,7 +100,10 @@ def test_stored_runs_compare_and_average_as_before(database_url: str) -> None:
             ids["uptime"]: pytest.approx(sum(totals) / 3)
         }
         raw = session.execute(
-            sa.text("SELECT started_at, total_ms, tls_ms FROM check_runs ORDER BY started_at")
+            sa.text(
+                "SELECT started_at, total_ms, tls_ms FROM check_runs WHERE check_id = :id ORDER BY started_at"
+            ),
+            {"id": ids["uptime"]},
         ).all()
     assert [tuple(row) for row in raw] == [
         (epoch_millis(T0 + timedelta(seconds=i)), round(total * 1000), None) for i, total in enumerate(totals)
