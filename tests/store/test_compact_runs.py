@@ -4,9 +4,7 @@ rows convert on upgrade (and back on downgrade), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -108,14 +106,6 @@ def test_stored_runs_compare_and_average_as_before(database_url: str) -> None:
     assert [tuple(row) for row in raw] == [
         (epoch_millis(T0 + timedelta(seconds=i)), round(total * 1000), None) for i, total in enumerate(totals)
     ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        yield request.getfixturevalue("fresh_postgres_url")
 
 
 _OLD_RUNS = sa.table(

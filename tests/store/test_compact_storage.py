@@ -7,9 +7,7 @@ back on downgrade) and read the same, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import orjson
 import pytest
@@ -85,14 +83,6 @@ def test_http_details_take_a_fifth() -> None:
         "body_truncated": False,
     }
     assert len(packed_json.pack(details)) * 3 < len(orjson.dumps(details))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        yield request.getfixturevalue("fresh_postgres_url")
 
 
 T0 = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)

@@ -92,18 +92,14 @@ class SettingsCache:
             and entry.monitor_type == monitor_type
         ):
             return entry
-        try:
-            key = (check_type, monitor_type, orjson.dumps(raw, option=orjson.OPT_SORT_KEYS))
-        except TypeError:  # not JSON (only a caller's own dict could be): validated alone
-            key = None
-        entry = self._shared.get(key) if key is not None else None
+        key = (check_type, monitor_type, orjson.dumps(raw, option=orjson.OPT_SORT_KEYS))
+        entry = self._shared.get(key)
         if entry is None:
             entry = prepare(self._checks, check_type, monitor_type, raw)
             self.validations += 1
-            if key is not None:
-                if len(self._shared) >= self._max_shared:
-                    self._shared.clear()
-                self._shared[key] = entry
+            if len(self._shared) >= self._max_shared:
+                self._shared.clear()
+            self._shared[key] = entry
         if len(self._entries) >= self._max:
             self._entries.clear()  # deleted checks' entries go too; the live ones come back
         self._entries[check_id] = entry

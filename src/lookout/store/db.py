@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -46,6 +46,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -73,34 +74,38 @@ def from_micros(value: float | None) -> float | None:
     return None if value is None else float(value) / 1000
 
 
-class EpochMillis(TypeDecorator[datetime]):
+class IntegerCodec(TypeDecorator[T]):
+    """A value stored as an integer: `encode` on the way in, `decode` on the way out (None
+    stays None). The SQLite fast path calls the same `encode` (repositories/engine.py)."""
+
+    impl: type[Integer] = BigInteger
+    cache_ok = True
+    encode: Callable[[Any], int | None]
+    decode: Callable[[Any], Any]
+
+    def process_bind_param(self, value: T | None, dialect: Dialect) -> int | None:
+        return None if value is None else self.encode(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> T | None:
+        return None if value is None else cast(T, self.decode(value))
+
+
+class EpochMillis(IntegerCodec[datetime]):
     """An instant stored as integer milliseconds since the epoch (6 bytes in SQLite where
     DATETIME text takes 26, in the row and in every index on it); takes and gives aware
     UTC datetimes, so comparisons with datetimes work as on `UtcDateTime`."""
 
-    impl = BigInteger
-    cache_ok = True
+    cache_ok = True  # SQLAlchemy reads it off each class, never inherited
     encode = staticmethod(epoch_millis)
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
-        return None if value is None else epoch_millis(value)
-
-    def process_result_value(self, value: int | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else from_epoch_millis(value)
+    decode = staticmethod(from_epoch_millis)
 
 
-class Micros(TypeDecorator[float]):
-    """A duration in float milliseconds stored as integer microseconds (None stays None)."""
+class Micros(IntegerCodec[float]):
+    """A duration in float milliseconds stored as integer microseconds."""
 
-    impl = BigInteger
     cache_ok = True
     encode = staticmethod(micros)
-
-    def process_bind_param(self, value: float | None, dialect: Dialect) -> int | None:
-        return micros(value)
-
-    def process_result_value(self, value: float | None, dialect: Dialect) -> float | None:
-        return from_micros(value)
+    decode = staticmethod(from_micros)
 
 
 def _json_dumps(value: Any) -> str:

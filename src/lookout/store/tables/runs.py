@@ -20,11 +20,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from lookout.store.db import Base, EpochMillis, Micros, UtcDateTime
+from lookout.store.db import Base, EpochMillis, IntegerCodec, Micros, UtcDateTime
 from lookout.store.packed_json import PackedJSON
 
 # A run's result is stored as its position here (0 and 1 take no bytes in a SQLite record,
@@ -40,18 +38,13 @@ def result_code(result: str) -> int:
     return code
 
 
-class RunResult(TypeDecorator[str]):
+class RunResult(IntegerCodec[str]):
     """A run's result (Outcome's values) stored as a small integer; takes and gives text."""
 
     impl = SmallInteger
     cache_ok = True
     encode = staticmethod(result_code)
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | None:
-        return None if value is None else result_code(value)
-
-    def process_result_value(self, value: int | None, dialect: Dialect) -> str | None:
-        return None if value is None else RUN_RESULTS[value]
+    decode = staticmethod(RUN_RESULTS.__getitem__)
 
 
 class CheckRun(Base):
