@@ -420,7 +420,10 @@ class FailoverConsumer:
             .order_by(CheckRun.started_at.desc())
             .limit(1)
         ).first()
-        at = run[0] if run is not None else row.ip_since
+        # Never before `ip_since`: a run's start is kept to the millisecond, rounded down, so a
+        # run in the millisecond the IP changed would date the outage before it, and the
+        # check above would not see it and open it again.
+        at = max(run[0], row.ip_since) if run is not None else row.ip_since
         if not self._points_agree(session, row, check[0], at):
             return False
         record = session.get(DnsRecord, row.record_id)
