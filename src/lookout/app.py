@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from lookout import __version__
 from lookout.api.dnspod.router import build_dnspod_router
 from lookout.api.docs import install_docs
+from lookout.api.engine_link import EngineLink
+from lookout.api.internal import build_internal_router
 from lookout.api.ohdear import errors as ohdear_errors
 from lookout.api.ohdear.bodylimit import BodyLimitMiddleware
 from lookout.api.ohdear.gate import ApiGate
@@ -191,10 +194,12 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
     return CheckEngine(store.sessions, ctx, tuning)
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    store = store or open_store(settings)
-    services = build_services(store, settings)
-    windows: WindowStore = RedisWindows(settings.redis_url) if settings.redis_url else MemoryWindows()
+def background_lifespan(
+    settings: Settings, store: Store, engine_link: EngineLink | None = None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start and stop what this process runs beside its HTTP server: the engine, the outbox
+    and failover, as its settings say. An API worker runs none of them and reaches the
+    engine's process through `engine_link` instead."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -203,7 +208,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         # on 200-monitor listings).
         gc.freeze()
         engine = build_engine(settings, store) if settings.run_engine else None
-        app.state.engine = engine
+        app.state.engine = engine if engine is not None else engine_link
         if engine is not None:
             await engine.start()
             heartbeats = HeartbeatSweep.for_engine(engine)
@@ -245,7 +250,45 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 await heartbeats.stop()
                 await engine.stop()
                 log.info("engine stopped")
-            await windows.aclose()
+            if engine_link is not None:
+                await engine_link.aclose()
+            windows = getattr(app.state, "rate_windows", None)
+            if windows is not None:
+                await windows.aclose()
+
+    return lifespan
+
+
+def create_engine_app(settings: Settings, store: Store, on_stop: Callable[[], None] | None = None) -> FastAPI:
+    """The engine's process when API workers answer the API (`workers.py`): the engine,
+    outbox and failover, and on its private socket only the operations endpoints and what
+    the workers ask of the engine. `on_stop` runs (in a thread) before they stop."""
+    background = background_lifespan(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with background(app):
+            try:
+                yield
+            finally:
+                if on_stop is not None:
+                    await asyncio.to_thread(on_stop)
+
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.store = store
+    app.include_router(build_ops_router(HealthService(store.engine), metrics_token=None))
+    app.include_router(build_internal_router())
+    return app
+
+
+def create_app(
+    settings: Settings, store: Store | None = None, engine_link: EngineLink | None = None
+) -> FastAPI:
+    store = store or open_store(settings)
+    services = build_services(store, settings)
+    windows: WindowStore = RedisWindows(settings.redis_url) if settings.redis_url else MemoryWindows()
+    lifespan = background_lifespan(settings, store, engine_link)
 
     app = FastAPI(
         title="Lookout",
@@ -260,6 +303,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.services = services
+    app.state.rate_windows = windows
     ohdear_errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: the caller is known and counted before anything else, and an

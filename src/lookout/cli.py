@@ -99,6 +99,12 @@ def serve(
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"Lookout on {base}  API: {base}/api  docs: {base}/docs")
     console.print(f"Database: {masked_url(settings.effective_database_url)}")
+    if settings.api_workers:
+        from lookout.workers import serve_with_api_workers
+
+        serve_with_api_workers(settings, store)
+        log.info("lookout stopped")
+        return
     uvicorn.run(
         create_app(settings, store),
         host=settings.host,

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
 from lookout import __version__, metrics
+from lookout.api.engine_link import EngineLink, EngineUnreachableError
 from lookout.services.health import HealthService
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,19 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
         if engine is None:
             checks["engine"] = "off"
         else:
-            state = engine.health()
+            try:
+                state = engine.health()
+            except EngineUnreachableError as error:
+                problems.append(f"engine process unreachable: {error}")
+                checks["engine"] = {"running": False, "seconds_since_tick": None}
+                return _ready_answer(checks, problems)
             since = state["seconds_since_tick"]
             if not state["running"]:
                 problems.append("engine not running")
             elif since is not None and since > MAX_SECONDS_SINCE_TICK:
                 problems.append(f"scheduler has not ticked for {since:.0f} s")
             checks["engine"] = {"running": state["running"], "seconds_since_tick": since}
-        body = {"status": "ok" if not problems else "unavailable", "checks": checks, "problems": problems}
-        return JSONResponse(body, status_code=200 if not problems else 503)
+        return _ready_answer(checks, problems)
 
     @router.get("/metrics")
     def scrape(request: Request) -> Response:
@@ -62,6 +67,12 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
             if not hmac.compare_digest(given.encode(), f"Bearer {metrics_token}".encode()):
                 return JSONResponse({"message": "Unauthenticated."}, status_code=401)
         engine = getattr(request.app.state, "engine", None)
+        if isinstance(engine, EngineLink):  # an API worker: every metric lives in the engine's process
+            try:
+                body, media_type = engine.metrics_text()
+            except EngineUnreachableError as error:
+                return JSONResponse({"message": f"Engine process unreachable: {error}"}, status_code=503)
+            return Response(body, media_type=media_type)
         metrics.ENGINE_RUNNING.set(1 if engine is not None and engine.running else 0)
         if engine is not None:
             state = engine.health()
@@ -77,3 +88,8 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _ready_answer(checks: dict[str, Any], problems: list[str]) -> Response:
+    body = {"status": "ok" if not problems else "unavailable", "checks": checks, "problems": problems}
+    return JSONResponse(body, status_code=200 if not problems else 503)

@@ -1,0 +1,116 @@
+"""`lookout serve` with API workers (LOOKOUT_API_WORKERS): the workers answer the API on the
+public port, the engine's process runs the checks, a run asked through a worker runs in the
+engine, /ready and /metrics report the engine, a worker that dies is replaced, and a stop
+ends every process.
+
+Real processes: a loopback HTTP target in a thread, Lookout in a subprocess on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.servers.threaded_http import welcome_site
+from tests.test_serve_restart import free_port, start, stop, stored, wait_for_runs
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def target() -> Iterator[str]:
+    with welcome_site() as url:
+        yield url
+
+
+def api_workers(serve: psutil.Process) -> list[psutil.Process]:
+    return [child for child in serve.children() if "spawn_main" in " ".join(child.cmdline())]
+
+
+def wait_until(condition: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, target: str) -> None:
+    env = {
+        **os.environ,
+        "LOOKOUT_DATA_DIR": str(tmp_path),
+        "LOOKOUT_ALLOW_PRIVATE_TARGETS": "true",
+        "LOOKOUT_API_WORKERS": "2",
+    }
+    env.pop("LOOKOUT_DATABASE_URL", None)
+    issued = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "lookout", "token", "create", "--email", "w@e.test", "--team", "W", "--json"],  # noqa: E501
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout
+    )  # fmt: skip
+    db = tmp_path / "lookout.db"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+
+    serve = start(env, port)
+    parent = psutil.Process(serve.pid)
+    try:
+        workers = api_workers(parent)
+        assert len(workers) == 2
+
+        # An hour between runs: the first run is at once (never run), a second one only on request.
+        created = httpx.post(
+            f"{base}/api/monitors", headers=headers,
+            json={"url": target, "team_id": issued["team_id"], "type": "http", "checks": ["uptime"],
+                  "uptime_check_settings": {"check_interval_in_seconds": 3600}},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        check_id = created.json()["checks"][0]["id"]
+        assert wait_for_runs(db, 1, 20) == 1
+        asked = httpx.post(f"{base}/api/checks/{check_id}/request-run", headers=headers)
+        assert asked.status_code == 200, asked.text
+        assert wait_for_runs(db, 2, 20) == 2, "the run asked through a worker did not run"
+
+        ready = httpx.get(f"{base}/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["engine"]["running"] is True
+        # Counted in the engine's process, answered by a worker.
+        scrape = httpx.get(f"{base}/metrics").text
+        assert 'lookout_check_runs_total{check_type="uptime",outcome="succeeded"} 2.0' in scrape
+
+        # A worker that dies is replaced, and the other answers meanwhile.
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(10)
+        assert httpx.get(f"{base}/api/me", headers=headers).status_code == 200
+        assert wait_until(lambda: len(api_workers(parent)) == 2, 20), "the dead worker was not replaced"
+        replacement = next(p for p in api_workers(parent) if p.pid != workers[1].pid)
+        assert replacement.pid != workers[0].pid
+        assert wait_until(lambda: httpx.get(f"{base}/ready").status_code == 200, 20)
+        workers = api_workers(parent)
+    finally:
+        stop(serve)
+    assert not any(worker.is_running() for worker in workers), "a worker outlived lookout serve"
+    assert stored(db, f"select count(*) from check_runs where check_id = {check_id}")[0][0] == 2
+
+
+def test_without_the_engine_process_ready_says_so(tmp_path: Path) -> None:
+    """A worker whose engine process does not answer is not ready (503), and says why."""
+    from lookout.api.engine_link import EngineLink, EngineUnreachableError
+
+    link = EngineLink(tmp_path / "nothing-listens-here.sock")
+    with pytest.raises(EngineUnreachableError):
+        link.health()
+    assert link.running is False
