@@ -26,6 +26,8 @@ from tests.test_serve_restart import free_port, start, stop, stored, wait_for_ru
 
 pytestmark = pytest.mark.slow
 
+RATE_LIMIT = 40
+
 
 @pytest.fixture
 def target() -> Iterator[str]:
@@ -52,6 +54,7 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
         "LOOKOUT_DATA_DIR": str(tmp_path),
         "LOOKOUT_ALLOW_PRIVATE_TARGETS": "true",
         "LOOKOUT_API_WORKERS": "2",
+        "LOOKOUT_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
     }
     env.pop("LOOKOUT_DATABASE_URL", None)
     issued = json.loads(
@@ -100,6 +103,11 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
         assert replacement.pid != workers[0].pid
         assert wait_until(lambda: httpx.get(f"{base}/ready").status_code == 200, 20)
         workers = api_workers(parent)
+
+        # One budget per token whichever worker answers (each request on a new connection),
+        # the replacement worker included: three /api requests were made above.
+        answers = [httpx.get(f"{base}/api/me", headers=headers).status_code for _ in range(RATE_LIMIT)]
+        assert answers.count(200) == RATE_LIMIT - 3 and answers.count(429) == 3, answers
     finally:
         stop(serve)
     assert not any(worker.is_running() for worker in workers), "a worker outlived lookout serve"

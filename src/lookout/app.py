@@ -283,11 +283,19 @@ def create_engine_app(settings: Settings, store: Store, on_stop: Callable[[], No
 
 
 def create_app(
-    settings: Settings, store: Store | None = None, engine_link: EngineLink | None = None
+    settings: Settings,
+    store: Store | None = None,
+    engine_link: EngineLink | None = None,
+    windows: WindowStore | None = None,
 ) -> FastAPI:
+    """The public app. An API worker passes the link to the engine's process and the rate
+    windows it shares with the other workers (Redis, when set, is shared by everyone)."""
     store = store or open_store(settings)
     services = build_services(store, settings)
-    windows: WindowStore = RedisWindows(settings.redis_url) if settings.redis_url else MemoryWindows()
+    if settings.redis_url:
+        windows = RedisWindows(settings.redis_url)
+    elif windows is None:
+        windows = MemoryWindows()
     lifespan = background_lifespan(settings, store, engine_link)
 
     app = FastAPI(

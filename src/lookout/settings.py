@@ -116,8 +116,7 @@ class Settings(BaseSettings):
     run_engine: bool = True
     # Processes that answer the API beside the engine's (`workers.py`); 0: the API runs in
     # the engine's process. At tens of thousands of monitors the engine keeps one core busy,
-    # and API requests in its process wait for it. Without LOOKOUT_REDIS_URL each worker
-    # counts rate limits on its own.
+    # and API requests in its process wait for it.
     api_workers: int = Field(default=0, ge=0, le=64)
     # The name this process's checks report as their location.
     location: str = "local"

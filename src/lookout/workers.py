@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from lookout.api.ohdear.ratelimit_shared import shared_table
 from lookout.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,9 +67,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_api_worker(settings: Settings, sock: socket.socket, engine_socket: Path) -> None:
+def run_api_worker(settings: Settings, sock: socket.socket, engine_socket: Path, rate_table: Any) -> None:
     """A worker's whole life (in a spawned process): the API over the shared socket."""
     from lookout.api.engine_link import EngineLink
+    from lookout.api.ohdear.ratelimit_shared import SharedWindows
     from lookout.app import Store, create_app
     from lookout.logs import configure_logging
     from lookout.store.db import create_db_engine, make_session_factory
@@ -76,7 +78,9 @@ def run_api_worker(settings: Settings, sock: socket.socket, engine_socket: Path)
     configure_logging(settings.log_level, settings.log_format)
     database = create_db_engine(settings.effective_database_url)  # migrated by the parent
     store = Store(database, make_session_factory(database))
-    app = create_app(settings, store, engine_link=EngineLink(engine_socket))
+    app = create_app(
+        settings, store, engine_link=EngineLink(engine_socket), windows=SharedWindows(rate_table)
+    )
     server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings)))
     server.run(sockets=[sock])
 
@@ -98,6 +102,8 @@ class Workers:
         )
         self._sock = sock
         self._engine_socket = engine_socket
+        # Rate limits count the same for a caller whichever worker answers it.
+        self._rate_table = shared_table()
         self._slots: list[tuple[SpawnProcess, float] | None] = [None] * count
         self._stopping = threading.Event()
         # Ctrl-C reaches the workers with this process: a worker that stopped because the
@@ -108,7 +114,7 @@ class Workers:
     def _spawn(self, slot: int) -> None:
         process = _spawn.Process(
             target=run_api_worker,
-            args=(self._settings, self._sock, self._engine_socket),
+            args=(self._settings, self._sock, self._engine_socket, self._rate_table),
             name=f"lookout-api-{slot}",
             daemon=False,
         )
@@ -166,11 +172,6 @@ def serve_with_api_workers(settings: Settings, store: Store) -> None:
     `store` is migrated: the workers do not migrate."""
     from lookout.app import create_engine_app
 
-    if settings.api_workers > 1 and not settings.redis_url:
-        log.warning(
-            "each of the %s API workers counts rate limits on its own: LOOKOUT_REDIS_URL shares them",
-            settings.api_workers,
-        )
     sock = bind(settings.host, settings.port)
     private = Path(tempfile.mkdtemp(prefix="lookout-"))  # mode 0700: only this user connects
     engine_socket = private / "engine.sock"

@@ -2,7 +2,8 @@
 per client address for everyone else (their 401s included), with Oh Dear's headers.
 
 A window opens at a key's first request and lasts a minute, as Laravel's does. Counts live in
-this process (`MemoryWindows`) or, shared by every API process, in Redis (`ratelimit_redis`).
+this process (`MemoryWindows`), in memory the API workers of one `lookout serve` share
+(`ratelimit_shared`) or, shared by every API process, in Redis (`ratelimit_redis`).
 """
 
 from __future__ import annotations
