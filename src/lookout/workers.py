@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from lookout.api.ohdear.ratelimit_shared import shared_table
+from lookout.api.ohdear.ratelimit_shared import SharedTable, shared_table
 from lookout.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,7 +67,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_api_worker(settings: Settings, sock: socket.socket, engine_socket: Path, rate_table: Any) -> None:
+def run_api_worker(
+    settings: Settings, sock: socket.socket, engine_socket: Path, rate_table: SharedTable
+) -> None:
     """A worker's whole life (in a spawned process): the API over the shared socket."""
     from lookout.api.engine_link import EngineLink
     from lookout.api.ohdear.ratelimit_shared import SharedWindows

@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 
 # The engine answers these from memory; a slower answer means the process is stuck.
 TIMEOUT = httpx.Timeout(5.0)
-UNREACHABLE: dict[str, Any] = {"running": False, "seconds_since_tick": None, "in_flight": {}, "queued": {}}
 
 
 class EngineUnreachableError(Exception):

@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import multiprocessing
-from typing import Any
 
-from lookout.api.ohdear.ratelimit_shared import SharedWindows, Slot, shared_table
+from lookout.api.ohdear.ratelimit_shared import SharedTable, SharedWindows, Slot, shared_table
 
 
 class Clock:
@@ -47,19 +46,19 @@ def test_a_window_ends_after_its_seconds_and_the_next_opens_at_the_next_hit() ->
 
 def test_a_crowded_table_takes_over_the_window_ending_soonest() -> None:
     clock = Clock()
-    table = (Slot * 4)()
+    table = shared_table(size=4)
     windows = SharedWindows(table, clock)
     for index in range(4):
         clock.now = 1_000.0 + index
         hits(windows, f"k{index}", 2)
     clock.now = 1_010.0
     assert hits(windows, "newcomer") == (1, 1_070.0)
-    assert sorted(int(slot.count) for slot in table) == [1, 2, 2, 2]
+    assert sorted(int(slot.count) for slot in table.slots) == [1, 2, 2, 2]
     assert hits(windows, "k0") == (1, 1_070.0), "k0 ended soonest: its slot went to the newcomer"
     assert hits(windows, "k3") == (3, 1_063.0)
 
 
-def _hit_in_another_process(table: Any, times: int) -> None:
+def _hit_in_another_process(table: SharedTable, times: int) -> None:
     hits(SharedWindows(table), "token:9", times)
 
 
@@ -71,4 +70,17 @@ def test_another_process_counts_in_the_same_window() -> None:
     assert child.exitcode == 0
     count, _ = hits(SharedWindows(table), "token:9")
     assert count == 51
-    assert ctypes.sizeof(table) == 24 * len(table)
+    assert ctypes.sizeof(table.slots) == ctypes.sizeof(Slot) * len(table.slots) == 24 * 65_536
+
+
+def test_the_slot_a_key_takes_depends_on_the_secret() -> None:
+    """Two tables (two starts) place the same keys differently: the positions cannot be
+    worked out beforehand."""
+    placed = []
+    for _ in range(2):
+        table = shared_table()
+        windows = SharedWindows(table)
+        for index in range(20):
+            hits(windows, f"ip:2001:db8::{index}")
+        placed.append([i for i, slot in enumerate(table.slots) if slot.key])
+    assert placed[0] != placed[1]

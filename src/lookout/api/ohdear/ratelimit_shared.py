@@ -5,7 +5,9 @@ starts them.
 A slot holds a key's 64-bit hash, its window's end and its count. A key lives in one of
 `PROBES` slots from its hash's position; a slot whose window has ended is free. When all
 of them are live (more than `SLOTS` callers within a minute, crowded at one spot), the one
-ending soonest is taken over: its caller starts a new window. No lock: a worker killed
+ending soonest is taken over: its caller starts a new window. The hash is keyed with a
+secret made at start, so a caller cannot pick addresses that crowd its own token's slot
+to have its window taken over (and its budget renewed) early. No lock: a worker killed
 while holding one would stop every other. Two workers counting the same key in the same
 microseconds may lose one of the two hits, which a limit of hundreds a minute does not feel.
 """
@@ -15,8 +17,10 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import multiprocessing
+import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 SLOTS = 65_536  # 1.5 MB
@@ -27,27 +31,35 @@ class Slot(ctypes.Structure):
     _fields_ = (("key", ctypes.c_uint64), ("ends", ctypes.c_double), ("count", ctypes.c_uint64))
 
 
-def shared_table() -> Any:
-    """The table, in memory a spawned worker shares when it is passed as its argument."""
-    return multiprocessing.get_context("spawn").RawArray(Slot, SLOTS)
+@dataclass(frozen=True)
+class SharedTable:
+    """The slots, in memory a spawned worker shares when this is passed as its argument,
+    and the hash's secret."""
+
+    slots: Any
+    secret: bytes
 
 
-def _hash(key: str) -> int:
-    # Never 0: that marks a slot that was never used.
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
+def shared_table(size: int = SLOTS) -> SharedTable:
+    return SharedTable(multiprocessing.get_context("spawn").RawArray(Slot, size), secrets.token_bytes(32))
 
 
 class SharedWindows:
     """`MemoryWindows`' windows (one opens at a key's first request and lasts `seconds`),
     counted in `table` by every process that has it."""
 
-    def __init__(self, table: Any, clock: Callable[[], float] = time.time) -> None:
-        self._table = table
-        self._size = len(table)
+    def __init__(self, table: SharedTable, clock: Callable[[], float] = time.time) -> None:
+        self._table = table.slots
+        self._secret = table.secret
+        self._size = len(table.slots)
         self._clock = clock
 
+    def _hash(self, key: str) -> int:
+        digest = hashlib.blake2b(key.encode(), digest_size=8, key=self._secret).digest()
+        return int.from_bytes(digest, "little") or 1  # never 0: a slot never used
+
     async def hit(self, key: str, seconds: int) -> tuple[int, float]:
-        wanted, now = _hash(key), self._clock()
+        wanted, now = self._hash(key), self._clock()
         table, start = self._table, wanted % self._size
         free: Slot | None = None
         soonest: Slot | None = None
