@@ -193,7 +193,9 @@ def serve_with_api_workers(settings: Settings, store: Store) -> None:
         # The workers stop first (no new API requests), then the engine drains: from the
         # engine app's shutdown, since uvicorn ends this process by the signal it caught.
         app = create_engine_app(settings, store, on_stop=workers.stop)
-        server = uvicorn.Server(uvicorn.Config(app, uds=str(engine_socket), **uvicorn_options(settings)))
+        # The workers log each request they answer; what they ask here would log it twice.
+        internal = {**uvicorn_options(settings), "access_log": False}
+        server = uvicorn.Server(uvicorn.Config(app, uds=str(engine_socket), **internal))
         server.run()
     finally:
         workers.stop()
