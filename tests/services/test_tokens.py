@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 
 from lookout.app import build_services, open_store
 from lookout.errors import AuthenticationError, NotFoundError
 from lookout.services.tokens import TokenService, hash_secret
 from lookout.settings import Settings
-from lookout.store.tables import ApiToken
+from lookout.store.tables import ApiToken, Membership
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +55,14 @@ def test_revoked_and_unknown_tokens_fail(tokens: TokenService) -> None:
     for bad in ("", "x" * 500, "not-a-token"):
         with pytest.raises(AuthenticationError):
             tokens.authenticate(bad)
+
+
+def test_a_user_without_a_team_still_authenticates_with_no_teams(
+    database_url: str, tokens: TokenService
+) -> None:
+    issued = tokens.create("loner@example.test", "loner-team")
+    store = open_store(Settings(database_url=database_url))
+    with store.sessions() as session, session.begin():
+        session.execute(delete(Membership).where(Membership.user_id == issued.user_id))
+    who = tokens.authenticate(issued.token)
+    assert who.user_id == issued.user_id and who.teams == ()

@@ -87,12 +87,11 @@ class TokenService:
         # A read: every request authenticates, and only the touch below writes.
         with self._sessions() as session:
             found = identity.active_token_by_hash(session, hash_secret(secret))
-            if found is None:
-                raise AuthenticationError("Unauthenticated.")
-            token, user = found
-            teams = tuple(TeamRole(t.id, t.name, t.role) for t in identity.teams_of(session, user.id))
-        self._touch(token.id)
-        return Principal(token.id, user.id, user.name, user.email, teams)
+        if found is None:
+            raise AuthenticationError("Unauthenticated.")
+        teams = tuple(TeamRole(t.id, t.name, t.role) for t in found.teams)
+        self._touch(found.token_id)
+        return Principal(found.token_id, found.user_id, found.user_name, found.email, teams)
 
     def authenticate_pair(self, id_and_secret: str) -> Principal:
         """The DNSPod `ID,SECRET` form: the id must be the token's own."""
