@@ -103,6 +103,15 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
         assert replacement.pid != workers[0].pid
         assert wait_until(lambda: httpx.get(f"{base}/ready").status_code == 200, 20)
         workers = api_workers(parent)
+        # The listening socket and the workers' connections to it: one directory.
+        private = list(
+            {
+                Path(c.laddr).parent
+                for c in parent.net_connections(kind="unix")
+                if c.laddr.endswith("engine.sock")
+            }
+        )
+        assert len(private) == 1 and private[0].stat().st_mode & 0o777 == 0o700
 
         # One budget per token whichever worker answers (each request on a new connection),
         # the replacement worker included: three /api requests were made above.
@@ -111,6 +120,7 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
     finally:
         stop(serve)
     assert not any(worker.is_running() for worker in workers), "a worker outlived lookout serve"
+    assert not private[0].exists(), "the engine's private socket directory was left behind"
     assert stored(db, f"select count(*) from check_runs where check_id = {check_id}")[0][0] == 2
 
 

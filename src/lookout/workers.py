@@ -190,9 +190,15 @@ def serve_with_api_workers(settings: Settings, store: Store) -> None:
             settings.port,
             workers.pids(),
         )
+
+        def stop_workers() -> None:
+            workers.stop()
+            shutil.rmtree(private, ignore_errors=True)
+
         # The workers stop first (no new API requests), then the engine drains: from the
-        # engine app's shutdown, since uvicorn ends this process by the signal it caught.
-        app = create_engine_app(settings, store, on_stop=workers.stop)
+        # engine app's shutdown, since uvicorn ends this process by the signal it caught
+        # (the `finally` below runs only when it returns).
+        app = create_engine_app(settings, store, on_stop=stop_workers)
         # The workers log each request they answer; what they ask here would log it twice.
         internal = {**uvicorn_options(settings), "access_log": False}
         server = uvicorn.Server(uvicorn.Config(app, uds=str(engine_socket), **internal))
