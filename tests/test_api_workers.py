@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -122,6 +123,23 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
     assert not any(worker.is_running() for worker in workers), "a worker outlived lookout serve"
     assert not private[0].exists(), "the engine's private socket directory was left behind"
     assert stored(db, f"select count(*) from check_runs where check_id = {check_id}")[0][0] == 2
+
+
+def test_workers_stop_when_the_engine_process_is_killed(tmp_path: Path) -> None:
+    """SIGKILL gives `lookout serve` no chance to stop its workers: they notice and stop,
+    and the port is free again."""
+    env = {**os.environ, "LOOKOUT_DATA_DIR": str(tmp_path), "LOOKOUT_API_WORKERS": "2"}
+    env.pop("LOOKOUT_DATABASE_URL", None)
+    port = free_port()
+    serve = start(env, port)
+    workers = api_workers(psutil.Process(serve.pid))
+    assert len(workers) == 2
+    serve.kill()
+    serve.communicate(timeout=20)
+    gone, alive = psutil.wait_procs(workers, timeout=20)
+    assert not alive, "API workers outlived a killed lookout serve"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
 
 
 def test_without_the_engine_process_ready_says_so(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -78,6 +80,7 @@ def run_api_worker(
     from lookout.store.db import create_db_engine, make_session_factory
 
     configure_logging(settings.log_level, settings.log_format)
+    _stop_with_parent(os.getppid())
     database = create_db_engine(settings.effective_database_url)  # migrated by the parent
     store = Store(database, make_session_factory(database))
     app = create_app(
@@ -85,6 +88,19 @@ def run_api_worker(
     )
     server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings)))
     server.run(sockets=[sock])
+
+
+def _stop_with_parent(parent: int) -> None:
+    """A worker whose parent was killed outright (no chance to stop it) stops too, so the
+    port is free for the next `lookout serve`."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        log.warning("the engine's process (pid %s) is gone; this API worker stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="lookout-parent-watch", daemon=True).start()
 
 
 class Workers:
