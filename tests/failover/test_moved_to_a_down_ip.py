@@ -118,6 +118,8 @@ def test_a_record_moved_to_a_down_ip_opens_a_new_outage_switches_and_calls_back(
                     and bind_answer(bind, name) == ({BACKUP}, 60)
                     and receiver.statuses() == ["Down", "Down"]
                     and len(downs()) == 2
+                    # The switch is logged on the new outage after the record moved.
+                    and bool(downs()[0]["switch_log"])
                 ),
                 seen,
             )

@@ -111,7 +111,8 @@ def set_points(world: World, points: str) -> None:
 THREE = PointMap("local", {"cuc": "paris", "cmc": "tokyo"})
 
 
-async def test_a_failure_seen_here_alone_is_not_a_down(world: World) -> None:
+async def test_a_failure_seen_here_alone_is_not_a_down(fresh_world: World) -> None:
+    world = fresh_world  # the consumer takes every state change in its database
     set_points(world, "ctc,cuc,cmc")
     run_at(world, "paris", failed=False)
     run_at(world, "tokyo", failed=False)
@@ -125,7 +126,8 @@ async def test_a_failure_seen_here_alone_is_not_a_down(world: World) -> None:
     assert world.switches() == [] and world.record().value == ORIGINAL
 
 
-async def test_two_of_three_points_down_is_a_down(world: World) -> None:
+async def test_two_of_three_points_down_is_a_down(fresh_world: World) -> None:
+    world = fresh_world  # the consumer takes every state change in its database
     set_points(world, "ctc,cuc,cmc")
     run_at(world, "paris", failed=False)
     run_at(world, "tokyo", failed=True)
@@ -137,7 +139,8 @@ async def test_two_of_three_points_down_is_a_down(world: World) -> None:
     assert world.record().value == BACKUP
 
 
-async def test_every_point_local_is_the_local_verdict(world: World) -> None:
+async def test_every_point_local_is_the_local_verdict(fresh_world: World) -> None:
+    world = fresh_world  # the consumer takes every state change in its database
     # The embedded default: ctc, cuc and cmc are all this location; no run is read.
     set_points(world, "ctc,cuc,cmc")
     run_at(world, "paris", failed=False)  # not a location any point maps to
