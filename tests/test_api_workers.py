@@ -8,13 +8,9 @@ Real processes: a loopback HTTP target in a thread, Lookout in a subprocess on S
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +19,8 @@ import psutil
 import pytest
 
 from tests.servers.threaded_http import welcome_site
-from tests.test_serve_restart import free_port, start, stop, stored, wait_for_runs
+from tests.test_operate import wait_until
+from tests.test_serve_restart import free_port, issue_token, start, stop, stored, wait_for_runs
 
 pytestmark = pytest.mark.slow
 
@@ -40,15 +37,6 @@ def api_workers(serve: psutil.Process) -> list[psutil.Process]:
     return [child for child in serve.children() if "spawn_main" in " ".join(child.cmdline())]
 
 
-def wait_until(condition: object, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, target: str) -> None:
     env = {
         **os.environ,
@@ -58,12 +46,7 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
         "LOOKOUT_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
     }
     env.pop("LOOKOUT_DATABASE_URL", None)
-    issued = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "lookout", "token", "create", "--email", "w@e.test", "--team", "W", "--json"],  # noqa: E501
-            env=env, capture_output=True, text=True, check=True,
-        ).stdout
-    )  # fmt: skip
+    issued = issue_token(env, "w@e.test", "W")
     db = tmp_path / "lookout.db"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -99,10 +82,10 @@ def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, targe
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(10)
         assert httpx.get(f"{base}/api/me", headers=headers).status_code == 200
-        assert wait_until(lambda: len(api_workers(parent)) == 2, 20), "the dead worker was not replaced"
+        wait_until(lambda: len(api_workers(parent)) == 2, 20, "the dead worker's replacement")
         replacement = next(p for p in api_workers(parent) if p.pid != workers[1].pid)
         assert replacement.pid != workers[0].pid
-        assert wait_until(lambda: httpx.get(f"{base}/ready").status_code == 200, 20)
+        wait_until(lambda: httpx.get(f"{base}/ready").status_code == 200, 20, "ready again")
         workers = api_workers(parent)
         # The listening socket and the workers' connections to it: one directory.
         private = list(

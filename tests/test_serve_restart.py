@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +35,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def issue_token(env: dict[str, str], email: str, team: str) -> dict[str, Any]:
+    """`lookout token create --json` against the database `env` names."""
+    created = subprocess.run(
+        [sys.executable, "-m", "lookout", "token", "create", "--email", email, "--team", team, "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    issued: dict[str, Any] = json.loads(created.stdout)
+    return issued
 
 
 def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -79,12 +90,7 @@ def wait_for_runs(db: Path, at_least: int, seconds: float) -> int:
 def test_restart_loses_no_result_and_no_schedule(tmp_path: Path, target: str) -> None:
     env = {**os.environ, "LOOKOUT_DATA_DIR": str(tmp_path), "LOOKOUT_ALLOW_PRIVATE_TARGETS": "true"}
     env.pop("LOOKOUT_DATABASE_URL", None)
-    issued = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "lookout", "token", "create", "--email", "r@e.test", "--team", "R", "--json"],  # noqa: E501
-            env=env, capture_output=True, text=True, check=True,
-        ).stdout
-    )  # fmt: skip
+    issued = issue_token(env, "r@e.test", "R")
     db = tmp_path / "lookout.db"
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"

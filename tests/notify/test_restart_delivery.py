@@ -11,8 +11,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_serve_restart import free_port, start, stop
+from tests.test_serve_restart import free_port, issue_token, start, stop
 
 pytestmark = pytest.mark.slow
 
@@ -107,13 +105,7 @@ def test_a_process_killed_before_delivery_delivers_once_on_restart(
         "LOOKOUT_NOTIFICATION_CLAIM_SECONDS": str(CLAIM_SECONDS),
     }
     env.pop("LOOKOUT_DATABASE_URL", None)
-    issued = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "lookout", "token", "create", "--email", "k@e.test", "--team", "K",
-             "--json"],
-            env=env, capture_output=True, text=True, check=True,
-        ).stdout
-    )  # fmt: skip
+    issued = issue_token(env, "k@e.test", "K")
     db = tmp_path / "lookout.db"
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"

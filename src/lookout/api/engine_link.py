@@ -51,13 +51,16 @@ class EngineLink:
             return False
         return bool(response.json().get("queued"))
 
-    def health(self) -> dict[str, Any]:
+    def _get(self, path: str) -> httpx.Response:
         try:
-            response = self._sync.get("/internal/engine")
+            response = self._sync.get(path)
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise EngineUnreachableError(str(error) or type(error).__name__) from error
-        state: dict[str, Any] = response.json()
+        return response
+
+    def health(self) -> dict[str, Any]:
+        state: dict[str, Any] = self._get("/internal/engine").json()
         return state
 
     @property
@@ -69,11 +72,7 @@ class EngineLink:
 
     def metrics_text(self) -> tuple[bytes, str]:
         """The engine process's exposition and its content type."""
-        try:
-            response = self._sync.get("/metrics")
-            response.raise_for_status()
-        except httpx.HTTPError as error:
-            raise EngineUnreachableError(str(error) or type(error).__name__) from error
+        response = self._get("/metrics")
         return response.content, response.headers.get("content-type", "text/plain")
 
     async def aclose(self) -> None:
