@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.notify.policy import PolicyConfig
@@ -18,9 +18,11 @@ from lookout.store.tables import (
     NotificationDelivery,
     NotificationMessage,
     Snooze,
+    StateChange,
     Tag,
     TagGroup,
     TagGroupTag,
+    Team,
 )
 from tests.engine.seed import add_monitor
 from tests.notify.harness import Clock, Runs, add_destination, make_outbox, start_time
@@ -96,6 +98,34 @@ async def test_down_and_up_tells_each_destination_once(factory: sessionmaker[Ses
     tried = deliveries(factory)
     assert len(tried) == 8 and all(d.status == "sent" and d.error is None for d in tried)
     assert {d.channel for d in tried} == {"webhook", "mail", "apprise"}
+
+
+async def test_changes_of_teams_without_a_destination_are_taken_in_bulk_and_told_nowhere(
+    factory: sessionmaker[Session],
+) -> None:
+    clock = Clock(start_time())
+    told = add_monitor(factory, "127.0.0.1:9")
+    quiet = [add_monitor(factory, f"127.0.0.1:{port}") for port in (10, 11, 12)]
+    with transaction(factory) as session:
+        other = Team(name="quiet", timezone="UTC", created_at=clock.now)
+        session.add(other)
+        session.flush()
+        for ids in quiet:
+            session.execute(update(Monitor).where(Monitor.id == ids["monitor"]).values(team_id=other.id))
+    async with serve_hooks() as hooks:
+        add_destination(
+            factory, team_of(factory, told["monitor"]), "webhook", {"url": hooks.url()}, secret=hooks.secret
+        )
+        outbox = make_outbox(factory, clock)
+        # The told team's change sits between the quiet ones, in one fan-out batch.
+        for ids in (quiet[0], told, quiet[1], quiet[2]):
+            Runs(factory, ids, Clock(clock.now)).store("sf")
+        await drain(outbox, 3)
+        assert hooks.events() == ["uptimeCheckFailed"]
+        assert [m.monitor_id for m in messages(factory)] == [told["monitor"]]
+        with factory() as session:
+            changes = list(session.scalars(select(StateChange)))
+        assert len(changes) == 4 and all(change.processed_at is not None for change in changes)
 
 
 async def test_retries_on_500_and_on_a_hang_then_gives_up(factory: sessionmaker[Session]) -> None:

@@ -39,6 +39,33 @@ from lookout.store.tables import NotificationDestination
 log = logging.getLogger(__name__)
 
 OPENER_OF = {events.RECOVERED: events.FAILED, events.FIXED: events.WARNING}
+# State changes of teams without a destination taken in one fan-out transaction. At 100,000
+# monitors a transaction and four statements per change made fan-out a third of the
+# engine's interpreter time while load turned performance checks to warning and back (~180
+# changes a second). A change to decide takes its own transaction, as deciding costs
+# 15-20 ms per destination and SQLite's writer waits meanwhile.
+_QUIET_CHUNK = 50
+
+
+def _take_chunks(pending: list[tuple[int, int | None]], told: set[int]) -> list[list[int]]:
+    """Consecutive changes of teams without a destination together, each other alone, in
+    id order."""
+    chunks: list[list[int]] = []
+    quiet: list[int] = []
+    for change_id, team_id in pending:
+        if team_id in told:
+            if quiet:
+                chunks.append(quiet)
+                quiet = []
+            chunks.append([change_id])
+        else:
+            quiet.append(change_id)
+            if len(quiet) == _QUIET_CHUNK:
+                chunks.append(quiet)
+                quiet = []
+    if quiet:
+        chunks.append(quiet)
+    return chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,19 +146,26 @@ class Outbox:
     def fan_out(self, now: datetime) -> int:
         with self._sessions() as session:
             pending = repo.unprocessed_changes(session, self.tuning.batch)
+            told = repo.teams_with_destinations(
+                session, {team_id for _, team_id in pending if team_id is not None}
+            )
         made = 0
-        for change_id in pending:
+        for chunk in _take_chunks(pending, told):
             with transaction(self._sessions) as session:
-                change = repo.take_change(session, change_id, now)
-                if change is None:
-                    continue
-                made += self._decide_change(session, change, now)
+                changes = repo.take_changes(session, chunk, now)
+                # Asked again inside the transaction: a destination added since counts.
+                told = repo.teams_with_destinations(session, {change.team_id for change in changes})
+                for change in changes:
+                    if change.team_id in told:  # with no destination there is nothing to decide
+                        made += self._decide_change(session, change, now)
         return made
 
     def _decide_change(self, session: Session, change: repo.ChangeRow, now: datetime) -> int:
         name = events.event_name(change.check_type, change.kind)
+        if name is None:
+            return 0
         monitor = repo.monitor_snapshot(session, change.monitor_id)
-        if name is None or monitor is None:
+        if monitor is None:
             return 0
         since = repo.failing_since(session, change.check_id) if change.kind == events.FAILED else None
         payload: dict[str, Any] = {

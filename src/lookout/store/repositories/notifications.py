@@ -144,6 +144,7 @@ class ChangeRow:
     id: int
     check_id: int
     monitor_id: int
+    team_id: int
     check_type: str
     kind: str
     from_status: str
@@ -154,33 +155,39 @@ class ChangeRow:
     created_at: datetime
 
 
-def unprocessed_changes(session: Session, limit: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(StateChange.id)
-            .where(StateChange.processed_at.is_(None))
-            .order_by(StateChange.id)
-            .limit(limit)
-        )
+def unprocessed_changes(session: Session, limit: int) -> list[tuple[int, int | None]]:
+    """The oldest unprocessed changes with their monitor's team (None once it is gone)."""
+    rows = session.execute(
+        select(StateChange.id, Monitor.team_id)
+        .outerjoin(Monitor, Monitor.id == StateChange.monitor_id)
+        .where(StateChange.processed_at.is_(None))
+        .order_by(StateChange.id)
+        .limit(limit)
     )
+    return [(row[0], row[1]) for row in rows]
 
 
-def take_change(session: Session, change_id: int, now: datetime) -> ChangeRow | None:
-    """Compare-and-set: mark the change processed if nobody has; None if someone did. The
-    caller's transaction holds the row until it commits (PostgreSQL's row lock, SQLite's
-    write lock), so a second taker waits and then finds it processed."""
-    taken = session.execute(
+def take_changes(session: Session, change_ids: Collection[int], now: datetime) -> list[ChangeRow]:
+    """Compare-and-set over a batch: mark processed the changes nobody has, and return
+    those (in id order). The caller's transaction holds them until it commits (PostgreSQL's
+    row locks, SQLite's write lock), so a second taker waits and then finds them processed."""
+    if not change_ids:
+        return []
+    taken = session.scalars(
         update(StateChange)
-        .where(StateChange.id == change_id, StateChange.processed_at.is_(None))
+        .where(StateChange.id.in_(change_ids), StateChange.processed_at.is_(None))
         .values(processed_at=now, claimed_at=now)
-    )
-    if _rowcount(taken) != 1:
-        return None
-    row = session.execute(
+        .returning(StateChange.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not taken:
+        return []
+    rows = session.execute(
         select(
             StateChange.id,
             StateChange.check_id,
             StateChange.monitor_id,
+            Monitor.team_id,
             Check.type,
             StateChange.kind,
             StateChange.from_status,
@@ -191,9 +198,19 @@ def take_change(session: Session, change_id: int, now: datetime) -> ChangeRow | 
             StateChange.created_at,
         )
         .join(Check, Check.id == StateChange.check_id)
-        .where(StateChange.id == change_id)
-    ).one()
-    return ChangeRow(*row)
+        .join(Monitor, Monitor.id == StateChange.monitor_id)
+        .where(StateChange.id.in_(taken))
+        .order_by(StateChange.id)
+    ).all()
+    return [ChangeRow(*row) for row in rows]
+
+
+def teams_with_destinations(session: Session, team_ids: Collection[int]) -> set[int]:
+    """The teams among `team_ids` with a destination at any level (every destination
+    belongs to its team, whatever monitor, tag or group it is for)."""
+    if not team_ids:
+        return set()
+    return set(session.scalars(select(D.team_id).where(D.team_id.in_(team_ids)).distinct()))
 
 
 def monitor_snapshot(session: Session, monitor_id: int) -> dict[str, Any] | None:
