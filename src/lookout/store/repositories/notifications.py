@@ -202,7 +202,7 @@ def take_changes(session: Session, change_ids: Collection[int], now: datetime) -
         .where(StateChange.id.in_(taken))
         .order_by(StateChange.id)
     ).all()
-    return [ChangeRow(*row) for row in rows]
+    return [ChangeRow(*tuple(row)) for row in rows]
 
 
 def teams_with_destinations(session: Session, team_ids: Collection[int]) -> set[int]:
