@@ -338,3 +338,45 @@ def test_bak_ip_status_is_the_backup_probes_last_result(pod: Pod) -> None:
     # The probes a switch makes are kept too.
     switched(pod)
     assert pod.row().backup_health[SILENT]["status_code"] < 0  # type: ignore[index]
+
+
+def test_a_move_to_an_ip_still_found_down_switches_only_into_that_ips_outage(pod: Pod) -> None:
+    switched(pod)
+    pod.call(
+        "Record.Modify",
+        domain_id=pod.domain_id,
+        record_id=pod.record_id,
+        sub_domain="www",
+        record_type="A",
+        record_line="默认",
+        value=NEW,
+    )
+    # A run on the new IP finds it down: the check stays down (no state change), dated
+    # from before the move. Until the consumer opens the new IP's outage, nothing switches,
+    # so the switch's line cannot land in the old IP's outage.
+    ran_at = datetime.now(UTC) + timedelta(seconds=1)
+    with transaction(pod.store.sessions) as session:
+        state = session.get(CheckState, pod.uptime_check().id)
+        assert state is not None and state.status == "down"
+        state.last_run_at = ran_at
+    pod.reconcile()
+    assert pod.answer() == ({NEW}, 600)
+    row = pod.row()
+    with transaction(pod.store.sessions) as session:
+        session.add(
+            DMonitorDown(
+                team_id=row.team_id,
+                d_monitor_id=row.id,
+                host=row.host,
+                record_line="默认",
+                ip=NEW,
+                warn_reason="Connection refused",
+                switch_log=[],
+                created_at=ran_at,
+            )
+        )
+    pod.reconcile()
+    assert pod.answer() == ({BACKUP}, 60)
+    new_outage, old_outage = pod.downs()
+    assert new_outage["ip"] == NEW and new_outage["switch_log"][-1].endswith(f"switched to {BACKUP}")
+    assert old_outage["switch_log"][-1].endswith(f"record set to {NEW} by its owner; switch closed")

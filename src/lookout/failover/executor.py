@@ -184,6 +184,17 @@ class FailoverExecutor:
                 since = (check[2] or self._clock()) - timedelta(seconds=2 * max(row.monitor_interval, 60))
                 if not points_down(session, self.tuning.points, row.points, check[3], True, since):
                     check_status = "unknown"  # this location alone; most points do not agree
+            if check_status == "down" and _down_before_the_move(check[1], row.ip_since):
+                # Record.Modify moved the record to an IP the check still finds down: the
+                # consumer opens that IP's outage first (fresh_downs), so the switch is
+                # logged there and not in the old IP's outage.
+                opened = session.scalar(
+                    select(DMonitorDown.id)
+                    .where(DMonitorDown.d_monitor_id == row.id, DMonitorDown.created_at >= row.ip_since)
+                    .limit(1)
+                )
+                if opened is None:
+                    check_status = "unknown"
             pending = session.scalars(
                 select(FailoverSwitch.id)
                 .where(FailoverSwitch.d_monitor_id == row.id, FailoverSwitch.status == PENDING)
@@ -487,6 +498,10 @@ def _state_json(state: policy.SwitchState) -> dict[str, Any]:
     if not state.active:
         return {}
     return {"switched_to": state.switched_to, "paused": state.paused, "original_ttl": state.original_ttl}
+
+
+def _down_before_the_move(changed_at: datetime | None, ip_since: datetime | None) -> bool:
+    return changed_at is not None and ip_since is not None and changed_at < ip_since
 
 
 def latest_down(session: Session, d_monitor_id: int) -> DMonitorDown | None:
