@@ -184,7 +184,7 @@ class FailoverExecutor:
                 since = (check[2] or self._clock()) - timedelta(seconds=2 * max(row.monitor_interval, 60))
                 if not points_down(session, self.tuning.points, row.points, check[3], True, since):
                     check_status = "unknown"  # this location alone; most points do not agree
-            if check_status == "down" and _down_before_the_move(check[1], row.ip_since):
+            if check is not None and check_status == "down" and _down_before_the_move(check[1], row.ip_since):
                 # Record.Modify moved the record to an IP the check still finds down: the
                 # consumer opens that IP's outage first (fresh_downs), so the switch is
                 # logged there and not in the old IP's outage.
