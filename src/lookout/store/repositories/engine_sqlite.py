@@ -181,10 +181,17 @@ def _claim_due(
     ]
 
 
+# One row of JSON for the whole batch: sqlite3 gives up the interpreter lock for every row
+# it steps to, and each time the writer thread waits to take it back from the busy event
+# loop. With a Python thread busy 60% of the time beside it (as the loop is at 100,000
+# monitors), a write of 300 results took 198 -> 176 ms (mean of 8 pairs, 7 faster); alone,
+# no change. Writes stay executemany: one multi-row statement, or rows sent as JSON, cost
+# 10-25% more alone and gained little or nothing beside the busy thread.
 _BATCH_CHECKS = f"""
-SELECT c.id, c.monitor_id, c.type, c.enabled, c.latest_run_result,
-       CASE WHEN c.type IN (SELECT value FROM json_each(?)) THEN c.settings END,
-       {", ".join(f"s.{name}" for name in STATE_COLUMNS[1:])}
+SELECT json_group_array(json_array(
+       c.id, c.monitor_id, c.type, c.enabled, c.latest_run_result,
+       CASE WHEN c.type IN (SELECT value FROM json_each(?)) THEN json(c.settings) END,
+       {", ".join(f"s.{name}" for name in STATE_COLUMNS[1:])}))
 FROM checks c LEFT JOIN check_states s ON s.check_id = c.id
 WHERE c.monitor_id IN (SELECT value FROM json_each(?))
   AND ((c.enabled = 1 AND c.type IN (SELECT value FROM json_each(?)))
@@ -203,18 +210,21 @@ def _batch_checks(
 ) -> list[list[Any]]:
     """(id, monitor id, type, enabled, latest result, settings (only for `settings_of`
     types), then the state columns or Nones) of the monitors' enabled and the batch's checks."""
-    rows = cursor(session).execute(
-        _BATCH_CHECKS, (ids_json(settings_of), ids_json(monitor_ids), ids_json(types), ids_json(check_ids))
+    (found,) = (
+        cursor(session)
+        .execute(
+            _BATCH_CHECKS,
+            (ids_json(settings_of), ids_json(monitor_ids), ids_json(types), ids_json(check_ids)),
+        )
+        .fetchone()
     )
-    out: list[list[Any]] = []
-    for row in rows:
-        values = list(row)
+    rows: list[list[Any]] = orjson.loads(found)
+    for values in rows:
         values[3] = bool(values[3])
-        values[5] = orjson.loads(values[5]) if values[5] else {}
+        values[5] = values[5] or {}
         for index in _STATE_DATETIMES:
             values[index] = from_text(values[index])
-        out.append(values)
-    return out
+    return rows
 
 
 def _add_up_sql(
