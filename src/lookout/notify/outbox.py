@@ -154,9 +154,9 @@ class Outbox:
             with transaction(self._sessions) as session:
                 changes = repo.take_changes(session, chunk, now)
                 # Asked again inside the transaction: a destination added since counts.
-                told = repo.teams_with_destinations(session, {change.team_id for change in changes})
+                told_now = repo.teams_with_destinations(session, {change.team_id for change in changes})
                 for change in changes:
-                    if change.team_id in told:  # with no destination there is nothing to decide
+                    if change.team_id in told_now:  # with no destination there is nothing to decide
                         made += self._decide_change(session, change, now)
         return made
 
