@@ -38,6 +38,20 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def outage(row: DMonitor, ip: str, at: datetime) -> DMonitorDown:
+    """An open outage of the D-Monitor's IP, as the consumer records one."""
+    return DMonitorDown(
+        team_id=row.team_id,
+        d_monitor_id=row.id,
+        host=row.host,
+        record_line="默认",
+        ip=ip,
+        warn_reason="Connection refused",
+        switch_log=[],
+        created_at=at,
+    )
+
+
 @dataclass
 class World:
     store: Store
@@ -63,18 +77,7 @@ class World:
             state.status, state.changed_at = status, now()
             if status == "down":
                 row.status = "Down"
-                session.add(
-                    DMonitorDown(
-                        team_id=row.team_id,
-                        d_monitor_id=row.id,
-                        host=row.host,
-                        record_line="默认",
-                        ip=row.ip,
-                        warn_reason="Connection refused",
-                        switch_log=[],
-                        created_at=now(),
-                    )
-                )
+                session.add(outage(row, row.ip, now()))
 
     def record(self) -> DnsRecord:
         with self.store.sessions() as session:

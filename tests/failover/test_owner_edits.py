@@ -33,10 +33,11 @@ from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
 from lookout.settings import Settings
 from lookout.store.db import transaction
-from lookout.store.tables.dns import DMonitor, DMonitorDown
+from lookout.store.tables.dns import DMonitor
 from lookout.store.tables.failover import FailoverSwitch
 from lookout.store.tables.monitor import Check, Monitor
 from lookout.store.tables.runs import CheckState
+from tests.failover.conftest import outage
 from tests.failover.sites import Site, free_port
 from tests.servers.bind import Bind, start_bind
 
@@ -108,18 +109,20 @@ class Pod:
             row = session.get(DMonitor, int(self.monitor_id))
             assert row is not None
             if status == "down":
-                session.add(
-                    DMonitorDown(
-                        team_id=row.team_id,
-                        d_monitor_id=row.id,
-                        host=row.host,
-                        record_line="默认",
-                        ip=row.ip,
-                        warn_reason="Connection refused",
-                        switch_log=[],
-                        created_at=at,
-                    )
-                )
+                session.add(outage(row, row.ip, at))
+
+    def modify_record(self, value: str, **extra: Any) -> None:
+        """The owner's Record.Modify of the watched record (same name, type and line)."""
+        self.call(
+            "Record.Modify",
+            domain_id=self.domain_id,
+            record_id=self.record_id,
+            sub_domain="www",
+            record_type="A",
+            record_line="默认",
+            value=value,
+            **extra,
+        )
 
     def reconcile(self) -> None:
         asyncio.run(self.executor.reconcile(int(self.monitor_id)))
@@ -266,15 +269,7 @@ def test_setstatus_disabled_closes_the_switch_and_cancels_a_pending_intent(pod: 
 def test_record_modify_moves_the_watched_ip_and_closes_the_switch(pod: Pod) -> None:
     switched(pod)
     monitored = pod.row().monitor_id
-    pod.call(
-        "Record.Modify",
-        domain_id=pod.domain_id,
-        record_id=pod.record_id,
-        sub_domain="www",
-        record_type="A",
-        record_line="默认",
-        value=NEW,
-    )
+    pod.modify_record(NEW)
     # The owner's IP is served, with the record's own TTL (the lowered one was failover's).
     assert pod.answer() == ({NEW}, 600)
     assert (pod.record()["value"], pod.record()["ttl"]) == (NEW, "600")
@@ -300,16 +295,7 @@ def test_record_modify_moves_the_watched_ip_and_closes_the_switch(pod: Pod) -> N
 
 def test_record_modify_resending_what_failover_serves_keeps_the_switch(pod: Pod) -> None:
     switched(pod)
-    pod.call(
-        "Record.Modify",
-        domain_id=pod.domain_id,
-        record_id=pod.record_id,
-        sub_domain="www",
-        record_type="A",
-        record_line="默认",
-        value=BACKUP,
-        ttl=300,
-    )
+    pod.modify_record(BACKUP, ttl=300)
     info = pod.info()
     assert (info["ip"], info["now_ip"]) == (ORIGINAL, BACKUP)
     assert pod.answer() == ({BACKUP}, 300)
@@ -342,15 +328,7 @@ def test_bak_ip_status_is_the_backup_probes_last_result(pod: Pod) -> None:
 
 def test_a_move_to_an_ip_still_found_down_switches_only_into_that_ips_outage(pod: Pod) -> None:
     switched(pod)
-    pod.call(
-        "Record.Modify",
-        domain_id=pod.domain_id,
-        record_id=pod.record_id,
-        sub_domain="www",
-        record_type="A",
-        record_line="默认",
-        value=NEW,
-    )
+    pod.modify_record(NEW)
     # A run on the new IP finds it down: the check stays down (no state change), dated
     # from before the move. Until the consumer opens the new IP's outage, nothing switches,
     # so the switch's line cannot land in the old IP's outage.
@@ -363,18 +341,7 @@ def test_a_move_to_an_ip_still_found_down_switches_only_into_that_ips_outage(pod
     assert pod.answer() == ({NEW}, 600)
     row = pod.row()
     with transaction(pod.store.sessions) as session:
-        session.add(
-            DMonitorDown(
-                team_id=row.team_id,
-                d_monitor_id=row.id,
-                host=row.host,
-                record_line="默认",
-                ip=NEW,
-                warn_reason="Connection refused",
-                switch_log=[],
-                created_at=ran_at,
-            )
-        )
+        session.add(outage(row, NEW, ran_at))
     pod.reconcile()
     assert pod.answer() == ({BACKUP}, 60)
     new_outage, old_outage = pod.downs()
