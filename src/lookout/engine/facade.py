@@ -45,10 +45,11 @@ class EngineSettings:
     # wait (a team alone may use them all).
     team_share: float = 0.5
     timeout_margin: float = 5.0
-    # Results per write transaction: while one is open every other writer of the SQLite
-    # file waits (the scheduler's claims, monitor creates). 100,000 monitors, one serve,
-    # one run each of 500 / 100 / 50: creates with 8 clients 41 / 77 / 143 a second, list
-    # of 200 p50 29 / 38 / 50 ms, 0.43 / 0.47 / 0.46 ms a check, all on time.
+    # Results per write transaction: while one is open the scheduler's claims (same
+    # database thread) and every other writer of the SQLite file (monitor creates from the
+    # API) wait. 100,000 monitors, one serve, one run each of 500 / 100 / 50: creates with
+    # 8 clients 41 / 77 / 143 a second, list of 200 p50 29 / 38 / 50 ms, 0.43 / 0.47 / 0.46
+    # ms a check, all on time (docs/ARCHITECTURE.md has more runs).
     batch_size: int = 100
     flush_interval: float = 1.0
     tick_interval: float = 0.25
