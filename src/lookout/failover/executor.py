@@ -184,16 +184,13 @@ class FailoverExecutor:
                 since = (check[2] or self._clock()) - timedelta(seconds=2 * max(row.monitor_interval, 60))
                 if not points_down(session, self.tuning.points, row.points, check[3], True, since):
                     check_status = "unknown"  # this location alone; most points do not agree
-            if check is not None and check_status == "down" and _down_before_the_move(check[1], row.ip_since):
+            moved_at = row.ip_since
+            if check is not None and check_status == "down" and moved_at and check[1] and check[1] < moved_at:
                 # Record.Modify moved the record to an IP the check still finds down: the
-                # consumer opens that IP's outage first (fresh_downs), so the switch is
-                # logged there and not in the old IP's outage.
-                opened = session.scalar(
-                    select(DMonitorDown.id)
-                    .where(DMonitorDown.d_monitor_id == row.id, DMonitorDown.created_at >= row.ip_since)
-                    .limit(1)
-                )
-                if opened is None:
+                # switch's line goes to the latest outage, so wait until the consumer has
+                # opened the new IP's (fresh_downs) rather than log it in the old IP's.
+                down = latest_down(session, row.id)
+                if down is None or down.created_at < moved_at:
                     check_status = "unknown"
             pending = session.scalars(
                 select(FailoverSwitch.id)
