@@ -18,6 +18,7 @@ from lookout import __version__
 from lookout.api.dnspod.router import build_dnspod_router
 from lookout.api.docs import install_docs
 from lookout.api.engine_link import EngineLink
+from lookout.api.flat import include_flat
 from lookout.api.internal import build_internal_router
 from lookout.api.ohdear import errors as ohdear_errors
 from lookout.api.ohdear.bodylimit import BodyLimitMiddleware
@@ -323,11 +324,11 @@ def create_app(
     app.add_middleware(ApiGate, tokens=services.tokens, limiter=limiter)
     # Cron pings are answered before routing: no token, and the fast path under load.
     app.add_middleware(PingReceiver)
-    app.include_router(build_api_router())
+    include_flat(app.router, build_api_router())
     dns = dns_services_from_settings(store.sessions, settings)
-    app.include_router(build_dnspod_router(services.tokens, dns, settings.location))
-    app.include_router(build_ops_router(HealthService(store.engine), settings.metrics_token))
-    app.include_router(build_ping_router())
+    include_flat(app.router, build_dnspod_router(services.tokens, dns, settings.location))
+    include_flat(app.router, build_ops_router(HealthService(store.engine), settings.metrics_token))
+    include_flat(app.router, build_ping_router())
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

@@ -353,7 +353,6 @@ class MonitorService:
         tags: list[str] = []
         if fields.tags:
             repo.set_tags(session, fields.team_id, monitor_id, fields.tags)
-            session.flush()
             tags = repo.tags_of(session, [monitor_id])[monitor_id]
         checks = [
             CheckRecord(

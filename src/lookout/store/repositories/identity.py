@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lookout.store.db import utcnow
@@ -61,18 +61,23 @@ class ActiveToken:
     teams: tuple[TeamRole, ...]
 
 
+# Built once: every API request runs it, and building the select with its joins cost more
+# than running it (authenticate: 299 µs a call built each time, 78 µs built once; SQLite).
+_ACTIVE_TOKEN = (
+    select(ApiToken.id, User.id, User.name, User.email, Team.id, Team.name, Membership.role)
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Team, Team.id == Membership.team_id)
+    .where(ApiToken.secret_hash == bindparam("secret_hash"), ApiToken.revoked_at.is_(None))
+    .order_by(Team.id)
+)
+
+
 def active_token_by_hash(session: Session, secret_hash: str) -> ActiveToken | None:
     """The unrevoked token with this hash, its user and the user's teams (by id), in one
-    statement of plain columns: every API request asks, and loading ORM objects and the
+    statement of plain columns, run on the connection (Core): loading ORM objects and the
     teams in a second query took 503 µs a call (in process, SQLite)."""
-    rows = session.execute(
-        select(ApiToken.id, User.id, User.name, User.email, Team.id, Team.name, Membership.role)
-        .join(User, User.id == ApiToken.user_id)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(Team, Team.id == Membership.team_id)
-        .where(ApiToken.secret_hash == secret_hash, ApiToken.revoked_at.is_(None))
-        .order_by(Team.id)
-    ).all()
+    rows = session.connection().execute(_ACTIVE_TOKEN, {"secret_hash": secret_hash}).all()
     if not rows:
         return None
     token_id, user_id, user_name, email = rows[0][:4]

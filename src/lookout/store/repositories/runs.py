@@ -85,14 +85,16 @@ def average_response_time(session: Session, check_id: int, since: datetime) -> f
     return None if value is None else float(value)
 
 
+_AVERAGES_SINCE = (
+    select(CheckRun.check_id, _AVERAGE_TOTAL)
+    .where(CheckRun.check_id.in_(bindparam("ids", expanding=True)), CheckRun.started_at >= bindparam("since"))
+    .group_by(CheckRun.check_id)
+)
+
+
 def average_response_times(session: Session, check_ids: Iterable[int], since: datetime) -> dict[int, float]:
     """The same for many checks at once (a monitor list); checks without runs are absent."""
-    rows = session.execute(
-        select(CheckRun.check_id, _AVERAGE_TOTAL)
-        .where(CheckRun.check_id.in_(bindparam("ids", expanding=True)), CheckRun.started_at >= since)
-        .group_by(CheckRun.check_id),
-        {"ids": list(set(check_ids))},
-    )
+    rows = session.connection().execute(_AVERAGES_SINCE, {"ids": list(set(check_ids)), "since": since})
     return {row[0]: float(row[1]) for row in rows if row[1] is not None}
 
 
@@ -376,21 +378,23 @@ SNOOZE_COLUMNS = (
 )
 
 
+_ACTIVE_SNOOZES = (
+    select(*SNOOZE_COLUMNS)
+    .join(Check, Check.id == Snooze.check_id)
+    .where(
+        Check.monitor_id.in_(bindparam("ids", expanding=True)),
+        Snooze.starts_at <= bindparam("now"),
+        Snooze.ends_at > bindparam("now"),
+    )
+    .order_by(Snooze.ends_at)
+)
+
+
 def active_snoozes(session: Session, monitor_ids: Sequence[int], now: datetime) -> dict[int, SnoozeRecord]:
     """The running snooze of every snoozed check of these monitors, by check id; one query."""
     if not monitor_ids:
         return {}
-    rows = session.connection().execute(
-        select(*SNOOZE_COLUMNS)
-        .join(Check, Check.id == Snooze.check_id)
-        .where(
-            Check.monitor_id.in_(bindparam("ids", expanding=True)),
-            Snooze.starts_at <= now,
-            Snooze.ends_at > now,
-        )
-        .order_by(Snooze.ends_at),
-        {"ids": list(monitor_ids)},
-    )
+    rows = session.connection().execute(_ACTIVE_SNOOZES, {"ids": list(monitor_ids), "now": now})
     # Ordered by end, so the longest-running snooze of a check wins.
     return {record.check_id: record for record in (SnoozeRecord(*row) for row in rows)}
 
