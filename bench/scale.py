@@ -13,6 +13,7 @@ Measured from outside, as a user would see it:
 - **Storage** (`--days`, a fast clock): a separate store gets `--days` simulated days of
   minute-interval runs for `--storage-monitors` monitors through the engine's own writer,
   with the sweeps run every simulated hour; bytes per monitor after each day.
+  `--hourly-days 1` shortens the hourly retention to see older days coarsened.
 
 Prints a table and writes bench/results/scale.json (rows merged by scenario name).
 
@@ -407,14 +408,14 @@ def engine_scenario(
 # -- storage on a fast clock -------------------------------------------------------------
 
 
-def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
+def storage_scenario(monitors: int, days: int, hourly_days: int | None = None) -> list[dict[str, Any]]:
     # Imported here so that --engine-only also runs against older trees (a before/after).
     from lookout.checks.registry import CHECKS
     from lookout.engine.database import Database
     from lookout.engine.persist import BatchPersister, Finished
     from lookout.engine.queue.base import Job
     from lookout.engine.settings_cache import SettingsCache
-    from lookout.engine.sweeps import RetentionSweep
+    from lookout.engine.sweeps import HOURLY_ROLLUP_DAYS, RetentionSweep
     from lookout.model.result import CheckResult, Outcome, Timings
     from lookout.store.repositories.engine import engine_store_for
 
@@ -436,7 +437,13 @@ def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
     rng = random.Random(11)
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=days)
     clock = {"now": start}
-    sweep = RetentionSweep(Database(token_store.sessions), lambda: clock["now"])
+    # The product's hourly retention unless asked for a shorter one (to see days past it
+    # coarsened within a few simulated days).
+    sweep = RetentionSweep(
+        Database(token_store.sessions),
+        lambda: clock["now"],
+        hourly_rollup_days=hourly_days or HOURLY_ROLLUP_DAYS,
+    )
     rows = []
     for day in range(days):
         for minute in range(0, 24 * 60, 10):  # batches of 10 minutes of runs
@@ -476,7 +483,7 @@ def storage_scenario(monitors: int, days: int) -> list[dict[str, Any]]:
         by_table = table_bytes(data_dir / "lookout.db")
         rows.append(
             {
-                "scenario": f"storage-{monitors}x{day + 1}d",
+                "scenario": f"storage-{monitors}x{day + 1}d" + (f"-h{hourly_days}" if hourly_days else ""),
                 "monitors": monitors,
                 "simulated_days": day + 1,
                 "runs_written": (day + 1) * 1440 * monitors * 2,
@@ -534,6 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-requests", type=int, default=100)
     parser.add_argument("--days", type=int, default=3, help="simulated days for the storage scenario")
     parser.add_argument("--storage-monitors", type=int, default=100)
+    parser.add_argument(
+        "--hourly-days", type=int, help="days hourly rollups are kept in the storage scenario (default 31)"
+    )
     parser.add_argument("--storage-only", action="store_true")
     parser.add_argument("--engine-only", action="store_true")
     parser.add_argument("--no-write", action="store_true")
@@ -548,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(scenario)
             print_table(rows[-1:])
     if not args.engine_only:
-        rows += storage_scenario(args.storage_monitors, args.days)
+        rows += storage_scenario(args.storage_monitors, args.days, args.hourly_days)
     print()
     engine_rows = [row for row in rows if not row["scenario"].startswith("storage")]
     if engine_rows:

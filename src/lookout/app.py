@@ -187,6 +187,7 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
         crawl_concurrency=settings.engine_crawl_concurrency,
         browser_concurrency=settings.engine_browser_concurrency,
         retention_days=settings.run_retention_days,
+        hourly_rollup_days=settings.hourly_rollup_days,
         runs_kept_per_check=settings.runs_kept_per_check,
         team_share=settings.engine_team_share,
     )

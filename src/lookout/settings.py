@@ -122,9 +122,12 @@ class Settings(BaseSettings):
     location: str = "local"
     # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
-    # Check runs that were not a success are deleted after this many days; hourly and daily
-    # rollups are kept, minute rollups for 48 hours.
+    # Check runs that were not a success are deleted after this many days; minute rollups
+    # are kept for 48 hours, hourly rollups for `hourly_rollup_days`, daily ones for good.
     run_retention_days: int = Field(default=14, ge=1, le=3650)
+    # After this many days a day's hourly uptime rollups are added up into one (the uptime
+    # and metrics endpoints answer older periods by the day).
+    hourly_rollup_days: int = Field(default=31, ge=2, le=3650)
     # The last successful runs kept per check (older successes are replaced, ring-fashion).
     runs_kept_per_check: int = Field(default=100, ge=1, le=100_000)
     # critical, error, warning, info or debug; check runs are logged at debug.

@@ -58,6 +58,19 @@ def test_entries_of_one_hour_merge() -> None:
     assert into == [3, 1, 2, 90, 90, 150, 50, 100, 2, 3, 4, 5, 136]
 
 
+def test_a_coarsened_day_is_its_hours_added_up() -> None:
+    rng = random.Random(5)
+    hours = [(offset, _random_hour(rng)) for offset in range(24)]
+    data = b"".join(hour_blob.encode(offset, hour) for offset, hour in hours)
+    expected = list(hours[0][1])
+    for _, hour in hours[1:]:
+        hour_blob.merge(expected, hour)
+    coarse = hour_blob.coarsen(20_000, data)
+    assert coarse is not None and len(coarse) < len(data) / 10
+    assert list(hour_blob.decode(20_000, coarse)) == [(20_000 * 24, tuple(expected))]
+    assert hour_blob.coarsen(20_000, coarse) is None  # one entry already
+
+
 @pytest.mark.parametrize(
     "details",
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,8 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.engine.database import Database
 from lookout.engine.persist import Finished
 from lookout.engine.queue import Job
+from lookout.engine.sweeps import RetentionSweep
 from lookout.model.result import CheckResult, Outcome, Timings
 from lookout.store.db import transaction
 from lookout.store.repositories import runs
@@ -191,6 +194,90 @@ def test_folded_hours_answer_as_live_ones(factory: sessionmaker[Session]) -> Non
         assert runs.fold_hours(session, [ids["uptime"]], before_hour=10**9) == 1
     with factory() as session:
         assert _answers(session, ids["uptime"]) == late
+
+
+def _by_the_day(session: Session, check_id: int) -> list[Any]:
+    """The answers that do not split days: what a coarsened day must still give exactly."""
+    start, end = T0 - timedelta(days=1), T0 + timedelta(days=3)
+    return [
+        *(runs.uptime_series(session, [check_id], start, end, split) for split in ("day", "month")),
+        *(runs.metrics(session, check_id, start, end, group) for group in ("day", "week", "month")),
+        runs.uptime_seconds(session, [check_id], start, end, "day"),
+    ]
+
+
+def _day_bytes(session: Session, check_id: int) -> list[int]:
+    rows = session.scalars(
+        select(UptimeDay.data).where(UptimeDay.check_id == check_id).order_by(UptimeDay.day)
+    )
+    return [len(data) for data in rows]
+
+
+def test_days_past_the_hourly_retention_answer_by_the_day(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:8")
+    check = ids["uptime"]
+    # 10:00-12:29 with failures, and two runs the next day: three hours, then one.
+    store(factory, ids, "sssffffsss" + "s" * 140)
+    store(factory, ids, "sf", start=T0 + timedelta(days=1, hours=5))
+    with transaction(factory) as session:
+        runs.fold_hours(session, [check], before_hour=10**9)
+    first_day = int((T0 - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) // 86_400
+    midnight = T0.replace(hour=0)
+    with factory() as session:
+        daily, sizes = _by_the_day(session, check), _day_bytes(session, check)
+        hourly = runs.uptime_series(session, [check], midnight, midnight + timedelta(days=2), "hour")
+    assert len(hourly) == 4
+    # Only the first day is past the retention's edge.
+    with transaction(factory) as session:
+        assert runs.coarsen_days(session, [check], first_day, first_day + 1) == 1
+        assert runs.coarsen_days(session, [check], first_day, first_day + 1) == 0  # one entry already
+    with factory() as session:
+        assert _by_the_day(session, check) == daily
+        coarse = runs.uptime_series(session, [check], midnight, midnight + timedelta(days=2), "hour")
+        # The first day is one point at midnight (its whole day's uptime); the next keeps its hour.
+        assert [at for at, _ in coarse] == [midnight, T0 + timedelta(days=1, hours=5)]
+        assert coarse[0][1] == daily[0][0][1] and coarse[1] == hourly[-1]
+        smaller = _day_bytes(session, check)
+    assert smaller[0] < sizes[0] and smaller[1] == sizes[1]
+    # A late run folded into the coarsened day is added in by the next coarsening.
+    store(factory, ids, "f", start=T0 + timedelta(hours=12))
+    with transaction(factory) as session:
+        runs.fold_hours(session, [check], before_hour=10**9)
+    with factory() as session:
+        late = _by_the_day(session, check)
+    assert late != daily
+    with transaction(factory) as session:
+        assert runs.coarsen_days(session, [check], first_day, first_day + 1) == 1
+    with factory() as session:
+        assert _by_the_day(session, check) == late and len(_day_bytes(session, check)) == 2
+
+
+def test_the_sweep_coarsens_every_old_day_then_the_edge(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:9")
+    for day in range(12):  # two hours a day for twelve days
+        store(factory, ids, "s" * 120, start=T0 + timedelta(days=day))
+    now = [T0 + timedelta(days=12)]
+    sweep = RetentionSweep(Database(factory), lambda: now[0], hourly_rollup_days=3)
+    asyncio.run(sweep.fold_hours())
+    with factory() as session:
+        answers = _by_the_day(session, ids["uptime"])
+    with factory() as session:
+        before = _day_bytes(session, ids["uptime"])
+    # The first sweep goes back to the oldest day: the nine days before the last three (and
+    # other tests' old days in this database).
+    assert asyncio.run(sweep.coarsen_days()) >= 9
+    with factory() as session:
+        sizes = _day_bytes(session, ids["uptime"])
+        assert _by_the_day(session, ids["uptime"]) == answers
+    assert all(size < before[0] for size in sizes[:9]) and sizes[9:] == before[9:]
+    # A day later the next sweep takes the day that crossed the edge.
+    now[0] += timedelta(days=1)
+    assert asyncio.run(sweep.coarsen_days()) >= 1
+    with factory() as session:
+        assert (
+            _day_bytes(session, ids["uptime"])[9] == sizes[0]
+            and _by_the_day(session, ids["uptime"]) == answers
+        )
 
 
 def test_delete_downtime_and_retention(factory: sessionmaker[Session]) -> None:

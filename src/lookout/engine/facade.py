@@ -60,6 +60,7 @@ class EngineSettings:
     quick_recheck: float = 5.0
     max_pending: int = 10_000
     retention_days: int = 14
+    hourly_rollup_days: int = 31
     # Successful runs kept per check (a ring); other runs are kept `retention_days`.
     runs_kept_per_check: int = 100
     db_threads: int = 1
@@ -144,6 +145,7 @@ class Engine:
             ctx.clock,
             settings.retention_days,
             rollup_types=[t.value for t, c in self.checks.items() if c.records_uptime],
+            hourly_rollup_days=settings.hourly_rollup_days,
         )
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Checks with a requested run queued or running: a check has at most one.

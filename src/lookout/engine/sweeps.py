@@ -3,8 +3,9 @@
 Runs that were not a success age out after the retention (successes live in each check's
 ring of slots and need no sweep), and minute rollups after 48 hours; closed half hours of
 minutes are packed into one block each (`store/minute_blob.py`); finished hours move
-from their live rows into their day's packed row (`store/hour_blob.py`). Each step is a
-small transaction, so no sweep holds the write lock for long.
+from their live rows into their day's packed row (`store/hour_blob.py`), and the days older
+than the hourly retention are added up into one entry each. Each step is a small
+transaction, so no sweep holds the write lock for long.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from functools import partial
 from lookout.engine.database import Database
 from lookout.engine.rollups import epoch_hour, epoch_minute
 from lookout.periodic import Periodic
-from lookout.store import minute_blob
+from lookout.store import hour_blob, minute_blob
 from lookout.store.repositories import runs
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ MINUTE_ROLLUP_HOURS = 48
 CHECKS_PER_CHUNK = 1000
 # Half hours a sweep packs (`pack_minutes`): four, so an hourly sweep sees each one twice.
 PACK_HALF_HOURS = 4
+HOURLY_ROLLUP_DAYS = 31
+# Days a sweep coarsens after its first (which takes every day past the hourly retention,
+# after an upgrade or a stop): the two before the retention's edge, so each day is seen
+# by a day's hourly sweeps and a late hour folded into it meanwhile is added in.
+COARSEN_DAYS = 2
+COARSEN_STEP_DAYS = 7
 
 
 class RetentionSweep:
@@ -37,11 +44,14 @@ class RetentionSweep:
         every_seconds: float = 3600.0,
         minute_rollup_hours: int = MINUTE_ROLLUP_HOURS,
         rollup_types: Sequence[str] | None = None,
+        hourly_rollup_days: int = HOURLY_ROLLUP_DAYS,
     ) -> None:
         self._db = db
         self._clock = clock
         self._retention = timedelta(days=retention_days)
         self._minutes_kept = timedelta(hours=minute_rollup_hours)
+        self._hours_kept = timedelta(days=hourly_rollup_days)
+        self._coarsened_once = False
         self._every = every_seconds
         # Only checks of these types have minute and hour rollups to sweep (None: every
         # check). Every monitor carries a check of each of 14 types: walking them all took
@@ -56,6 +66,7 @@ class RetentionSweep:
             + await self.sweep_minutes()
             + await self.pack_minutes()
             + await self.fold_hours()
+            + await self.coarsen_days()
         )
 
     async def _next_checks(self, after: int) -> list[int]:
@@ -115,6 +126,26 @@ class RetentionSweep:
                 return total
             total += await self._db.run(partial(runs.fold_hours, check_ids=chunk, before_hour=before))
             after = chunk[-1]
+
+    async def coarsen_days(self) -> int:
+        """Add up the hours of each day past the hourly retention into one entry; how many
+        days were coarsened. The first sweep goes back to the oldest day, a week at a time."""
+        before = epoch_hour(self._clock() - self._hours_kept) // hour_blob.HOURS_PER_ROW
+        if self._coarsened_once:
+            first: int | None = before - COARSEN_DAYS
+        else:
+            first = await self._db.run(runs.first_rollup_day)
+        total = 0
+        for low in range(first if first is not None else before, before, COARSEN_STEP_DAYS):
+            high = min(before, low + COARSEN_STEP_DAYS)
+            after = 0
+            while chunk := await self._next_checks(after):
+                total += await self._db.run(
+                    partial(runs.coarsen_days, check_ids=chunk, first_day=low, before_day=high)
+                )
+                after = chunk[-1]
+        self._coarsened_once = True
+        return total
 
     async def run(self) -> None:
         await self._loop.run()

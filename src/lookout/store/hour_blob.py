@@ -1,13 +1,19 @@
 """Hourly uptime rollups packed a day to a row: the byte format of `uptime_days.data`.
 
-The uptime and metrics endpoints read hours (and days, weeks, months made of them) for as
-long as a check exists, so hours are kept forever. A row per hour and another per day (13
-floats, the key and its index) took about 4.3 KB a day per check on SQLite; packed here a day
-takes about 0.7 KB. The hour being written lives as a row of integers in `uptime_hours`
-(writers add to it); the retention sweep folds finished hours into their day's row here
-(SQL `data || new`, no read) and deletes them. A late run whose hour was folded already makes
-a new live row, folded later as a second entry for the same hour: readers add entries up.
-Days are not stored: integers add up exactly, so a day is the sum of its hours.
+The uptime and metrics endpoints read hours (and days, weeks, months made of them). A row
+per hour and another per day (13 floats, the key and its index) took about 4.3 KB a day per
+check on SQLite; packed here a day takes about 0.7 KB. The hour being written lives as a row
+of integers in `uptime_hours` (writers add to it); the retention sweep folds finished hours
+into their day's row here (SQL `data || new`, no read) and deletes them. A late run whose
+hour was folded already makes a new live row, folded later as a second entry for the same
+hour: readers add entries up. Days are not stored: integers add up exactly, so a day is the
+sum of its hours.
+
+Hours are kept for the hourly retention (31 days by default). After it the sweep adds a
+day's entries up into one (`coarsen`), stored as the day's first hour: an older day answers
+by the day (exactly, for days, weeks and months; as one point at midnight when asked by
+the hour), and costs about 40 bytes instead of 700, so a check's rollups grow by about
+15 KB a year instead of 250 KB.
 
 An entry (integers are LEB128 varints; times are whole microseconds):
 
@@ -120,6 +126,19 @@ def decode(day: int, data: bytes) -> Iterator[tuple[int, Hour]]:
                 download,
             ),
         )
+
+
+def coarsen(day: int, data: bytes) -> bytes | None:
+    """The day's entries added up into one, stored as its first hour (offset 0); None when
+    the day holds one entry already. What `uptime_days` keeps of a day once it is older than
+    the hourly retention: about 40 bytes where 24 hours took about 700."""
+    entries = [values for _, values in decode(day, data)]
+    if len(entries) < 2:
+        return None
+    total = list(entries[0])
+    for values in entries[1:]:
+        merge(total, values)
+    return encode(0, total)
 
 
 def merge(into: list[int | None], hour: Sequence[int | None]) -> None:

@@ -540,3 +540,38 @@ def fold_hours(session: Session, check_ids: Sequence[int], before_hour: int) -> 
         stmt, [{"check_id": key[0], "day": key[1], "data": bytes(data)} for key, data in packed.items()]
     )
     return len(taken)
+
+
+def first_rollup_day(session: Session) -> int | None:
+    """The oldest day any check has hourly rollups packed for (days since the epoch)."""
+    return session.scalar(select(func.min(UptimeDay.day)))
+
+
+def coarsen_days(session: Session, check_ids: Sequence[int], first_day: int, before_day: int) -> int:
+    """Add up the hours of these checks' days in [first_day, before_day) (days since the
+    epoch) into one entry each (`hour_blob.coarsen`); how many days were coarsened. A day
+    whose row changed since it was read (a late hour folded into it by another process) is
+    left for the next sweep."""
+    days = cast(Table, UptimeDay.__table__)
+    rows = session.execute(
+        select(days.c.check_id, days.c.day, days.c.data).where(
+            days.c.check_id.in_(list(check_ids)), days.c.day >= first_day, days.c.day < before_day
+        )
+    ).all()
+    coarsened = []
+    for check_id, day, data in rows:
+        packed = hour_blob.coarsen(day, bytes(data))
+        if packed is not None:
+            coarsened.append({"key_check": check_id, "key_day": day, "was": data, "data": packed})
+    if coarsened:
+        session.execute(
+            update(days)
+            .where(
+                days.c.check_id == bindparam("key_check"),
+                days.c.day == bindparam("key_day"),
+                days.c.data == bindparam("was"),
+            )
+            .values(data=bindparam("data")),
+            coarsened,
+        )
+    return len(coarsened)
