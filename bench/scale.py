@@ -19,6 +19,7 @@ Prints a table and writes bench/results/scale.json (rows merged by scenario name
 
     lookout bench scale --monitors 10000
     lookout bench scale --monitors 100000 --seconds 60
+    lookout bench scale --monitors 100000 --api-workers 0   # one process, no API workers
     lookout bench scale --storage-only --days 7
 """
 
@@ -308,8 +309,11 @@ def table_bytes(path: Path) -> dict[str, int]:
 
 
 def engine_scenario(
-    monitors: int, interval: int, seconds: float, api_requests: int, api_workers: int = 0
+    monitors: int, interval: int, seconds: float, api_requests: int, api_workers: int | None = None
 ) -> dict[str, Any]:
+    from lookout.workers import api_workers_for
+
+    workers = api_workers_for("auto" if api_workers is None else api_workers, monitors, os.cpu_count())
     targets = Targets()
     data_dir = Path(tempfile.mkdtemp(prefix="lookout-scale-"))
     port = free_port()
@@ -325,7 +329,8 @@ def engine_scenario(
             "LOOKOUT_RATE_LIMIT_PER_MINUTE": "10000000",
             "LOOKOUT_LOG_LEVEL": "warning",
             "LOOKOUT_ENGINE_CONCURRENCY": "1000",
-            "LOOKOUT_API_WORKERS": str(api_workers),
+            # None: the product's default ("auto"), resolved below as `lookout serve` does.
+            "LOOKOUT_API_WORKERS": "auto" if api_workers is None else str(api_workers),
         }
         env.pop("LOOKOUT_DATABASE_URL", None)
         server = subprocess.Popen(
@@ -384,9 +389,9 @@ def engine_scenario(
                 server.wait(60)
         quality = schedule_quality(data_dir / "lookout.db", since, until, interval)
         return {
-            "scenario": f"n{monitors}-{interval}s" + (f"-w{api_workers}" if api_workers else ""),
+            "scenario": f"n{monitors}-{interval}s" + (f"-w{workers}" if workers else ""),
             "monitors": monitors,
-            "api_workers": api_workers,
+            "api_workers": workers,
             "interval_s": interval,
             "seconds": round(wall, 1),
             "checks_per_s": round(checks / wall, 1),
@@ -547,7 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage-only", action="store_true")
     parser.add_argument("--engine-only", action="store_true")
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--api-workers", type=int, default=0, help="LOOKOUT_API_WORKERS for the serve")
+    parser.add_argument(
+        "--api-workers", type=int, help="LOOKOUT_API_WORKERS for the serve (default: auto, as lookout serve)"
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     if not args.storage_only:

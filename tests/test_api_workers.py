@@ -18,6 +18,7 @@ import httpx
 import psutil
 import pytest
 
+from lookout.workers import AUTO_WORKERS_FROM, api_workers_for
 from tests.servers.threaded_http import welcome_site
 from tests.test_operate import wait_until
 from tests.test_serve_restart import free_port, issue_token, start, stop, stored, wait_for_runs
@@ -133,3 +134,11 @@ def test_without_the_engine_process_ready_says_so(tmp_path: Path) -> None:
     with pytest.raises(EngineUnreachableError):
         link.health()
     assert link.running is False
+
+
+def test_auto_starts_workers_for_a_large_instance_on_two_cores_or_more() -> None:
+    assert api_workers_for("auto", AUTO_WORKERS_FROM - 1, 8) == 0
+    assert api_workers_for("auto", AUTO_WORKERS_FROM, 2) == 2
+    assert api_workers_for("auto", 1_000_000, 1) == 0
+    assert api_workers_for("auto", 1_000_000, None) == 0  # cores unknown
+    assert api_workers_for(0, 1_000_000, 8) == 0 and api_workers_for(3, 0, 1) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -99,10 +100,11 @@ def serve(
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"Lookout on {base}  API: {base}/api  docs: {base}/docs")
     console.print(f"Database: {masked_url(settings.effective_database_url)}")
-    if settings.api_workers:
-        from lookout.workers import serve_with_api_workers
+    from lookout.workers import api_workers_for, serve_with_api_workers
 
-        serve_with_api_workers(settings, store)
+    workers = api_workers_for(settings.api_workers, services.monitors.total(), os.cpu_count())
+    if workers:
+        serve_with_api_workers(settings, store, workers)
         log.info("lookout stopped")
         return
     uvicorn.run(

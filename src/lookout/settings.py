@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -116,8 +116,8 @@ class Settings(BaseSettings):
     run_engine: bool = True
     # Processes that answer the API beside the engine's (`workers.py`); 0: the API runs in
     # the engine's process. At tens of thousands of monitors the engine keeps one core busy,
-    # and API requests in its process wait for it.
-    api_workers: int = Field(default=0, ge=0, le=64)
+    # and API requests in its process wait for it. "auto": `workers.api_workers_for`.
+    api_workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = "auto"
     # The name this process's checks report as their location.
     location: str = "local"
     # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.

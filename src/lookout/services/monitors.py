@@ -86,6 +86,11 @@ class MonitorService:
             )
             return MonitorPage(self._views(session, monitors), total, page, size)
 
+    def total(self) -> int:
+        """Every team's monitors (what `lookout serve` sizes its API workers by)."""
+        with self._sessions() as session:
+            return repo.total_monitors(session)
+
     def get(self, who: Principal, monitor_id: int) -> MonitorView:
         with self._sessions() as session:
             return self._view(session, repo.monitor_row(session, monitor_id, who.team_ids))

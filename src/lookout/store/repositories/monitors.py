@@ -137,6 +137,10 @@ def monitor_count(session: Session, team_ids: Collection[int]) -> int:
     return int(counted or 0)
 
 
+def total_monitors(session: Session) -> int:
+    return int(session.scalar(select(func.sum(TeamMonitorCount.monitors))) or 0)
+
+
 def team_monitor_count(session: Session, team_id: int) -> int:
     """The team's monitors."""
     return monitor_count(session, (team_id,))
