@@ -9,7 +9,7 @@ other run for `retention_days`); routers only reshape the values.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -475,30 +475,45 @@ def pack_minutes(
     (`minute_blob.pack`); how many rows were packed. A row is replaced only if it still
     holds what was read, so a run appended meanwhile is kept (packed by a later sweep)."""
     minutes = cast(Table, MinuteRollup.__table__)
+    return _repack(
+        session, minutes, minutes.c.half_hour, check_ids, first_half_hour, before_half_hour, minute_blob.pack
+    )
+
+
+def _repack(
+    session: Session,
+    table: Table,
+    key: Any,
+    check_ids: Sequence[int],
+    first: int,
+    before: int,
+    repack: Callable[[int, bytes], bytes | None],
+) -> int:
+    """Rewrite the `data` of these checks' rows with `key` in [first, before) as `repack`
+    makes it (None: leave the row); how many rows were rewritten. A row is replaced only if
+    it still holds what was read: one appended to meanwhile waits for the next sweep."""
     rows = session.execute(
-        select(minutes.c.check_id, minutes.c.half_hour, minutes.c.data).where(
-            minutes.c.check_id.in_(list(check_ids)),
-            minutes.c.half_hour >= first_half_hour,
-            minutes.c.half_hour < before_half_hour,
+        select(table.c.check_id, key, table.c.data).where(
+            table.c.check_id.in_(list(check_ids)), key >= first, key < before
         )
     ).all()
-    packed = []
-    for check_id, half_hour, data in rows:
-        block = minute_blob.pack(half_hour, bytes(data))
-        if block is not None:
-            packed.append({"b_check": check_id, "b_half": half_hour, "b_old": bytes(data), "b_new": block})
-    if packed:
+    changed = []
+    for check_id, at, data in rows:
+        new = repack(at, bytes(data))
+        if new is not None:
+            changed.append({"r_check": check_id, "r_key": at, "r_old": bytes(data), "r_new": new})
+    if changed:
         session.execute(
-            update(minutes)
+            update(table)
             .where(
-                minutes.c.check_id == bindparam("b_check"),
-                minutes.c.half_hour == bindparam("b_half"),
-                minutes.c.data == bindparam("b_old"),
+                table.c.check_id == bindparam("r_check"),
+                key == bindparam("r_key"),
+                table.c.data == bindparam("r_old"),
             )
-            .values(data=bindparam("b_new")),
-            packed,
+            .values(data=bindparam("r_new")),
+            changed,
         )
-    return len(packed)
+    return len(changed)
 
 
 def check_ids_after(
@@ -553,25 +568,4 @@ def coarsen_days(session: Session, check_ids: Sequence[int], first_day: int, bef
     whose row changed since it was read (a late hour folded into it by another process) is
     left for the next sweep."""
     days = cast(Table, UptimeDay.__table__)
-    rows = session.execute(
-        select(days.c.check_id, days.c.day, days.c.data).where(
-            days.c.check_id.in_(list(check_ids)), days.c.day >= first_day, days.c.day < before_day
-        )
-    ).all()
-    coarsened = []
-    for check_id, day, data in rows:
-        packed = hour_blob.coarsen(day, bytes(data))
-        if packed is not None:
-            coarsened.append({"key_check": check_id, "key_day": day, "was": data, "data": packed})
-    if coarsened:
-        session.execute(
-            update(days)
-            .where(
-                days.c.check_id == bindparam("key_check"),
-                days.c.day == bindparam("key_day"),
-                days.c.data == bindparam("was"),
-            )
-            .values(data=bindparam("data")),
-            coarsened,
-        )
-    return len(coarsened)
+    return _repack(session, days, days.c.day, check_ids, first_day, before_day, hour_blob.coarsen)
