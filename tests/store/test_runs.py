@@ -280,6 +280,31 @@ def test_the_sweep_coarsens_every_old_day_then_the_edge(factory: sessionmaker[Se
         )
 
 
+def test_a_restarted_sweep_walks_back_only_to_days_coarsened_before(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:10")
+    check = ids["uptime"]
+    start = T0 + timedelta(days=100)  # clear of the other tests' days in this database
+    for day in range(21):  # two hours a day
+        for hour in (0, 1):
+            store(factory, ids, "s", start=start + timedelta(days=day, hours=hour))
+    day0 = int((start - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) // 86_400
+    now = start + timedelta(days=21)  # with 3 days of hours the edge is day 18
+    asyncio.run(RetentionSweep(Database(factory), lambda: now, hourly_rollup_days=3).fold_hours())
+    # The process before this one coarsened days 4-10, then stood still for a week; days
+    # 0-3 it never got to (as if they were older than a gap the walk cannot see past).
+    with transaction(factory) as session:
+        assert runs.coarsen_days(session, [check], day0 + 4, day0 + 11) == 7
+    with factory() as session:
+        before = _day_bytes(session, check)
+    restarted = RetentionSweep(Database(factory), lambda: now, hourly_rollup_days=3)
+    assert asyncio.run(restarted.coarsen_days()) == 7
+    with factory() as session:
+        after = _day_bytes(session, check)
+    # Days 11-17 coarsened; the walk stopped at the week that was done, days 0-3 untouched.
+    assert all(a < b for a, b in zip(after[11:18], before[11:18], strict=True))
+    assert after[:11] == before[:11] and after[18:] == before[18:]
+
+
 def test_delete_downtime_and_retention(factory: sessionmaker[Session]) -> None:
     ids = add_monitor(factory, "127.0.0.1:5")
     store(factory, ids, "ffs")

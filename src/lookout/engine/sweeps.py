@@ -28,9 +28,9 @@ CHECKS_PER_CHUNK = 1000
 # Half hours a sweep packs (`pack_minutes`): four, so an hourly sweep sees each one twice.
 PACK_HALF_HOURS = 4
 HOURLY_ROLLUP_DAYS = 31
-# Days a sweep coarsens after its first (which takes every day past the hourly retention,
-# after an upgrade or a stop): the two before the retention's edge, so each day is seen
-# by a day's hourly sweeps and a late hour folded into it meanwhile is added in.
+# Days a sweep coarsens after its first (which walks back from the edge, see coarsen_days):
+# the two before the retention's edge, so each day is seen by a day's hourly sweeps and a
+# late hour folded into it meanwhile is added in.
 COARSEN_DAYS = 2
 COARSEN_STEP_DAYS = 7
 
@@ -129,22 +129,36 @@ class RetentionSweep:
 
     async def coarsen_days(self) -> int:
         """Add up the hours of each day past the hourly retention into one entry; how many
-        days were coarsened. The first sweep goes back to the oldest day, a week at a time."""
+        days were coarsened. After a start the first sweep walks back from the retention's
+        edge a week at a time and stops at the first week with nothing left to coarsen (the
+        last process's sweeps coarsened what lies behind it): a restart reads a week or two
+        of rows, not every day the store holds (a week without rollups, a stop that long,
+        ends the walk too: days behind it keep their hours, exact but larger). Later sweeps
+        take the days at the edge."""
         before = epoch_hour(self._clock() - self._hours_kept) // hour_blob.HOURS_PER_ROW
         if self._coarsened_once:
-            first: int | None = before - COARSEN_DAYS
-        else:
-            first = await self._db.run(runs.first_rollup_day)
-        total = 0
-        for low in range(first if first is not None else before, before, COARSEN_STEP_DAYS):
-            high = min(before, low + COARSEN_STEP_DAYS)
-            after = 0
-            while chunk := await self._next_checks(after):
-                total += await self._db.run(
-                    partial(runs.coarsen_days, check_ids=chunk, first_day=low, before_day=high)
-                )
-                after = chunk[-1]
+            return await self._coarsen(before - COARSEN_DAYS, before)
+        oldest = await self._db.run(runs.first_rollup_day)
+        total, high = 0, before
+        while oldest is not None and high > oldest:
+            low = max(oldest, high - COARSEN_STEP_DAYS)
+            coarsened = await self._coarsen(low, high)
+            if not coarsened:
+                break
+            total += coarsened
+            high = low
         self._coarsened_once = True
+        return total
+
+    async def _coarsen(self, first_day: int, before_day: int) -> int:
+        """Coarsen every rollup check's days in [first_day, before_day), a chunk of checks
+        per transaction."""
+        total, after = 0, 0
+        while chunk := await self._next_checks(after):
+            total += await self._db.run(
+                partial(runs.coarsen_days, check_ids=chunk, first_day=first_day, before_day=before_day)
+            )
+            after = chunk[-1]
         return total
 
     async def run(self) -> None:
