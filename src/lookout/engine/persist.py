@@ -29,7 +29,7 @@ from lookout.model.check_type import CheckType
 from lookout.model.findings import FindingsDiff, diff
 from lookout.model.result import CheckResult, Outcome
 from lookout.model.summary import summarize
-from lookout.store.repositories.engine import BatchCheck, EngineStore, StoredState
+from lookout.store.repositories.engine import BatchCheck, BatchWrites, EngineStore, StoredState
 from lookout.store.repositories.run_records import RUN_RECORDERS
 
 AVERAGE_WINDOW = timedelta(minutes=15)
@@ -377,17 +377,19 @@ class _Writes:
         checks: dict[int, BatchCheck],
         counted: frozenset[str],
     ) -> None:
-        store = self.store
         session.flush()
-        store.insert_runs(session, self.runs)
-        store.upsert_states(
-            session, [_state_row(cid, states[cid], self.success_counts.get(cid, 0)) for cid in self.checks]
+        self.store.write_batch(
+            session,
+            BatchWrites(
+                runs=self.runs,
+                states=[_state_row(cid, states[cid], self.success_counts.get(cid, 0)) for cid in self.checks],
+                checks=[row for row in self.checks.values() if len(row) > 1],
+                changes=self.state_changes,
+                monitors=self._monitor_rows(checks, counted),
+                rollups=self.rollups.values(),
+                minutes=self.rollups.minute_values(),
+            ),
         )
-        store.update_checks(session, [row for row in self.checks.values() if len(row) > 1])
-        store.insert_state_changes(session, self.state_changes)
-        store.update_monitors(session, self._monitor_rows(checks, counted))
-        store.upsert_rollups(session, self.rollups.values())
-        store.upsert_minute_rollups(session, self.rollups.minute_values())
 
     def _monitor_rows(self, checks: dict[int, BatchCheck], counted: frozenset[str]) -> list[dict[str, Any]]:
         """Each shown monitor's summary over its enabled checks' latest results, this batch's

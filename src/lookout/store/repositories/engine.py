@@ -125,6 +125,19 @@ _JOB_COLUMNS = (Check.id, Check.monitor_id, Check.type, Monitor.type, Monitor.ur
 _STATE_FIELDS = STATE_COLUMNS[1:]
 
 
+@dataclass(slots=True)
+class BatchWrites:
+    """Everything one writer batch stores, as `EngineStore.write_batch` takes it."""
+
+    runs: list[dict[str, Any]]
+    states: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    monitors: list[dict[str, Any]]
+    rollups: list[list[Any]]
+    minutes: list[list[Any]]
+
+
 class EngineStore:
     """Every statement the engine runs, as Core statements (PostgreSQL, and SQLite in tests)."""
 
@@ -255,6 +268,17 @@ class EngineStore:
         return found
 
     # -- writer: writes ---------------------------------------------------------------
+
+    def write_batch(self, session: Session, writes: BatchWrites) -> None:
+        """One batch's writes: its runs, states, checks' and monitors' columns, state
+        changes and rollups."""
+        self.insert_runs(session, writes.runs)
+        self.upsert_states(session, writes.states)
+        self.update_checks(session, writes.checks)
+        self.insert_state_changes(session, writes.changes)
+        self.update_monitors(session, writes.monitors)
+        self.upsert_rollups(session, writes.rollups)
+        self.upsert_minute_rollups(session, writes.minutes)
 
     def insert_runs(self, session: Session, rows: list[dict[str, Any]]) -> None:
         """Store runs; a run with a slot replaces the run in that slot of its check's ring,
