@@ -527,6 +527,9 @@ def write_results(rows: list[dict[str, Any]]) -> Path:
     if RESULTS.exists():
         previous = json.loads(RESULTS.read_text()).get("results", [])
     names = {row["scenario"] for row in rows}
+    # Machines of the same kind differ by day (2x between two sessions here): say when.
+    measured_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows = [{**row, "measured_at": row.get("measured_at", measured_at)} for row in rows]
     merged = [row for row in previous if row["scenario"] not in names] + rows
     meta = {
         "python": sys.version.split()[0],

@@ -138,15 +138,11 @@ class RetentionSweep:
         before = epoch_hour(self._clock() - self._hours_kept) // hour_blob.HOURS_PER_ROW
         if self._coarsened_once:
             return await self._coarsen(before - COARSEN_DAYS, before)
-        oldest = await self._db.run(runs.first_rollup_day)
+        # No lower bound is needed: the week before the oldest day has nothing to coarsen.
         total, high = 0, before
-        while oldest is not None and high > oldest:
-            low = max(oldest, high - COARSEN_STEP_DAYS)
-            coarsened = await self._coarsen(low, high)
-            if not coarsened:
-                break
+        while coarsened := await self._coarsen(high - COARSEN_STEP_DAYS, high):
             total += coarsened
-            high = low
+            high -= COARSEN_STEP_DAYS
         self._coarsened_once = True
         return total
 

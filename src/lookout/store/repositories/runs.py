@@ -557,11 +557,6 @@ def fold_hours(session: Session, check_ids: Sequence[int], before_hour: int) -> 
     return len(taken)
 
 
-def first_rollup_day(session: Session) -> int | None:
-    """The oldest day any check has hourly rollups packed for (days since the epoch)."""
-    return session.scalar(select(func.min(UptimeDay.day)))
-
-
 def coarsen_days(session: Session, check_ids: Sequence[int], first_day: int, before_day: int) -> int:
     """Add up the hours of these checks' days in [first_day, before_day) (days since the
     epoch) into one entry each (`hour_blob.coarsen`); how many days were coarsened. A day
