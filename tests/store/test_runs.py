@@ -254,8 +254,9 @@ def test_days_past_the_hourly_retention_answer_by_the_day(factory: sessionmaker[
 
 def test_the_sweep_coarsens_every_old_day_then_the_edge(factory: sessionmaker[Session]) -> None:
     ids = add_monitor(factory, "127.0.0.1:9")
-    for day in range(12):  # two hours a day for twelve days
-        store(factory, ids, "s" * 120, start=T0 + timedelta(days=day))
+    for day in range(12):  # a run in each of two hours a day for twelve days
+        for hour in (0, 1):
+            store(factory, ids, "s", start=T0 + timedelta(days=day, hours=hour))
     now = [T0 + timedelta(days=12)]
     sweep = RetentionSweep(Database(factory), lambda: now[0], hourly_rollup_days=3)
     asyncio.run(sweep.fold_hours())
