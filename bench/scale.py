@@ -329,7 +329,7 @@ def engine_scenario(
             "LOOKOUT_RATE_LIMIT_PER_MINUTE": "10000000",
             "LOOKOUT_LOG_LEVEL": "warning",
             "LOOKOUT_ENGINE_CONCURRENCY": "1000",
-            # None: the product's default ("auto"), resolved below as `lookout serve` does.
+            # None: the product's default ("auto"), resolved as `lookout serve` does (`workers` above).
             "LOOKOUT_API_WORKERS": "auto" if api_workers is None else str(api_workers),
         }
         env.pop("LOOKOUT_DATABASE_URL", None)

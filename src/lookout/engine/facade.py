@@ -26,7 +26,7 @@ from lookout.engine.queue.memory import MemoryQueue
 from lookout.engine.runner import Runner
 from lookout.engine.scheduler import Scheduler, job_for, scheduled_types
 from lookout.engine.settings_cache import SettingsCache
-from lookout.engine.sweeps import RetentionSweep
+from lookout.engine.sweeps import HOURLY_ROLLUP_DAYS, RetentionSweep
 from lookout.engine.writer import ResultWriter
 from lookout.model.check_type import CheckType
 from lookout.model.result import CheckResult
@@ -60,7 +60,7 @@ class EngineSettings:
     quick_recheck: float = 5.0
     max_pending: int = 10_000
     retention_days: int = 14
-    hourly_rollup_days: int = 31
+    hourly_rollup_days: int = HOURLY_ROLLUP_DAYS
     # Successful runs kept per check (a ring); other runs are kept `retention_days`.
     runs_kept_per_check: int = 100
     db_threads: int = 1
