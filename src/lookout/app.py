@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -31,11 +32,14 @@ from lookout.api.ops import build_ops_router
 from lookout.api.ping import PingReceiver, build_ping_router
 from lookout.checks.base import CheckContext
 from lookout.checks.dns_blocklist import load_blocklists
+from lookout.checks.registry import CHECKS
+from lookout.engine.check_processes import CheckProcesses, portable_types
 from lookout.engine.facade import Engine as CheckEngine
 from lookout.engine.facade import EngineSettings
 from lookout.engine.heartbeats import HeartbeatSweep, with_cron_tasks
 from lookout.engine.monitor_options import with_monitor_options
 from lookout.failover.consumer import build_failover_consumer
+from lookout.logs import configure_logging
 from lookout.net import rdap, whois
 from lookout.net.curl import CurlDriver
 from lookout.net.dns import DnsClient
@@ -193,7 +197,15 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
     )
     ctx = with_monitor_options(with_cron_tasks(build_check_context(settings), store.sessions), store.sessions)
     ctx = with_health_snoozes(ctx, store.sessions)
-    return CheckEngine(store.sessions, ctx, tuning)
+    processes = None
+    if settings.check_processes:
+        processes = CheckProcesses(
+            settings.check_processes,
+            partial(build_check_context, settings),
+            portable_types(CHECKS),
+            setup_logging=partial(configure_logging, settings.log_level, settings.log_format),
+        )
+    return CheckEngine(store.sessions, ctx, tuning, check_processes=processes)
 
 
 def background_lifespan(

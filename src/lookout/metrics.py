@@ -49,3 +49,9 @@ OUTBOX_BACKLOG = Gauge(
     ["kind"],
 )
 ENGINE_RUNNING = Gauge("lookout_engine_running", "1 while this process's engine runs.")
+CHECK_PROCESSES = Gauge("lookout_check_processes", "Check processes running for this engine.")
+CHECK_PROCESS_RUNS = Counter(
+    "lookout_check_process_runs_total",
+    "Checks sent to check processes, by how they came back (done, timed_out, crashed, lost).",
+    ["result"],
+)

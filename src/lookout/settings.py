@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # the engine's process. At tens of thousands of monitors the engine keeps one core busy,
     # and API requests in its process wait for it. "auto": `workers.api_workers_for`.
     api_workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = "auto"
+    # Processes that only run checks for the engine (`engine/check_processes.py`); 0: the
+    # engine's process runs them. Uptime checks go there; the engine keeps the rest.
+    check_processes: int = Field(default=0, ge=0, le=64)
     # The name this process's checks report as their location.
     location: str = "local"
     # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.

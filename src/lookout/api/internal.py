@@ -19,7 +19,13 @@ def build_internal_router() -> APIRouter:
     def engine_state(request: Request) -> dict[str, Any]:
         engine = request.app.state.engine
         if engine is None:
-            return {"running": False, "seconds_since_tick": None, "in_flight": {}, "queued": {}}
+            return {
+                "running": False,
+                "seconds_since_tick": None,
+                "in_flight": {},
+                "queued": {},
+                "check_processes": 0,
+            }
         state: dict[str, Any] = engine.health()
         return state
 

@@ -80,6 +80,7 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
                 metrics.RUNS_IN_FLIGHT.labels(pool).set(count)
             for pool, count in state["queued"].items():
                 metrics.QUEUE_DEPTH.labels(pool).set(count)
+            metrics.CHECK_PROCESSES.set(state.get("check_processes", 0))
         try:
             for kind, count in health.outbox_backlog().items():
                 metrics.OUTBOX_BACKLOG.labels(kind).set(count)

@@ -136,6 +136,10 @@ class Check(ABC, Generic[S]):
     # Hourly and daily rollups (the uptime and metrics APIs read them) and downtime periods.
     records_uptime: ClassVar[bool] = False
     records_downtime: ClassVar[bool] = False
+    # True when `run` needs nothing but the context built from the settings (no source the
+    # engine supplies, no file of its process): it may run in a check process
+    # (engine/check_processes.py).
+    portable: ClassVar[bool] = False
     # The TypedDict (or other type) of `CheckResult.details`, for readers and docs.
     details: ClassVar[builtins.type] = dict
     findings: ClassVar[FindingsSpec | None] = None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.base import AnyCheck, CheckContext, Pool
 from lookout.checks.registry import CHECKS, runnable, validate
+from lookout.engine.check_processes import CheckProcesses
 from lookout.engine.database import Database
 from lookout.engine.persist import BatchPersister
 from lookout.engine.queue.base import Lease, Queue
@@ -90,6 +91,7 @@ class Engine:
         queue: Queue | None = None,
         checks: Mapping[CheckType, AnyCheck] | None = None,
         store: EngineStore | None = None,
+        check_processes: CheckProcesses | None = None,
     ) -> None:
         self.settings = settings = settings or EngineSettings()
         self.ctx = ctx
@@ -139,7 +141,9 @@ class Engine:
             timeout_margin=settings.timeout_margin,
             lease_seconds=settings.claim_ttl,
             settings_cache=self.settings_cache,
+            executor=check_processes,
         )
+        self.check_processes = check_processes
         self.sweep = RetentionSweep(
             self.db,
             ctx.clock,
@@ -167,6 +171,8 @@ class Engine:
         if self._tasks:
             return
         self._raise_gc_threshold()
+        if self.check_processes is not None:
+            await self.check_processes.start()
         for name, loop in (
             ("writer", self.writer.run()),
             ("runner", self.runner.run()),
@@ -184,6 +190,8 @@ class Engine:
         await asyncio.gather(self._tasks.pop("scheduler"), self._tasks.pop("sweep"))
         await self.runner.stop()
         await self._tasks.pop("runner")
+        if self.check_processes is not None:
+            await self.check_processes.stop()
         await self.scheduler.release_unstarted()
         await self.writer.stop()
         await self._tasks.pop("writer")
@@ -210,6 +218,7 @@ class Engine:
             "running": self.running,
             "seconds_since_tick": None if last is None else round(time.monotonic() - last, 3),
             "in_flight": self.runner.in_flight(),
+            "check_processes": len(self.check_processes.pids()) if self.check_processes else 0,
             "queued": queue.depth_by_pool(self.ctx.location) if isinstance(queue, MemoryQueue) else {},
         }
 

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from lookout.checks.base import Check, CheckContext, Pool, Target
 from lookout.engine.host_slots import HostSlots
@@ -32,6 +32,29 @@ from lookout.model.result import CheckResult, Outcome
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Lease, CheckResult], Awaitable[None]]
+
+
+class Executor(Protocol):
+    """Somewhere else a job's check can run (engine/check_processes.py): the runner keeps
+    the lease, the slots, the budget and the heartbeat, the executor only runs the check."""
+
+    def takes(self, job: Job) -> bool:
+        """Whether this job's check should run there now."""
+        ...
+
+    async def run(self, job: Job, budget: float) -> CheckResult | None:
+        """The check's result; TimeoutError past `budget`, CheckCrashedError when it raised,
+        None when it could not run there after all (the runner runs it itself)."""
+        ...
+
+
+class CheckCrashedError(Exception):
+    """A check raised in another process (which logged it); `type_name` is its exception's."""
+
+    def __init__(self, type_name: str) -> None:
+        super().__init__(type_name)
+        self.type_name = type_name
+
 
 DEFAULT_POOLS: dict[str, int] = {Pool.FAST.value: 500, Pool.CRAWL.value: 20, Pool.BROWSER.value: 2}
 
@@ -75,6 +98,7 @@ class Runner:
         take_timeout: float = 0.2,
         lease_seconds: float = 30.0,
         settings_cache: SettingsCache | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self._queue = queue
         self._ctx = ctx
@@ -89,6 +113,7 @@ class Runner:
         self._take_timeout = take_timeout
         self._lease_seconds = lease_seconds
         self._cache = settings_cache if settings_cache is not None else SettingsCache(checks)
+        self._executor = executor
         self._tasks: set[asyncio.Task[None]] = set()
         # token → (lease, loop-clock start) of every job running now
         self.running: dict[str, tuple[Lease, float]] = {}
@@ -177,22 +202,34 @@ class Runner:
     async def run_job(self, job: Job) -> CheckResult:
         started = self._ctx.clock()
         budget = job.budget_seconds + self._margin
+        executor = self._executor
         try:
             async with asyncio.timeout(budget):
-                return await self._run_check(job)
+                if executor is not None and executor.takes(job):
+                    result = await executor.run(job, budget)
+                    if result is not None:
+                        return result
+                return await run_check(self._checks, self._cache, self._ctx, job)
         except TimeoutError:
             summary = f"Timed out after {budget:g} s"
+            return _errored(job, started, self._ctx.clock(), summary, self._ctx.location)
+        except CheckCrashedError as exc:
+            summary = f"Check error: {exc.type_name}"
             return _errored(job, started, self._ctx.clock(), summary, self._ctx.location)
         except Exception as exc:
             log.exception("check %s (%s) crashed", job.check_id, job.check_type)
             summary = f"Check error: {type(exc).__name__}"
             return _errored(job, started, self._ctx.clock(), summary, self._ctx.location)
 
-    async def _run_check(self, job: Job) -> CheckResult:
-        prepared = self._cache.get(job.check_id, job.check_type, job.monitor_type, job.settings)
-        check = self._checks[CheckType(job.check_type)]
-        target = Target(job.monitor_id, MonitorType(job.monitor_type), job.url, job.extra.get("connect_ip"))
-        return await check.run(target, prepared.settings, self._ctx)
+
+async def run_check(
+    checks: Mapping[CheckType, Check[Any]], cache: SettingsCache, ctx: CheckContext, job: Job
+) -> CheckResult:
+    """Run the job's check once with `ctx` (here, or in a check process)."""
+    prepared = cache.get(job.check_id, job.check_type, job.monitor_type, job.settings)
+    check = checks[CheckType(job.check_type)]
+    target = Target(job.monitor_id, MonitorType(job.monitor_type), job.url, job.extra.get("connect_ip"))
+    return await check.run(target, prepared.settings, ctx)
 
 
 def _errored(job: Job, started: datetime, ended: datetime, summary: str, location: str) -> CheckResult:

@@ -72,6 +72,7 @@ class UptimeCheck(Check[Any]):
     type: ClassVar[CheckType] = CheckType.UPTIME
     records_uptime = True
     records_downtime = True
+    portable = True
     details = UptimeDetails
 
     def settings_model(self, monitor_type: MonitorType) -> builtins.type[SettingsModel]:
