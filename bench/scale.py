@@ -325,6 +325,13 @@ def engine_scenario(
     from lookout.workers import api_workers_for
 
     workers = api_workers_for("auto" if api_workers is None else api_workers, monitors, os.cpu_count())
+    try:
+        from lookout.workers import check_processes_for
+    except ImportError:  # a tree from before check processes
+        processes = 0
+    else:
+        wanted = "auto" if check_processes is None else check_processes
+        processes = check_processes_for(wanted, monitors, os.cpu_count())
     targets = Targets()
     data_dir = Path(tempfile.mkdtemp(prefix="lookout-scale-"))
     port = free_port()
@@ -404,10 +411,10 @@ def engine_scenario(
         return {
             "scenario": f"n{monitors}-{interval}s"
             + (f"-w{workers}" if workers else "")
-            + (f"-c{check_processes}" if check_processes else ""),
+            + (f"-c{processes}" if processes else ""),
             "monitors": monitors,
             "api_workers": workers,
-            "check_processes": check_processes or 0,
+            "check_processes": processes,
             "interval_s": interval,
             "seconds": round(wall, 1),
             "checks_per_s": round(checks / wall, 1),

@@ -17,6 +17,7 @@ import httpx
 import psutil
 import pytest
 
+from lookout.workers import AUTO_CHECK_PROCESSES_FROM, check_processes_for
 from tests.servers.threaded_http import welcome_site
 from tests.test_operate import wait_until
 from tests.test_serve_restart import free_port, issue_token, start, stop, wait_for_runs
@@ -81,3 +82,11 @@ def test_a_check_process_runs_the_checks_and_is_replaced_when_it_dies(tmp_path: 
     finally:
         stop(serve)
     assert not replacement.is_running(), "a check process outlived lookout serve"
+
+
+def test_auto_starts_a_check_process_for_a_large_instance_on_two_cores_or_more() -> None:
+    assert check_processes_for("auto", AUTO_CHECK_PROCESSES_FROM - 1, 8) == 0
+    assert check_processes_for("auto", AUTO_CHECK_PROCESSES_FROM, 2) == 1
+    assert check_processes_for("auto", 1_000_000, 1) == 0
+    assert check_processes_for("auto", 1_000_000, None) == 0  # cores unknown
+    assert check_processes_for(0, 1_000_000, 8) == 0 and check_processes_for(2, 0, 1) == 2

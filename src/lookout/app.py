@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -30,8 +30,7 @@ from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.api.ohdear.router import build_api_router
 from lookout.api.ops import build_ops_router
 from lookout.api.ping import PingReceiver, build_ping_router
-from lookout.checks.base import CheckContext
-from lookout.checks.dns_blocklist import load_blocklists
+from lookout.check_context import build_check_context
 from lookout.checks.registry import CHECKS
 from lookout.engine.check_processes import CheckProcesses, portable_types
 from lookout.engine.facade import Engine as CheckEngine
@@ -40,16 +39,9 @@ from lookout.engine.heartbeats import HeartbeatSweep, with_cron_tasks
 from lookout.engine.monitor_options import with_monitor_options
 from lookout.failover.consumer import build_failover_consumer
 from lookout.logs import configure_logging
-from lookout.net import rdap, whois
-from lookout.net.curl import CurlDriver
-from lookout.net.dns import DnsClient
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
-from lookout.net.rdap import RdapClient
 from lookout.net.resolve import Resolver
-from lookout.net.tls import TlsInspector
-from lookout.net.trust import trust_bundle
-from lookout.net.whois import WhoisClient
 from lookout.notify.channels.mail import SmtpConfig
 from lookout.notify.dispatch import Dispatcher, build_dispatcher
 from lookout.notify.outbox import Outbox, OutboxTuning
@@ -146,45 +138,6 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
     return Outbox(store.sessions, build_notification_dispatcher(settings)[1], tuning)
 
 
-def precise_utcnow() -> datetime:
-    """The engine's clock. Not `utcnow`, which drops microseconds for the API's timestamps: a
-    check due at 12.7 s would wait for 13 s and start up to a second late."""
-    return datetime.now(UTC)
-
-
-def build_check_context(settings: Settings) -> CheckContext:
-    """The seams every check runs with; call inside the running loop (the curl driver binds to it)."""
-    resolver = Resolver.from_setting(settings.dns_resolvers)
-    guard = TargetGuard(resolver, allow_private=settings.allow_private_targets)
-    driver = CurlDriver()
-    extra_roots = str(settings.ca_bundle) if settings.ca_bundle else None
-    http_roots = trust_bundle(extra_roots, settings.data_dir) if extra_roots else None
-    blocklists_file = settings.dns_blocklists_file
-    return CheckContext(
-        resolver=resolver,
-        guard=guard,
-        clock=precise_utcnow,
-        location=settings.location,
-        http_client=lambda target_guard: HttpClient(target_guard, driver=driver, ca_file=http_roots),
-        dns=DnsClient.from_setting(settings.dns_resolvers, guard=guard),
-        tls=TlsInspector(guard, ca_file=extra_roots),
-        dns_authoritative_port=settings.dns_authoritative_port,
-        dns_blocklists=load_blocklists(blocklists_file) if blocklists_file else None,
-        rdap=RdapClient(
-            guard,
-            http_client=lambda target_guard: HttpClient(target_guard, driver=driver, ca_file=http_roots),
-            bootstrap_url=settings.rdap_bootstrap_url,
-            servers=rdap.parse_servers(settings.rdap_servers),
-            cache_file=settings.data_dir / "rdap-dns.json",
-        ),
-        whois=WhoisClient(
-            guard,
-            servers=whois.parse_servers(settings.whois_servers),
-            referral_server=whois.parse_server(settings.whois_referral_server),
-        ),
-    )
-
-
 def build_engine(settings: Settings, store: Store) -> CheckEngine:
     tuning = EngineSettings(
         concurrency=settings.engine_concurrency,
@@ -198,7 +151,8 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
     ctx = with_monitor_options(with_cron_tasks(build_check_context(settings), store.sessions), store.sessions)
     ctx = with_health_snoozes(ctx, store.sessions)
     processes = None
-    if settings.check_processes:
+    # "auto" is resolved by `lookout serve` (workers.check_processes_for); unresolved, none.
+    if settings.check_processes != "auto" and settings.check_processes > 0:
         processes = CheckProcesses(
             settings.check_processes,
             partial(build_check_context, settings),

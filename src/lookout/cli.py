@@ -100,9 +100,12 @@ def serve(
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"Lookout on {base}  API: {base}/api  docs: {base}/docs")
     console.print(f"Database: {masked_url(settings.effective_database_url)}")
-    from lookout.workers import api_workers_for, serve_with_api_workers
+    from lookout.workers import api_workers_for, check_processes_for, serve_with_api_workers
 
-    workers = api_workers_for(settings.api_workers, services.monitors.total(), os.cpu_count())
+    monitors = services.monitors.total()
+    workers = api_workers_for(settings.api_workers, monitors, os.cpu_count())
+    processes = check_processes_for(settings.check_processes, monitors, os.cpu_count())
+    settings = settings.model_copy(update={"check_processes": processes})
     if workers:
         serve_with_api_workers(settings, store, workers)
         log.info("lookout stopped")

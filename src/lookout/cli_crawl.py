@@ -54,7 +54,7 @@ def crawl(
 async def _crawl(
     settings: Settings, url: str, speed: str, max_pages: int, external: bool, robots: bool
 ) -> int:
-    from lookout.app import build_check_context
+    from lookout.check_context import build_check_context
     from lookout.checks.base import Target
     from lookout.checks.broken_links import find_broken_links
     from lookout.checks.mixed_content import LOADED_KINDS

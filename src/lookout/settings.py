@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     api_workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = "auto"
     # Processes that only run checks for the engine (`engine/check_processes.py`); 0: the
     # engine's process runs them. Uptime checks go there; the engine keeps the rest.
-    check_processes: int = Field(default=0, ge=0, le=64)
+    # "auto": `workers.check_processes_for` (one from 50,000 monitors on 2 or more cores).
+    check_processes: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = "auto"
     # The name this process's checks report as their location.
     location: str = "local"
     # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import lookout.app
+import lookout.check_context
 from lookout.app import build_services, create_app, open_store
 from lookout.services.cron import CronService
 from lookout.services.pings import PingRecorder
@@ -45,7 +45,7 @@ def test_a_user_sees_a_late_job_fail_the_check_and_a_ping_recover_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock(datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC))
-    monkeypatch.setattr(lookout.app, "precise_utcnow", clock)  # the engine's clock
+    monkeypatch.setattr(lookout.check_context, "precise_utcnow", clock)  # the engine's clock
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'lookout.db'}", public_url="https://lookout.example/"
     )
