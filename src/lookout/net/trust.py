@@ -6,6 +6,7 @@ libcurl's CAINFO replaces the system roots rather than adding to them, so an ext
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
@@ -31,5 +32,9 @@ def trust_bundle(extra: str, directory: Path) -> str:
     combined = (system.read_bytes() if system else b"") + b"\n" + extra_pem
     directory.mkdir(parents=True, exist_ok=True)
     out = directory / "ca-bundle.pem"
-    out.write_bytes(combined)
+    # Replaced whole, never rewritten in place: a check process builds its context (and this
+    # file) while the engine's checks may be reading it.
+    partial = directory / f".ca-bundle.pem.{os.getpid()}"
+    partial.write_bytes(combined)
+    os.replace(partial, out)
     return str(out)
