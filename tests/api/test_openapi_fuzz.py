@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from schemathesis.config import SchemathesisConfig
@@ -91,13 +91,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FuzzTarge
 
     @schema.hook
     def filter_case(_context: HookContext, case: Case) -> bool:
-        # Schemathesis can mark an optional body negative and then send none: nothing
-        # invalid reaches the API, which rightly accepts the request.
-        return not (
-            case.meta is not None
-            and case.meta.is_negative_at(ParameterLocation.BODY)
-            and case.body is NOT_SET
-        )
+        return not _negative_only_in_a_body_not_sent(case)
 
     @schema.hook
     def flatmap_case(_context: HookContext, case: Case) -> st.SearchStrategy[Case]:
@@ -107,6 +101,21 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FuzzTarge
 
     yield FuzzTarget(schema, headers)
     store.engine.dispose()
+
+
+def _negative_only_in_a_body_not_sent(case: Case) -> bool:
+    """Schemathesis can mark a body negative and then send none (an operation with an optional
+    body, or none at all: POST /api/checks/{id}/request-run): nothing invalid reaches the API,
+    which rightly accepts the request. The hook above does not see every such case, so the
+    fuzz loop asks too."""
+    meta = case.meta
+    if meta is None or case.body is not NOT_SET or not meta.is_negative_at(ParameterLocation.BODY):
+        return False
+    return not any(
+        info.mode.is_negative
+        for location, info in meta.components.items()
+        if location is not ParameterLocation.BODY
+    )
 
 
 @st.composite
@@ -165,12 +174,15 @@ def test_every_operation_answers_without_errors_and_keeps_its_schema(target: Fuz
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES_PER_OPERATION, **HYPOTHESIS)
         def fuzz(case: Any) -> None:
+            assume(not _negative_only_in_a_body_not_sent(case))
             response = case.call_and_validate(headers=target.headers, checks=checks)
             calls.append(response.status_code)
 
         try:
             fuzz()
-        except Exception as exc:  # collect every operation's failure, then report them all
+        # Collect every operation's failure, then report them all (schemathesis's failures are
+        # a BaseExceptionGroup).
+        except (Exception, FailureGroup) as exc:
             failures[operation.label] = f"{type(exc).__name__}: {exc}"[:3000]
     assert len(calls) >= EXAMPLES_PER_OPERATION // 2 * len(operations), f"only {len(calls)} cases ran"
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())
