@@ -21,7 +21,15 @@ import pytest
 from lookout.workers import AUTO_WORKERS_FROM, api_workers_for
 from tests.servers.threaded_http import welcome_site
 from tests.test_operate import wait_until
-from tests.test_serve_restart import free_port, issue_token, start, stop, stored, wait_for_runs
+from tests.test_serve_restart import (
+    free_port,
+    issue_token,
+    spawned_children,
+    start,
+    stop,
+    stored,
+    wait_for_runs,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +43,7 @@ def target() -> Iterator[str]:
 
 
 def api_workers(serve: psutil.Process) -> list[psutil.Process]:
-    return [child for child in serve.children() if "spawn_main" in " ".join(child.cmdline())]
+    return spawned_children(serve)  # with no check processes, the API workers
 
 
 def test_api_workers_serve_the_api_while_the_engine_checks(tmp_path: Path, target: str) -> None:

@@ -20,7 +20,7 @@ import pytest
 from lookout.workers import AUTO_CHECK_PROCESSES_FROM, check_processes_for
 from tests.servers.threaded_http import welcome_site
 from tests.test_operate import wait_until
-from tests.test_serve_restart import free_port, issue_token, start, stop, wait_for_runs
+from tests.test_serve_restart import free_port, issue_token, spawned_children, start, stop, wait_for_runs
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def metric(base: str, name: str) -> float:
 
 
 def check_processes(serve: psutil.Process) -> list[psutil.Process]:
-    return [child for child in serve.children() if "spawn_main" in " ".join(child.cmdline())]
+    return spawned_children(serve)  # with no API workers, the check processes
 
 
 def test_a_check_process_runs_the_checks_and_is_replaced_when_it_dies(tmp_path: Path, target: str) -> None:

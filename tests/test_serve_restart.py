@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from tests.servers.threaded_http import welcome_site
@@ -74,6 +75,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def stored(db: Path, sql: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(db) as connection:
         return connection.execute(sql).fetchall()
+
+
+def spawned_children(serve: psutil.Process) -> list[psutil.Process]:
+    """The processes `lookout serve` spawned (API workers, check processes)."""
+    return [child for child in serve.children() if "spawn_main" in " ".join(child.cmdline())]
 
 
 def wait_for_runs(db: Path, at_least: int, seconds: float) -> int:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import uvicorn
 
 from lookout.api.ohdear.ratelimit_shared import SharedTable, shared_table
+from lookout.children import join_or_kill
 from lookout.settings import Settings
 
 if TYPE_CHECKING:
@@ -177,13 +178,7 @@ class Workers:
         for process in processes:
             if process.is_alive():
                 process.terminate()
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                log.warning("API worker pid %s did not stop in %s s; killed", process.pid, STOP_GRACE_SECONDS)
-                process.kill()
-                process.join()
+        join_or_kill(processes, STOP_GRACE_SECONDS, "API worker")
 
 
 # From how many monitors "auto" starts API workers (on 2 or more cores). One process at

@@ -37,6 +37,7 @@ from typing import Any
 from lookout import metrics
 from lookout.checks.base import AnyCheck, Check, CheckContext
 from lookout.checks.registry import CHECKS, runnable
+from lookout.children import join_or_kill
 from lookout.engine.queue.base import Job
 from lookout.engine.runner import CheckCrashedError, run_check
 from lookout.engine.settings_cache import SettingsCache
@@ -269,18 +270,9 @@ class CheckProcesses:
             if child.reading is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await child.reading
-        await asyncio.to_thread(_join, [child.process for child in children])
+        processes = [child.process for child in children]
+        await asyncio.to_thread(join_or_kill, processes, STOP_GRACE_SECONDS, "check process")
         self._children.clear()
-
-
-def _join(processes: list[SpawnProcess]) -> None:
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
-            log.warning("check process pid %s did not stop in %s s; killed", process.pid, STOP_GRACE_SECONDS)
-            process.kill()
-            process.join()
 
 
 # -- the child ---------------------------------------------------------------------------
