@@ -31,8 +31,8 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/lookout serve
 
 # Debian packages the tests drive: BIND 9 (DNS failover) and Chromium (the /docs page).
-# One test process per core (pytest-xdist): on 2 cores the suite takes about half as long,
-# since many tests wait on servers and processes they start.
+# One test process per core, at most 4 (pytest-xdist): on 2 cores the suite takes about
+# half as long, since many tests wait on servers and processes they start.
 test: $(DEV_STAMP)
 	@missing=""; \
 	command -v named >/dev/null 2>&1 || test -x /usr/sbin/named || missing="$$missing bind9"; \
@@ -42,7 +42,7 @@ test: $(DEV_STAMP)
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$sudo apt-get install -y $$missing || { $$sudo apt-get update && $$sudo apt-get install -y $$missing; }; \
 	fi
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
