@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -374,6 +374,9 @@ class FailoverConsumer:
         first runs on it: the check was down before and stays down, so the engine records no
         change. Each gets its outage (once: an outage since `ip_since` exists afterwards)."""
         with self._sessions() as session:
+            moved = select(DMonitor.monitor_id).where(
+                DMonitor.enabled.is_(True), DMonitor.ip_since.is_not(None)
+            )
             rows = session.execute(
                 select(DMonitor.id, DMonitor.ip_since, CheckState.changed_at, CheckState.last_run_at)
                 .join(Check, (Check.monitor_id == DMonitor.monitor_id) & (Check.type == "uptime"))
@@ -382,6 +385,10 @@ class FailoverConsumer:
                     DMonitor.enabled.is_(True),
                     DMonitor.ip_since.is_not(None),
                     CheckState.status == "down",
+                    # Leads the plan to the few D-Monitors' checks: by the checks' type
+                    # index SQLite read every uptime check's state (250 ms a round at
+                    # 100,000 monitors).
+                    Check.monitor_id.in_(moved),
                 )
             ).all()
         opened = []
@@ -594,16 +601,20 @@ class FailoverConsumer:
 
 
 def _not_done(after: int, up_to: int) -> Select[Any]:
-    """The D-Monitor uptime changes in (after, up_to] without a finished claim."""
+    """The D-Monitor uptime changes in (after, up_to] without a finished claim.
+
+    Written so that the plan walks the id range and looks each change's monitor up among
+    the D-Monitors: joined to `checks` by type, SQLite started from every uptime check and
+    probed its changes (60 ms a round at 100,000 monitors with no D-Monitor at all)."""
+    is_uptime = exists().where(Check.id == StateChange.check_id, Check.type == "uptime")
     return (
         select(StateChange.id)
-        .join(DMonitor, DMonitor.monitor_id == StateChange.monitor_id)
-        .join(Check, Check.id == StateChange.check_id)
         .outerjoin(FailoverClaim, FailoverClaim.state_change_id == StateChange.id)
         .where(
             StateChange.id > after,
             StateChange.id <= up_to,
-            Check.type == "uptime",
+            StateChange.monitor_id.in_(select(DMonitor.monitor_id)),
+            is_uptime,
             FailoverClaim.done_at.is_(None),
         )
     )
