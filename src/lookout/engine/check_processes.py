@@ -1,9 +1,9 @@
 """Checks run in child processes, so the engine is more than one interpreter lock of CPU.
 
 An engine process runs its Python under one interpreter lock: at 100,000 monitors it is
-busy about a core, and half of that is running the checks (curl's sockets, the target
-guard, building results). With `check_processes` = N the engine starts N processes that
-only run checks. The engine keeps the schedule, the queue, the runner's slots, budgets and
+busy about a core, and about a quarter of that is running the checks (curl's sockets, the
+target guard, building results; the rest is mostly the writer, docs/ARCHITECTURE.md). With
+`check_processes` = N the engine starts N processes that only run checks. The engine keeps the schedule, the queue, the runner's slots, budgets and
 heartbeats, and the writer; a check process gets a job, runs its check with a CheckContext
 of its own (built from the settings, as the engine's is) and sends the result back. Only
 check types that need nothing but that context go there (`Check.portable`); the others run
