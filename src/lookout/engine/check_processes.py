@@ -3,11 +3,11 @@
 An engine process runs its Python under one interpreter lock: at 100,000 monitors it is
 busy about a core, and about a quarter of that is running the checks (curl's sockets, the
 target guard, building results; the rest is mostly the writer, docs/ARCHITECTURE.md). With
-`check_processes` = N the engine starts N processes that only run checks. The engine keeps the schedule, the queue, the runner's slots, budgets and
-heartbeats, and the writer; a check process gets a job, runs its check with a CheckContext
-of its own (built from the settings, as the engine's is) and sends the result back. Only
-check types that need nothing but that context go there (`Check.portable`); the others run
-in the engine as before.
+`check_processes` = N the engine starts N processes that only run checks. The engine keeps
+the schedule, the queue, the runner's slots, budgets and heartbeats, and the writer; a
+check process gets a job, runs its check with a CheckContext of its own (built from the
+settings, as the engine's is) and sends the result back. Only check types that need
+nothing but that context go there (`Check.portable`); the others run in the engine.
 
 Frames on a socket pair made for each child: a 4-byte length and a pickle. Both ends are
 this program and nobody else holds the socket, so unpickling is safe. Frames written in one
