@@ -192,9 +192,7 @@ AUTO_WORKERS = 2
 def api_workers_for(setting: int | Literal["auto"], monitors: int, cpus: int | None) -> int:
     """The API workers to start: the setting, or for "auto" two once the instance checks
     AUTO_WORKERS_FROM monitors on a machine with 2 or more cores, else none."""
-    if setting != "auto":
-        return setting
-    return AUTO_WORKERS if monitors >= AUTO_WORKERS_FROM and (cpus or 1) >= 2 else 0
+    return _resolved(setting, AUTO_WORKERS, AUTO_WORKERS_FROM, monitors, cpus)
 
 
 # From how many monitors "auto" starts a check process (on 2 or more cores). At 100,000
@@ -208,9 +206,17 @@ AUTO_CHECK_PROCESSES_FROM = 50_000
 def check_processes_for(setting: int | Literal["auto"], monitors: int, cpus: int | None) -> int:
     """The check processes to start: the setting, or for "auto" one once the instance checks
     AUTO_CHECK_PROCESSES_FROM monitors on a machine with 2 or more cores, else none."""
+    return _resolved(setting, 1, AUTO_CHECK_PROCESSES_FROM, monitors, cpus)
+
+
+def _resolved(
+    setting: int | Literal["auto"], count: int, from_monitors: int, monitors: int, cpus: int | None
+) -> int:
+    """A process count setting: as set, or for "auto" `count` from `from_monitors` monitors
+    on 2 or more cores (one core has nothing to share out), else none."""
     if setting != "auto":
         return setting
-    return 1 if monitors >= AUTO_CHECK_PROCESSES_FROM and (cpus or 1) >= 2 else 0
+    return count if monitors >= from_monitors and (cpus or 1) >= 2 else 0
 
 
 def serve_with_api_workers(settings: Settings, store: Store, count: int) -> None:

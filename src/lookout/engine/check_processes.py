@@ -153,15 +153,17 @@ class CheckProcesses:
         self._setup_logging = setup_logging
         self._restart_backoff = restart_backoff
         self._children: dict[int, _Child] = {}
+        # The children running now, kept as they start and die: the runner asks per job.
+        self._live: list[_Child] = []
         self._next_id = 0
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
 
     def takes(self, job: Job) -> bool:
-        return job.check_type in self._types and any(child.alive for child in self._children.values())
+        return bool(self._live) and job.check_type in self._types
 
     def pids(self) -> list[int]:
-        return [c.process.pid for c in self._children.values() if c.alive and c.process.pid is not None]
+        return [child.process.pid for child in self._live if child.process.pid is not None]
 
     async def start(self) -> None:
         for slot in range(self._count):
@@ -184,6 +186,7 @@ class CheckProcesses:
         child = _Child(slot, process, _Channel(reader, writer))
         child.reading = asyncio.create_task(self._read(child), name=f"lookout-checks-{slot}-read")
         self._children[slot] = child
+        self._live.append(child)
         log.info("check process %s started (pid %s)", slot, process.pid)
 
     async def _read(self, child: _Child) -> None:
@@ -197,6 +200,8 @@ class CheckProcesses:
             log.exception("reading from check process %s failed", child.slot)
         finally:
             child.alive = False
+            if child in self._live:
+                self._live.remove(child)
             for future in child.pending.values():
                 if not future.done():
                     future.set_exception(_LostError())
@@ -229,10 +234,9 @@ class CheckProcesses:
     async def run(self, job: Job, budget: float) -> CheckResult | None:
         """The job's result from a check process; None when none could run it (its process
         died): the runner then runs it itself."""
-        live = [child for child in self._children.values() if child.alive]
-        if not live:
+        if not self._live:
             return None
-        child = min(live, key=lambda c: len(c.pending))
+        child = min(self._live, key=lambda c: len(c.pending))
         self._next_id += 1
         ident = self._next_id
         future: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
