@@ -71,6 +71,59 @@ def test_a_coarsened_day_is_its_hours_added_up() -> None:
     assert hour_blob.coarsen(20_000, coarse) is None  # one entry already
 
 
+def _merged(day: int, data: bytes) -> dict[int, list[int | None]]:
+    """What a reader makes of a day's row: each hour's entries added up."""
+    out: dict[int, list[int | None]] = {}
+    for hour, values in hour_blob.decode(day, data):
+        if hour in out:
+            hour_blob.merge(out[hour], values)
+        else:
+            out[hour] = list(values)
+    return out
+
+
+def test_a_packed_day_reads_as_its_entries_did() -> None:
+    rng = random.Random(13)
+    packed = 0
+    for _ in range(400):
+        entries = [(rng.randrange(24), _random_hour(rng)) for _ in range(rng.randint(1, 40))]
+        data = b"".join(hour_blob.encode(offset, hour) for offset, hour in entries)
+        block = hour_blob.pack(20_000, data)
+        if block is None:
+            continue
+        packed += 1
+        assert len(block) < len(data)
+        assert _merged(20_000, block) == _merged(20_000, data)
+        assert hour_blob.pack(20_000, block) is None  # one block already
+        # An hour folded in late is an ordinary entry after the block.
+        late = hour_blob.encode(rng.randrange(24), _random_hour(rng))
+        assert _merged(20_000, block + late) == _merged(20_000, data + late)
+        # Past the hourly retention a packed day is coarsened like any other.
+        assert hour_blob.coarsen(20_000, block) == hour_blob.coarsen(20_000, data)
+    assert packed > 100
+
+
+def test_a_jittered_day_packs_to_the_bits_its_spread_needs() -> None:
+    # 60 runs an hour, every phase jittering as measured ones do (bench/scale.py).
+    rng = random.Random(2)
+    data = b""
+    for offset in range(24):
+        runs = [
+            [round(max(20.0, rng.gauss(mean, sd))) for mean, sd in _JITTERED_PHASES_US] for _ in range(60)
+        ]
+        totals = [sum(phases) + rng.randint(0, 30) for phases in runs]
+        sums = [sum(column) for column in zip(*runs, strict=True)]
+        hour = (60, 0, 60, hour_blob.HOUR_US, 0, sum(totals), min(totals), max(totals), *sums)
+        data += hour_blob.encode(offset, hour)  # type: ignore[arg-type]
+    block = hour_blob.pack(20_000, data)
+    assert block is not None
+    assert len(data) > 24 * 29 and len(block) < 24 * 19
+    assert _merged(20_000, block) == _merged(20_000, data)
+
+
+_JITTERED_PHASES_US = ((1_500, 600), (12_000, 3_000), (25_000, 5_000), (70_000, 12_000), (8_000, 4_000))
+
+
 @pytest.mark.parametrize(
     "details",
     [

@@ -340,3 +340,47 @@ def test_a_result_for_a_check_now_on_another_monitor_is_dropped(factory: session
     with transaction(factory) as session:
         report = persist(session, [Finished(stale, CheckResult(Outcome.FAILED, "Down: x", T0, T0))], T0)
     assert report.stored == 0 and report.dropped == 1
+
+
+def test_finished_days_are_packed_once_and_answer_the_same(factory: sessionmaker[Session]) -> None:
+    ids = add_monitor(factory, "127.0.0.1:11")
+    check = ids["uptime"]
+    start = T0.replace(hour=0) + timedelta(days=300)  # clear of the other tests' days
+    for day in range(6):  # a run in every hour of six days, a few of them failed
+        for hour in range(24):
+            outcome = "f" if (day + hour) % 11 == 0 else "s"
+            store(factory, ids, outcome, start + timedelta(days=day, hours=hour))
+    now = [start + timedelta(days=6, hours=1)]
+    end = start + timedelta(days=6)
+
+    def answers() -> list[object]:
+        with factory() as session:
+            return [
+                *(runs.uptime_series(session, [check], start, end, split) for split in ("hour", "day")),
+                *(runs.metrics(session, check, start, end, group) for group in ("hour", "day", "week")),
+                runs.uptime_seconds(session, [check], start, end, "hour"),
+            ]
+
+    sweep = RetentionSweep(Database(factory), lambda: now[0])
+    asyncio.run(sweep.fold_hours())
+    before = answers()
+    with factory() as session:
+        sizes = _day_bytes(session, check)
+    # The first sweep walks back from the day before yesterday (day 4) to the first day.
+    assert asyncio.run(sweep.pack_days()) == 5
+    with factory() as session:
+        packed = _day_bytes(session, check)
+    assert all(a < b for a, b in zip(packed[:5], sizes[:5], strict=True)) and packed[5] == sizes[5]
+    assert answers() == before
+    assert asyncio.run(sweep.pack_days()) == 0  # the same day: nothing new
+    # A late run in a packed day is an entry after its block, and counts.
+    store(factory, ids, "f", start + timedelta(days=2, hours=3, minutes=30))
+    asyncio.run(sweep.fold_hours())
+    late = answers()
+    assert late != before
+    # A day later the next sweep packs day 5 only.
+    now[0] += timedelta(days=1)
+    assert asyncio.run(sweep.pack_days()) == 1
+    assert answers() == late
+    # A restarted process finds the newest day packed and walks no further.
+    assert asyncio.run(RetentionSweep(Database(factory), lambda: now[0]).pack_days()) == 0

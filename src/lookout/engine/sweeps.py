@@ -3,8 +3,9 @@
 Runs that were not a success age out after the retention (successes live in each check's
 ring of slots and need no sweep), and minute rollups after 48 hours; closed half hours of
 minutes are packed into one block each (`store/minute_blob.py`); finished hours move
-from their live rows into their day's packed row (`store/hour_blob.py`), and the days older
-than the hourly retention are added up into one entry each. Each step is a small
+from their live rows into their day's row (`store/hour_blob.py`), finished days are packed
+into one block each, and the days older than the hourly retention are added up into one
+entry each. Each step is a small
 transaction, so no sweep holds the write lock for long.
 """
 
@@ -33,6 +34,9 @@ HOURLY_ROLLUP_DAYS = 31
 # late hour folded into it meanwhile is added in.
 COARSEN_DAYS = 2
 COARSEN_STEP_DAYS = 7
+# A day is packed (`pack_days`) once the day after it is over: its last hour was folded a
+# day ago, so a late hour after the block is rare (and read like any other entry).
+PACK_DAYS_AFTER = 2
 
 
 class RetentionSweep:
@@ -52,6 +56,8 @@ class RetentionSweep:
         self._minutes_kept = timedelta(hours=minute_rollup_hours)
         self._hours_kept = timedelta(days=hourly_rollup_days)
         self._coarsened_once = False
+        # The newest day this process packed; None until its first sweep.
+        self._packed_day: int | None = None
         self._every = every_seconds
         # Only checks of these types have minute and hour rollups to sweep (None: every
         # check). Every monitor carries a check of each of 14 types: walking them all took
@@ -66,6 +72,7 @@ class RetentionSweep:
             + await self.sweep_minutes()
             + await self.pack_minutes()
             + await self.fold_hours()
+            + await self.pack_days()
             + await self.coarsen_days()
         )
 
@@ -126,6 +133,33 @@ class RetentionSweep:
                 return total
             total += await self._db.run(partial(runs.fold_hours, check_ids=chunk, before_hour=before))
             after = chunk[-1]
+
+    async def pack_days(self) -> int:
+        """Pack each finished day of hours into one block (`hour_blob.pack`); how many rows
+        were packed. A day is packed once, by the first sweep `PACK_DAYS_AFTER` days after
+        it began. After a start the first sweep walks back a day at a time and stops at the
+        first day with nothing to pack (the last process packed what lies behind it; after
+        an upgrade this packs every day still kept by the hour, once)."""
+        newest = epoch_hour(self._clock()) // hour_blob.HOURS_PER_ROW - PACK_DAYS_AFTER
+        if self._packed_day is not None:
+            first, self._packed_day = self._packed_day + 1, newest
+            return await self._pack_days(first, newest + 1) if first <= newest else 0
+        oldest = epoch_hour(self._clock() - self._hours_kept) // hour_blob.HOURS_PER_ROW
+        total, day = 0, newest
+        while day >= oldest and (packed := await self._pack_days(day, day + 1)):
+            total += packed
+            day -= 1
+        self._packed_day = newest
+        return total
+
+    async def _pack_days(self, first_day: int, before_day: int) -> int:
+        total, after = 0, 0
+        while chunk := await self._next_checks(after):
+            total += await self._db.run(
+                partial(runs.pack_days, check_ids=chunk, first_day=first_day, before_day=before_day)
+            )
+            after = chunk[-1]
+        return total
 
     async def coarsen_days(self) -> int:
         """Add up the hours of each day past the hourly retention into one entry; how many

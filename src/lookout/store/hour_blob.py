@@ -26,13 +26,22 @@ An entry (integers are LEB128 varints; times are whole microseconds):
 - when timed: the five phase sums (dns, connect, tls, first byte, download), the total's
   sum as its zig-zag difference from the phases' sum (curl's total is their sum), the
   minimum total and the maximum's distance from it.
+
+A finished day is packed again by the retention sweep (`pack`): its entries merged per hour
+and laid out column by column, each column packed to the bits its spread needs
+(`store/bitpack.py`), as one entry with the head byte `_PACKED` and its length. A late hour
+folded in after that is an ordinary entry after the block. The block's columns: a varint
+mask of the hours present; over them runs, failed runs, timed runs, the seconds covered as
+the difference from a whole hour, the down time; over the timed hours the five phase sums,
+the total's difference from their sum, the minimum total and the maximum's distance from it.
+With phases that jitter as measured ones do, an hour takes about 18 bytes instead of 30.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from lookout.store import varint
+from lookout.store import bitpack, varint
 
 HOURS_PER_ROW = 24
 HOUR_US = 3_600_000_000
@@ -44,6 +53,7 @@ sum tls, sum first byte, sum download); min and max are None when nothing was ti
 EMPTY: Hour = (0, 0, 0, 0, 0, 0, None, None, 0, 0, 0, 0, 0)
 _SUMMED = (0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12)
 _TIMED, _SIGNED = 0x20, 0x40
+_PACKED = 0x80
 
 
 def row_key(epoch_hour: int) -> tuple[int, int]:
@@ -86,6 +96,11 @@ def decode(day: int, data: bytes) -> Iterator[tuple[int, Hour]]:
     while position < end:
         head = data[position]
         position += 1
+        if head == _PACKED:
+            length, position = varint.read(data, position)
+            yield from _unpack(day, data[position : position + length])
+            position += length
+            continue
         get = varint.unzigzag if head & _SIGNED else _plain
         runs, position = varint.read(data, position)
         failed, position = varint.read(data, position)
@@ -126,6 +141,71 @@ def decode(day: int, data: bytes) -> Iterator[tuple[int, Hour]]:
                 download,
             ),
         )
+
+
+def pack(day: int, data: bytes) -> bytes | None:
+    """The row's entries merged per hour as one block entry (see the module); None when the
+    row is one block already, or would not shrink."""
+    if data and data[0] == _PACKED:
+        length, position = varint.read(data, 1)
+        if position + length == len(data):
+            return None
+    merged: dict[int, list[int | None]] = {}
+    for hour, values in decode(day, data):
+        into = merged.get(hour)
+        if into is None:
+            merged[hour] = list(values)
+        else:
+            merge(into, values)
+    base = day * HOURS_PER_ROW
+    mask = 0
+    counted: list[list[int]] = [[] for _ in range(5)]
+    timed_columns: list[list[int]] = [[] for _ in range(8)]
+    for hour in sorted(merged):
+        runs, failed, timed, up, down, total, low, high, *phases = merged[hour]
+        assert runs is not None and failed is not None and timed is not None
+        assert up is not None and down is not None and total is not None
+        mask |= 1 << (hour - base)
+        for column, value in zip(counted, (runs, failed, timed, up + down - HOUR_US, down), strict=True):
+            column.append(value)
+        if timed:
+            assert low is not None and high is not None
+            sums = [value or 0 for value in phases]
+            for column, value in zip(timed_columns, (*sums, total - sum(sums), low, high - low), strict=True):
+                column.append(value)
+    body = bytearray()
+    varint.write(body, mask)
+    for column in (*counted, *timed_columns):
+        bitpack.write(body, column)
+    block = bytearray((_PACKED,))
+    varint.write(block, len(body))
+    block += body
+    return bytes(block) if len(block) < len(data) else None
+
+
+def _unpack(day: int, body: bytes) -> Iterator[tuple[int, Hour]]:
+    mask, position = varint.read(body, 0)
+    offsets = [offset for offset in range(mask.bit_length()) if mask >> offset & 1]
+    counted = []
+    for _ in range(5):
+        column, position = bitpack.read(body, position, len(offsets))
+        counted.append(column)
+    timed_hours = sum(1 for timed in counted[2] if timed)
+    timed_columns = []
+    for _ in range(8):
+        column, position = bitpack.read(body, position, timed_hours)
+        timed_columns.append(iter(column))
+    dns, connect, tls, first_byte, download, deltas, lows, spreads = timed_columns
+    base = day * HOURS_PER_ROW
+    for offset, runs, failed, timed, span, down in zip(offsets, *counted, strict=True):
+        up = span + HOUR_US - down
+        if not timed:
+            yield base + offset, (runs, failed, timed, up, down, 0, None, None, 0, 0, 0, 0, 0)
+            continue
+        phases = (next(dns), next(connect), next(tls), next(first_byte), next(download))
+        low = next(lows)
+        total = sum(phases) + next(deltas)
+        yield base + offset, (runs, failed, timed, up, down, total, low, low + next(spreads), *phases)
 
 
 def coarsen(day: int, data: bytes) -> bytes | None:

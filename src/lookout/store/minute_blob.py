@@ -22,22 +22,22 @@ Common codes carry the phases unsigned; `_GENERAL` carries every time zig-zag en
 negative value (never measured, but not excluded by the types) still round-trips.
 
 A closed half hour is packed again by the retention sweep (`pack`): its entries merged per
-minute (as readers merge them) and laid out column by column, each column as its minimum
-and every value's distance from it, then deflated. This is one entry with the head code
-`_BLOCK` (offset bits 0), its length and the deflated bytes, so a late run appended after it
-(`data || new`) is an ordinary entry after the block, added up like any other. The block's
-columns, before deflate:
+minute (as readers merge them) and laid out column by column, each column packed to the
+bits its spread needs (`store/bitpack.py`). This is one entry with the head code `_PACKED`
+(offset bits 0) and its length, so a late run appended after it (`data || new`) is an
+ordinary entry after the block, added up like any other. The block's columns:
 
 - a varint mask of the minutes present (bit = offset), in minute order below;
-- one code byte per minute (as in an entry's head), then the varint (runs, failed, timed)
-  of the `_GENERAL` minutes;
+- a column of one code per minute (as in an entry's head), then the varint (runs, failed,
+  timed) of the `_GENERAL` minutes;
 - over the timed minutes: dns, connect, tls, first byte, download, and the total's
   difference from their sum; then over the minutes timed more than once: the minimum total
-  and the maximum's distance from it. Each column: zig-zag of its minimum, then each value
-  minus the minimum.
+  and the maximum's distance from it.
 
-A steady check's phases barely move within half an hour, so most columns deflate to a few
-bytes: a minute takes about 3 bytes instead of 14 (bench/scale.py --storage-only).
+Blocks written before bit packing (head code `_BLOCK`) have the same layout with a byte per
+code and each column as a zig-zag minimum and varint distances, deflated; they are still
+read, and age out with the minutes. A check whose phases jitter as measured ones do takes
+about 10.5 bytes a minute packed (13 deflated, about 15 as entries); a steady one, 3.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator, Sequence
 
-from lookout.store import varint
+from lookout.store import bitpack, varint
 
 MINUTES_PER_ROW = 30
 
@@ -53,9 +53,10 @@ MINUTES_PER_ROW = 30
 _COMMON = ((1, 0, 1), (1, 1, 1), (1, 1, 0), (1, 0, 0))
 _CODE = {counts: code for code, counts in enumerate(_COMMON)}
 _GENERAL = 7
-_BLOCK = 6
-# Raw deflate, a 512-byte window and the smallest memory level: a block's columns are a few
-# hundred bytes, and a default compressor allocates some 250 KB per call.
+_BLOCK = 6  # deflated varint columns: read, no longer written
+_PACKED = 5
+_BLOCKS = (_BLOCK, _PACKED)
+# Raw deflate with a 512-byte window, as the old blocks were written.
 _WBITS = -9
 
 # What an entry holds, in this order: a minute rollup's values.
@@ -99,9 +100,13 @@ def decode(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
         head = data[position]
         position += 1
         code = head >> 5
-        if code == _BLOCK:
+        if code in _BLOCKS:
             length, position = varint.read(data, position)
-            yield from _unblock(half_hour, zlib.decompress(data[position : position + length], _WBITS))
+            body = data[position : position + length]
+            if code == _BLOCK:
+                yield from _unblock(half_hour, zlib.decompress(body, _WBITS), legacy=True)
+            else:
+                yield from _unblock(half_hour, body, legacy=False)
             position += length
             continue
         general = code == _GENERAL
@@ -134,7 +139,7 @@ def decode(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
 def pack(half_hour: int, data: bytes) -> bytes | None:
     """The row's entries merged per minute as one block entry (see the module); None when the
     row is one block already, or would not shrink."""
-    if data and data[0] >> 5 == _BLOCK:
+    if data and data[0] >> 5 in _BLOCKS:
         length, position = varint.read(data, 1)
         if position + length == len(data):
             return None
@@ -147,7 +152,7 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
             merge(into, values)
     base = half_hour * MINUTES_PER_ROW
     mask = 0
-    codes = bytearray()
+    codes: list[int] = []
     counts = bytearray()
     timed_columns: list[list[int]] = [[] for _ in range(6)]
     extremes: list[list[int]] = [[], []]
@@ -172,25 +177,28 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
             extremes[1].append(high - low)
         elif low != total or high != total:
             return None  # one timed run is its own extremes; anything else stays as it is
-    out = bytearray()
-    varint.write(out, mask)
-    out += codes
-    out += counts
+    body = bytearray()
+    varint.write(body, mask)
+    bitpack.write(body, codes)
+    body += counts
     for column in (*timed_columns, *extremes):
-        _column(out, column)
-    squeeze = zlib.compressobj(9, zlib.DEFLATED, _WBITS, 1)
-    deflated = squeeze.compress(bytes(out)) + squeeze.flush()
-    block = bytearray((_BLOCK << 5,))
-    varint.write(block, len(deflated))
-    block += deflated
+        bitpack.write(body, column)
+    block = bytearray((_PACKED << 5,))
+    varint.write(block, len(body))
+    block += body
     return bytes(block) if len(block) < len(data) else None
 
 
-def _unblock(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
+def _unblock(half_hour: int, data: bytes, legacy: bool) -> Iterator[tuple[int, Minute]]:
+    """The minutes of a block's body; `legacy` for an old `_BLOCK`'s (inflated)."""
+    read_column = _read_varint_column if legacy else bitpack.read
     mask, position = varint.read(data, 0)
     offsets = [offset for offset in range(mask.bit_length()) if mask >> offset & 1]
-    codes = data[position : position + len(offsets)]
-    position += len(offsets)
+    if legacy:
+        codes: Sequence[int] = data[position : position + len(offsets)]
+        position += len(offsets)
+    else:
+        codes, position = read_column(data, position, len(offsets))
     counts: list[tuple[int, int, int]] = []
     for code in codes:
         if code == _GENERAL:
@@ -204,7 +212,7 @@ def _unblock(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
     multiple = sum(1 for triple in counts if triple[2] > 1)
     columns = []
     for size in (timed_minutes,) * 6 + (multiple,) * 2:
-        column, position = _read_column(data, position, size)
+        column, position = read_column(data, position, size)
         columns.append(iter(column))
     dns, connect, tls, first_byte, download, deltas, lows, spreads = columns
     base = half_hour * MINUTES_PER_ROW
@@ -221,16 +229,8 @@ def _unblock(half_hour: int, data: bytes) -> Iterator[tuple[int, Minute]]:
         yield base + offset, (runs, failed, timed, total, low, high, *phases)
 
 
-def _column(out: bytearray, values: Sequence[int]) -> None:
-    if not values:
-        return
-    least = min(values)
-    varint.write(out, varint.zigzag(least))
-    for value in values:
-        varint.write(out, value - least)
-
-
-def _read_column(data: bytes, position: int, size: int) -> tuple[list[int], int]:
+def _read_varint_column(data: bytes, position: int, size: int) -> tuple[list[int], int]:
+    """A column of an old `_BLOCK`: its zig-zag minimum, then varint distances."""
     if size == 0:
         return [], position
     least, position = varint.read(data, position)

@@ -557,6 +557,14 @@ def fold_hours(session: Session, check_ids: Sequence[int], before_hour: int) -> 
     return len(taken)
 
 
+def pack_days(session: Session, check_ids: Sequence[int], first_day: int, before_day: int) -> int:
+    """Pack these checks' day rows in [first_day, before_day) (days since the epoch) as one
+    block each (`hour_blob.pack`); how many rows were packed. A row changed since it was
+    read (a late hour folded in by another process) is left as it is."""
+    days = cast(Table, UptimeDay.__table__)
+    return _repack(session, days, days.c.day, check_ids, first_day, before_day, hour_blob.pack)
+
+
 def coarsen_days(session: Session, check_ids: Sequence[int], first_day: int, before_day: int) -> int:
     """Add up the hours of these checks' days in [first_day, before_day) (days since the
     epoch) into one entry each (`hour_blob.coarsen`); how many days were coarsened. A day
