@@ -544,7 +544,9 @@ def storage_scenario(monitors: int, days: int, hourly_days: int | None = None) -
             }
         )
         print_table(rows[-1:])
-    return rows
+    # Every day is printed; the first three, each week and the last are kept.
+    kept = (1, 2, 3, *range(7, days + 1, 7), days)
+    return [row for row in rows if row["simulated_days"] in kept]
 
 
 # -- output ------------------------------------------------------------------------------
