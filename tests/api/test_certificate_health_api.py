@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from lookout.app import build_services, create_app, open_store
 from lookout.settings import Settings
-from lookout.store.tables import StateChange
+from lookout.store.tables import CheckRun, StateChange
 from tests.api.ohdear.conftest import Caller, Cast, alice, cast, client, store  # noqa: F401  (fixtures)
 from tests.servers.tls import (
     Issued,
@@ -182,6 +182,50 @@ def test_before_the_first_run_the_shape_is_empty(alice: Caller) -> None:  # noqa
     listing = alice.get(f"/api/monitors/{monitor['id']}/detected-certificates").json()
     assert listing["data"] == [] and listing["meta"]["total"] == 0
     assert alice.get(f"/api/sites/{monitor['id']}/detected-certificates").status_code == 200
+
+
+def test_a_run_stored_with_its_facts_reads_as_before(alice: Caller, store: Any) -> None:  # noqa: F811
+    # Runs stored before 2026-12-01 carry the leaf's facts in their details (newer ones name
+    # their finding); what the endpoint shows of such a run is the same.
+    monitor = _monitor(alice)
+    facts = {
+        "issuer": "Old Issuer",
+        "domain": "cert.example.test",
+        "additional_domains": [],
+        "valid_from": "2026-01-01T00:00:00+00:00",
+        "valid_until": "2027-01-01T00:00:00+00:00",
+        "signature_algorithm": "sha256WithRSAEncryption",
+        "fingerprint": "ab" * 20,
+        "fingerprint_sha256": "cd" * 32,
+        "serial_number": "01",
+        "chain_issuers": ["Old Issuer", "Old Root"],
+        "chains_to_root": True,
+        "covers_domain": True,
+    }
+    check_id = next(c["id"] for c in monitor["checks"] if c["type"] == "certificate_health")
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    with store.sessions() as session, session.begin():
+        session.add(
+            CheckRun(
+                check_id=check_id,
+                monitor_id=monitor["id"],
+                result="succeeded",
+                summary="Certificate is healthy",
+                started_at=at,
+                ended_at=at,
+                location="local",
+                details={
+                    "host": "cert.example.test",
+                    "port": 443,
+                    "certificate": facts,
+                    "certificate_checks": [{"type": "isExpired", "label": "Has not expired", "passed": True}],
+                },
+            )
+        )
+    body = alice.get(f"/api/certificate-health/{monitor['id']}").json()
+    assert body["certificate_details"]["issuer"] == "Old Issuer"
+    assert body["certificate_chain_issuers"] == ["Old Issuer", "Old Root"]
+    assert body["certificate_checks"] == [{"type": "isExpired", "label": "Has not expired", "passed": True}]
 
 
 def test_another_teams_monitor_is_not_found(cast: Cast) -> None:  # noqa: F811

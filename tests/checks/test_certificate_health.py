@@ -27,6 +27,7 @@ from lookout.model.result import CheckResult, Outcome
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
 from lookout.net.tls import TlsInspector
+from lookout.store import packed_json
 from lookout.store.db import epoch_millis
 from lookout.store.tables import CheckRun, Finding, StateChange
 from tests.engine.seed import add_monitor
@@ -118,6 +119,12 @@ def passed(result: CheckResult) -> dict[str, bool]:
     return {item["type"]: item["passed"] for item in result.details["certificate_checks"]}
 
 
+def _facts(result: CheckResult) -> dict[str, object]:
+    """The leaf's facts: the payload of the run's one finding."""
+    assert result.findings is not None and len(result.findings) == 1
+    return dict(result.findings[0].payload)
+
+
 def failing(result: CheckResult) -> set[str]:
     return {kind for kind, ok in passed(result).items() if not ok}
 
@@ -141,7 +148,13 @@ async def test_a_valid_certificate_passes_every_check(cert_ctx: CheckContext, pk
     labels = {item["type"]: item["label"] for item in result.details["certificate_checks"]}
     assert labels["doesNotConnectWithRootCertificate"] == "Connects with a known root certificate"
     assert labels["hasChanged"] == "Unchanged since last checked"
-    certificate = result.details["certificate"]
+    # The facts are the run's finding; the details name it and do not repeat it.
+    assert result.findings is not None and len(result.findings) == 1
+    certificate = result.findings[0].payload
+    assert result.details["certificate_fingerprint"] == result.findings[0].key == certificate["fingerprint"]
+    assert "certificate" not in result.details
+    # Stored, the details of an hourly run take about 100 bytes (packed_json format 2).
+    assert len(packed_json.pack(result.details)) < 150
     assert certificate["issuer"] == "Lookout Test Intermediate"
     assert certificate["domain"] == "leaf"
     assert certificate["additional_domains"] == [SITE, "www.site.test"]
@@ -241,7 +254,7 @@ async def test_a_certificate_for_another_host_fails(cert_ctx: CheckContext, pki:
     assert result.outcome is Outcome.FAILED
     assert result.summary == f"Down: certificate does not cover {SITE} (it is for other.test, *.other.test)"
     assert failing(result) == {"coversWrongDomain"}
-    assert result.details["certificate"]["covers_domain"] is False
+    assert _facts(result)["covers_domain"] is False
 
 
 async def test_a_wildcard_covers_one_label(cert_ctx: CheckContext, pki: Pki) -> None:
@@ -284,7 +297,7 @@ async def test_a_sha1_signed_certificate_fails(cert_ctx: CheckContext, pki: Pki)
     assert result.summary.startswith("Down: the certificate (SHA-1) is signed with a weak hash")
     # A SHA-1 signature leads to no root a browser would accept either.
     assert failing(result) == {"usesInvalidHash", "doesNotConnectWithRootCertificate"}
-    assert result.details["certificate"]["signature_algorithm"] == "sha1WithRSAEncryption"
+    assert _facts(result)["signature_algorithm"] == "sha1WithRSAEncryption"
 
 
 async def test_a_missing_intermediate_fails_the_root_check(cert_ctx: CheckContext, pki: Pki) -> None:
@@ -295,7 +308,7 @@ async def test_a_missing_intermediate_fails_the_root_check(cert_ctx: CheckContex
         "(unknown issuer (the chain is incomplete or its root is not trusted))"
     )
     assert failing(result) == {"doesNotConnectWithRootCertificate"}
-    assert result.details["certificate"]["chain_issuers"] == ["Lookout Test Intermediate"]
+    assert _facts(result)["chain_issuers"] == ["Lookout Test Intermediate"]
 
 
 async def test_an_expired_intermediate_under_a_valid_leaf_fails_the_root_check(
@@ -332,7 +345,7 @@ async def test_a_host_that_does_not_exist(cert_ctx: CheckContext) -> None:
     assert result.summary == "Down: could not resolve nowhere.test (no such domain)"
     assert passed(result) == {"notFound": False, "hostDoesNotExist": False}
     assert result.findings is None  # nothing seen, so nothing earlier is called replaced
-    assert result.details["certificate"] is None
+    assert result.details["certificate_fingerprint"] is None
 
 
 async def test_a_closed_port_could_not_connect(cert_ctx: CheckContext) -> None:
@@ -434,7 +447,7 @@ async def test_a_replaced_certificate_is_a_changed_event(
     with factory() as session:
         runs = _runs(session, check_id)
         assert [run.result for run in runs] == ["succeeded", "succeeded"]
-        first, second = (run.details["certificate"]["fingerprint"] for run in runs)
+        first, second = (run.details["certificate_fingerprint"] for run in runs)
         assert first != second and second == sha1(replacement.cert)
         findings = {f.key: f for f in session.scalars(select(Finding).where(Finding.check_id == check_id))}
         assert set(findings) == {first, second}

@@ -7,6 +7,7 @@ back on downgrade) and read the same, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -149,6 +150,34 @@ def test_http_details_take_a_fifth() -> None:
         "body_truncated": False,
     }
     assert len(packed_json.pack(details)) * 3 < len(orjson.dumps(details))
+
+
+def test_certificate_details_pack_with_their_own_dictionary() -> None:
+    from lookout.checks.certificate_health.rules import LABELS, item
+
+    details = {
+        "host": "www.example-shop.com",
+        "port": 443,
+        "address": "93.184.216.34",
+        "protocol": "TLSv1.3",
+        "cipher": "TLS_AES_256_GCM_SHA384",
+        "certificate_fingerprint": "3f2a9c0d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+        "certificate_checks": [item(check, check.value != "expiresSoon") for check in LABELS],
+        "verify_error": None,
+        "error": None,
+    }
+    packed = packed_json.pack(details)
+    assert packed[:1] == b"\x02" and packed_json.unpack(packed) == details
+    # 653 bytes with the dictionary of the frequent checks; the fingerprint is most of it.
+    assert len(packed) < 110
+    # A details dict of the old shape (the facts inline) packed under format 1 still reads.
+    old = {**details, "certificate": {"issuer": "R11", "fingerprint": "ab"}}
+    assert packed_json.unpack(b"\x01" + _deflate_format_1(old)) == old
+
+
+def _deflate_format_1(value: object) -> bytes:
+    squeeze = zlib.compressobj(6, zlib.DEFLATED, -9, 1, zlib.Z_DEFAULT_STRATEGY, packed_json._DICTIONARY_1)
+    return squeeze.compress(orjson.dumps(value)) + squeeze.flush()
 
 
 T0 = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)

@@ -75,9 +75,18 @@ class CertificateService:
             if run is None:
                 return CertificateHealthView(None, None, None, (), (), None, None, None)
             details: Mapping[str, Any] = run.details if isinstance(run.details, Mapping) else {}
-            certificate = details.get("certificate")
-            certificate = certificate if isinstance(certificate, Mapping) else {}
-            changed = self._changed(session, check_id, certificate.get("fingerprint"), run.started_at)
+            # The facts are the payload of the run's finding; runs stored before 2026-12-01
+            # carry them in their details.
+            stored = details.get("certificate")
+            if isinstance(stored, Mapping):
+                fingerprint = stored.get("fingerprint")
+            else:
+                fingerprint = details.get("certificate_fingerprint")
+            found = None
+            if isinstance(fingerprint, str):
+                found = repo.finding_by_key(session, check_id, fingerprint)
+            certificate = stored if isinstance(stored, Mapping) else _payload_of(found)
+            changed = self._changed(session, check_id, found, run.started_at)
             checks = [
                 CertificateCheckView(
                     str(item.get("type")),
@@ -125,18 +134,21 @@ class CertificateService:
         return check_id
 
     @staticmethod
-    def _changed(session: Session, check_id: int, fingerprint: object, run_started: datetime) -> bool:
-        """The run's certificate was new in that run, and another one had been seen before."""
-        if not isinstance(fingerprint, str):
-            return False
-        found = repo.finding_by_key(session, check_id, fingerprint)
+    def _changed(session: Session, check_id: int, found: Any, run_started: datetime) -> bool:
+        """The run's certificate (its finding, `found`) was new in that run, and another one
+        had been seen before."""
         if found is None or found.first_seen_at < run_started:
             return False
-        return repo.seen_another_before(session, check_id, fingerprint, found.first_seen_at)
+        return repo.seen_another_before(session, check_id, found.key, found.first_seen_at)
+
+
+def _payload_of(finding: Any) -> Mapping[str, Any]:
+    payload = None if finding is None else finding.payload
+    return payload if isinstance(payload, Mapping) else {}
 
 
 def _detected(row: Any, monitor_id: int, now: datetime) -> DetectedCertificateView:
-    payload: Mapping[str, Any] = row.payload if isinstance(row.payload, Mapping) else {}
+    payload = _payload_of(row)
     valid_from = _instant(payload.get("valid_from"))
     valid_until = _instant(payload.get("valid_until"))
     expired = valid_until is not None and valid_until < now

@@ -40,7 +40,10 @@ class CertificateHealthDetails(TypedDict):
     address: str | None
     protocol: str | None
     cipher: str | None
-    certificate: CertificateFacts | None
+    # The leaf's fingerprint (None when no certificate was seen). Its facts are the payload
+    # of the run's finding, which the check keeps under this key: a stored run does not
+    # repeat them (they were about half of an hourly run's bytes, kept a hundred times).
+    certificate_fingerprint: str | None
     certificate_checks: list[CertificateCheckItem]
     verify_error: str | None
     error: str | None
