@@ -13,7 +13,8 @@ Measured from outside, as a user would see it:
 - **Storage** (`--days`, a fast clock): a separate store gets `--days` simulated days of
   minute-interval runs for `--storage-monitors` monitors through the engine's own writer,
   with the sweeps run every simulated hour; bytes per monitor after each day.
-  `--hourly-days 1` shortens the hourly retention to see older days coarsened.
+  `--hourly-days 1` shortens the hourly retention to see older days coarsened;
+  `--certificates` adds an hourly certificate health run per monitor (on by default for https).
 
 Prints a table and writes bench/results/scale.json (rows merged by scenario name).
 
@@ -455,7 +456,51 @@ def jittered_timings(rng: random.Random) -> Any:
     return Timings(dns, connect, tls, first_byte, download, total)
 
 
-def storage_scenario(monitors: int, days: int, hourly_days: int | None = None) -> list[dict[str, Any]]:
+def certificate_run(at: datetime, index: int) -> Any:
+    """An hourly certificate health run as the check records it now (the facts in its finding)."""
+    from lookout.checks.certificate_health.rules import LABELS, item
+    from lookout.model.result import CheckResult, Finding, Outcome, Timings
+
+    fingerprint = f"{index:040x}"
+    facts = {
+        "issuer": "US, Let's Encrypt, R11",
+        "domain": f"storage-{index}.example",
+        "additional_domains": [f"storage-{index}.example", f"www.storage-{index}.example"],
+        "valid_from": "2026-10-01T08:12:44+00:00",
+        "valid_until": "2026-12-30T08:12:43+00:00",
+        "signature_algorithm": "sha256WithRSAEncryption",
+        "fingerprint": fingerprint,
+        "fingerprint_sha256": fingerprint * 2,
+        "serial_number": "04:a1:b2:c3:d4:e5:f6:07:18:29:3a:4b:5c:6d:7e:8f:90:a1",
+        "chain_issuers": ["US, Let's Encrypt, R11", "US, Internet Security Research Group, ISRG Root X1"],
+        "chains_to_root": True,
+        "covers_domain": True,
+    }
+    details = {
+        "host": facts["domain"],
+        "port": 443,
+        "address": "192.0.2.1",
+        "protocol": "TLSv1.3",
+        "cipher": "TLS_AES_256_GCM_SHA384",
+        "certificate_fingerprint": fingerprint,
+        "certificate_checks": [item(check, True) for check in LABELS],
+        "verify_error": None,
+        "error": None,
+    }
+    return CheckResult(
+        Outcome.SUCCEEDED,
+        "Certificate is healthy, valid until 2026-12-30",
+        at,
+        at,
+        timings=Timings(connect_ms=12.0, tls_ms=25.0, total_ms=37.0),
+        details=details,
+        findings=(Finding(fingerprint, facts),),
+    )
+
+
+def storage_scenario(
+    monitors: int, days: int, hourly_days: int | None = None, certificates: bool = False
+) -> list[dict[str, Any]]:
     # Imported here so that --engine-only also runs against older trees (a before/after).
     from lookout.checks.registry import CHECKS
     from lookout.engine.database import Database
@@ -479,6 +524,9 @@ def storage_scenario(monitors: int, days: int, hourly_days: int | None = None) -
         for i in range(monitors)
     ]
     uptime = [(m.monitor.id, next(c.id for c in m.checks if c.type == "uptime")) for m in made]
+    certificate_checks = [
+        (m.monitor.id, next(c.id for c in m.checks if c.type == "certificate_health")) for m in made
+    ]
     store = engine_store_for("sqlite")
     persister = BatchPersister(store, CHECKS, SettingsCache(CHECKS))
     rng = random.Random(11)
@@ -517,6 +565,21 @@ def storage_scenario(monitors: int, days: int, hourly_days: int | None = None) -
                         },
                     )
                     finished.append(Finished(job, result))
+                if certificates and (minute + offset) % 60 == 0:  # the hourly certificate check
+                    for index, (monitor_id, check_id) in enumerate(certificate_checks):
+                        job = Job(
+                            check_id,
+                            monitor_id,
+                            "certificate_health",
+                            "http",
+                            "https://x/",
+                            {},
+                            "local",
+                            at,
+                            3600.0,
+                            2,
+                        )
+                        finished.append(Finished(job, certificate_run(at, index)))
             clock["now"] = start + timedelta(days=day, minutes=minute + 10)
             with transaction(token_store.sessions) as session:
                 persister.persist(session, finished, clock["now"])
@@ -528,10 +591,12 @@ def storage_scenario(monitors: int, days: int, hourly_days: int | None = None) -
         by_table = table_bytes(data_dir / "lookout.db")
         rows.append(
             {
-                "scenario": f"storage-{monitors}x{day + 1}d" + (f"-h{hourly_days}" if hourly_days else ""),
+                "scenario": f"storage-{monitors}x{day + 1}d"
+                + (f"-h{hourly_days}" if hourly_days else "")
+                + ("-certificates" if certificates else ""),
                 "monitors": monitors,
                 "simulated_days": day + 1,
-                "runs_written": (day + 1) * 1440 * monitors * 2,
+                "runs_written": (day + 1) * (1440 * 2 + (24 if certificates else 0)) * monitors,
                 "last_run_id": kept_runs,
                 "db_bytes_per_monitor": size // monitors,
                 # Without the instance-wide pages (the schema, tables with no rows here) that
@@ -595,6 +660,11 @@ def main(argv: list[str] | None = None) -> int:
         "--hourly-days", type=int, help="days hourly rollups are kept in the storage scenario (default 31)"
     )
     parser.add_argument("--storage-only", action="store_true")
+    parser.add_argument(
+        "--certificates",
+        action="store_true",
+        help="the storage scenario also records an hourly certificate health run per monitor",
+    )
     parser.add_argument("--engine-only", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
@@ -618,7 +688,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(scenario)
             print_table(rows[-1:])
     if not args.engine_only:
-        rows += storage_scenario(args.storage_monitors, args.days, args.hourly_days)
+        rows += storage_scenario(args.storage_monitors, args.days, args.hourly_days, args.certificates)
     print()
     engine_rows = [row for row in rows if not row["scenario"].startswith("storage")]
     if engine_rows:
