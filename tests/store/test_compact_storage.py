@@ -20,6 +20,7 @@ from lookout.store.db import UtcDateTime, create_db_engine, make_session_factory
 from lookout.store.migrate import alembic_config, upgrade_to_head
 from lookout.store.repositories import runs as runs_repo
 from tests.engine.seed import add_monitor
+from tests.store.blob_reading import merged
 
 
 def _random_hour(rng: random.Random) -> hour_blob.Hour:
@@ -73,14 +74,7 @@ def test_a_coarsened_day_is_its_hours_added_up() -> None:
 
 
 def _merged(day: int, data: bytes) -> dict[int, list[int | None]]:
-    """What a reader makes of a day's row: each hour's entries added up."""
-    out: dict[int, list[int | None]] = {}
-    for hour, values in hour_blob.decode(day, data):
-        if hour in out:
-            hour_blob.merge(out[hour], values)
-        else:
-            out[hour] = list(values)
-    return out
+    return merged(hour_blob.decode, hour_blob.merge, day, data)
 
 
 def test_a_packed_day_reads_as_its_entries_did() -> None:

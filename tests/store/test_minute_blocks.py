@@ -19,18 +19,12 @@ from lookout.store.db import transaction
 from lookout.store.repositories import runs as runs_repo
 from lookout.store.tables import MinuteRollup
 from tests.engine.seed import add_monitor, migrated, persist
+from tests.store.blob_reading import merged
 from tests.store.test_minute_blob import _random_minute
 
 
 def _merged(half_hour: int, data: bytes) -> dict[int, list[int | None]]:
-    """What a reader makes of a row: each minute's entries added up."""
-    out: dict[int, list[int | None]] = {}
-    for minute, values in minute_blob.decode(half_hour, data):
-        if minute in out:
-            minute_blob.merge(out[minute], values)
-        else:
-            out[minute] = list(values)
-    return out
+    return merged(minute_blob.decode, minute_blob.merge, half_hour, data)
 
 
 def test_a_packed_row_reads_as_its_entries_did() -> None:

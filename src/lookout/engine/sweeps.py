@@ -157,15 +157,6 @@ class RetentionSweep:
         self._packed_day = newest
         return total
 
-    async def _pack_days(self, first_day: int, before_day: int) -> int:
-        total, after = 0, 0
-        while chunk := await self._next_checks(after, PACK_CHECKS_PER_CHUNK):
-            total += await self._db.run(
-                partial(runs.pack_days, check_ids=chunk, first_day=first_day, before_day=before_day)
-            )
-            after = chunk[-1]
-        return total
-
     async def coarsen_days(self) -> int:
         """Add up the hours of each day past the hourly retention into one entry; how many
         days were coarsened. After a start the first sweep walks back from the retention's
@@ -185,13 +176,19 @@ class RetentionSweep:
         self._coarsened_once = True
         return total
 
+    async def _pack_days(self, first_day: int, before_day: int) -> int:
+        return await self._over_days(runs.pack_days, first_day, before_day)
+
     async def _coarsen(self, first_day: int, before_day: int) -> int:
-        """Coarsen every rollup check's days in [first_day, before_day), a chunk of checks
-        per transaction."""
+        return await self._over_days(runs.coarsen_days, first_day, before_day)
+
+    async def _over_days(self, step: Callable[..., int], first_day: int, before_day: int) -> int:
+        """Run a repository step over every rollup check's days in [first_day, before_day),
+        a chunk of checks per transaction; what the steps return, added up."""
         total, after = 0, 0
         while chunk := await self._next_checks(after, PACK_CHECKS_PER_CHUNK):
             total += await self._db.run(
-                partial(runs.coarsen_days, check_ids=chunk, first_day=first_day, before_day=before_day)
+                partial(step, check_ids=chunk, first_day=first_day, before_day=before_day)
             )
             after = chunk[-1]
         return total
