@@ -5,8 +5,7 @@ ring of slots and need no sweep), and minute rollups after 48 hours; closed half
 minutes are packed into one block each (`store/minute_blob.py`); finished hours move
 from their live rows into their day's row (`store/hour_blob.py`), finished days are packed
 into one block each, and the days older than the hourly retention are added up into one
-entry each. Each step is a small
-transaction, so no sweep holds the write lock for long.
+entry each. Each step is a small transaction, so no sweep holds the write lock for long.
 """
 
 from __future__ import annotations
