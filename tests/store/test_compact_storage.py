@@ -169,6 +169,35 @@ def test_certificate_details_pack_with_their_own_dictionary() -> None:
     assert packed_json.unpack(b"\x01" + _deflate_format_1(old)) == old
 
 
+def test_long_details_use_a_window_that_reaches_their_repeats() -> None:
+    # A DNS run: each of four nameservers' raw lines repeat the others' (A14's raw records).
+    records = [
+        ("A", "93.184.216.34"),
+        ("AAAA", "2606:2800:220:1:248:1893:25c8:1946"),
+        ("MX", "10 mail1.example-shop.com."),
+        ("NS", "ns1.dnsprovider.net."),
+        ("TXT", '"v=spf1 include:_spf.google.com include:mailgun.org ~all"'),
+        ("CAA", '0 issue "letsencrypt.org"'),
+        ("SOA", "ns1.dnsprovider.net. hostmaster.example-shop.com. 2026113001 7200 3600 1209600 300"),
+    ]
+    details = {
+        "authoritative_nameservers": [f"ns{i}.dnsprovider.net" for i in range(1, 5)],
+        "dns_records": [
+            {"host": "example-shop.com", "ttl": 3600, "class": "IN", "type": kind, "value": value}
+            for kind, value in records
+        ],
+        "raw_dns_records": {
+            f"ns{i}.dnsprovider.net": [f"example-shop.com. 3600 IN {kind} {value}" for kind, value in records]
+            for i in range(1, 5)
+        },
+        "issues": [],
+    }
+    packed = packed_json.pack(details)
+    assert packed[:1] == b"\x03" and packed_json.unpack(packed) == details
+    # Format 1's 512-byte window cannot reach one nameserver's lines from the next one's.
+    assert len(packed) * 2 < len(_deflate_format_1(details))
+
+
 def _deflate_format_1(value: object) -> bytes:
     squeeze = zlib.compressobj(6, zlib.DEFLATED, -9, 1, zlib.Z_DEFAULT_STRATEGY, packed_json._DICTIONARY_1)
     return squeeze.compress(orjson.dumps(value)) + squeeze.flush()

@@ -15,6 +15,10 @@ need a new format byte.
 - Format 2, a certificate health run's details (they hold `certificate_checks`): its keys and
   the fourteen checks as the check writes them, 2 KB window. An hourly check keeps a
   hundred runs; their details took 653 bytes under format 1 and take about 100 (20 µs).
+- Format 3, any other document longer than format 1's window: dictionary 1 with a 32 KB
+  window, so a repeat farther back than 512 bytes is matched too. A DNS run whose 14
+  records came from 4 nameservers (each one's raw lines repeat the others') is 5,375 bytes
+  of JSON: 1,929 under format 1, 559 under format 3 (about 50 µs).
 """
 
 from __future__ import annotations
@@ -58,15 +62,26 @@ _DICTIONARY_2 = (
     b'"type":"couldNotDownloadCertificate","label":"Could not download certificate","passed":true}],'
     b'"verify_error":null,"error":null}'
 )
-# (window bits, dictionary) of each format; raw deflate, the smallest memory level.
-_FORMATS = {_FORMAT_1: (-9, _DICTIONARY_1), _FORMAT_2: (-11, _DICTIONARY_2)}
+_FORMAT_3 = 3
+# (window bits, memory level, dictionary) of each format, raw deflate: the small window and
+# memory level keep format 1, the writer's hot path, at about 4 µs a run.
+_FORMATS = {
+    _FORMAT_1: (-9, 1, _DICTIONARY_1),
+    _FORMAT_2: (-11, 1, _DICTIONARY_2),
+    _FORMAT_3: (-15, 8, _DICTIONARY_1),
+}
+_FORMAT_1_WINDOW = 512
 
 
 def pack(value: Any) -> bytes:
-    form = _FORMAT_2 if isinstance(value, dict) and "certificate_checks" in value else _FORMAT_1
-    window, dictionary = _FORMATS[form]
-    squeeze = zlib.compressobj(6, zlib.DEFLATED, window, 1, zlib.Z_DEFAULT_STRATEGY, dictionary)
-    return bytes((form,)) + squeeze.compress(orjson.dumps(value)) + squeeze.flush()
+    text = orjson.dumps(value)
+    if isinstance(value, dict) and "certificate_checks" in value:
+        form = _FORMAT_2
+    else:
+        form = _FORMAT_3 if len(text) > _FORMAT_1_WINDOW else _FORMAT_1
+    window, memory, dictionary = _FORMATS[form]
+    squeeze = zlib.compressobj(6, zlib.DEFLATED, window, memory, zlib.Z_DEFAULT_STRATEGY, dictionary)
+    return bytes((form,)) + squeeze.compress(text) + squeeze.flush()
 
 
 def unpack(data: bytes | str) -> Any:
@@ -74,7 +89,7 @@ def unpack(data: bytes | str) -> Any:
         return orjson.loads(data)
     form = _FORMATS.get(data[0]) if data else None
     if form is not None:
-        window, dictionary = form
+        window, _, dictionary = form
         return orjson.loads(zlib.decompressobj(window, dictionary).decompress(data[1:]))
     return orjson.loads(data)
 
