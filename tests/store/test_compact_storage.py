@@ -17,10 +17,10 @@ from alembic import command
 
 from lookout.store import hour_blob, packed_json
 from lookout.store.db import UtcDateTime, create_db_engine, make_session_factory
+from lookout.store.entries import added_up
 from lookout.store.migrate import alembic_config, upgrade_to_head
 from lookout.store.repositories import runs as runs_repo
 from tests.engine.seed import add_monitor
-from tests.store.blob_reading import merged
 
 
 def _random_hour(rng: random.Random) -> hour_blob.Hour:
@@ -74,7 +74,7 @@ def test_a_coarsened_day_is_its_hours_added_up() -> None:
 
 
 def _merged(day: int, data: bytes) -> dict[int, list[int | None]]:
-    return merged(hour_blob.decode, hour_blob.merge, day, data)
+    return added_up(hour_blob.decode(day, data), hour_blob.merge)
 
 
 def test_a_packed_day_reads_as_its_entries_did() -> None:

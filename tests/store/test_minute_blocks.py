@@ -16,15 +16,15 @@ from lookout.engine.sweeps import RetentionSweep
 from lookout.model.result import CheckResult, Outcome, Timings
 from lookout.store import minute_blob
 from lookout.store.db import transaction
+from lookout.store.entries import added_up
 from lookout.store.repositories import runs as runs_repo
 from lookout.store.tables import MinuteRollup
 from tests.engine.seed import add_monitor, migrated, persist
-from tests.store.blob_reading import merged
 from tests.store.test_minute_blob import _random_minute
 
 
 def _merged(half_hour: int, data: bytes) -> dict[int, list[int | None]]:
-    return merged(minute_blob.decode, minute_blob.merge, half_hour, data)
+    return added_up(minute_blob.decode(half_hour, data), minute_blob.merge)
 
 
 def test_a_packed_row_reads_as_its_entries_did() -> None:

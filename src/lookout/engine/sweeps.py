@@ -147,10 +147,10 @@ class RetentionSweep:
         newest = epoch_hour(self._clock()) // hour_blob.HOURS_PER_ROW - PACK_DAYS_AFTER
         if self._packed_day is not None:
             first, self._packed_day = self._packed_day + 1, newest
-            return await self._pack_days(first, newest + 1) if first <= newest else 0
+            return await self._over_days(runs.pack_days, first, newest + 1) if first <= newest else 0
         oldest = epoch_hour(self._clock() - self._hours_kept) // hour_blob.HOURS_PER_ROW
         total, day = 0, newest
-        while day >= oldest and (packed := await self._pack_days(day, day + 1)):
+        while day >= oldest and (packed := await self._over_days(runs.pack_days, day, day + 1)):
             total += packed
             day -= 1
         self._packed_day = newest
@@ -166,20 +166,14 @@ class RetentionSweep:
         take the days at the edge."""
         before = epoch_hour(self._clock() - self._hours_kept) // hour_blob.HOURS_PER_ROW
         if self._coarsened_once:
-            return await self._coarsen(before - COARSEN_DAYS, before)
+            return await self._over_days(runs.coarsen_days, before - COARSEN_DAYS, before)
         # No lower bound is needed: the week before the oldest day has nothing to coarsen.
         total, high = 0, before
-        while coarsened := await self._coarsen(high - COARSEN_STEP_DAYS, high):
+        while coarsened := await self._over_days(runs.coarsen_days, high - COARSEN_STEP_DAYS, high):
             total += coarsened
             high -= COARSEN_STEP_DAYS
         self._coarsened_once = True
         return total
-
-    async def _pack_days(self, first_day: int, before_day: int) -> int:
-        return await self._over_days(runs.pack_days, first_day, before_day)
-
-    async def _coarsen(self, first_day: int, before_day: int) -> int:
-        return await self._over_days(runs.coarsen_days, first_day, before_day)
 
     async def _over_days(self, step: Callable[..., int], first_day: int, before_day: int) -> int:
         """Run a repository step over every rollup check's days in [first_day, before_day),

@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from lookout.store import bitpack, varint
+from lookout.store.entries import added_up
 
 HOURS_PER_ROW = 24
 HOUR_US = 3_600_000_000
@@ -150,13 +151,7 @@ def pack(day: int, data: bytes) -> bytes | None:
         length, position = varint.read(data, 1)
         if position + length == len(data):
             return None
-    merged: dict[int, list[int | None]] = {}
-    for hour, values in decode(day, data):
-        into = merged.get(hour)
-        if into is None:
-            merged[hour] = list(values)
-        else:
-            merge(into, values)
+    merged = added_up(decode(day, data), merge)
     base = day * HOURS_PER_ROW
     mask = 0
     counted: list[list[int]] = [[] for _ in range(5)]

@@ -46,6 +46,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 
 from lookout.store import bitpack, varint
+from lookout.store.entries import added_up
 
 MINUTES_PER_ROW = 30
 
@@ -143,13 +144,7 @@ def pack(half_hour: int, data: bytes) -> bytes | None:
         length, position = varint.read(data, 1)
         if position + length == len(data):
             return None
-    merged: dict[int, list[int | None]] = {}
-    for minute, values in decode(half_hour, data):
-        into = merged.get(minute)
-        if into is None:
-            merged[minute] = list(values)
-        else:
-            merge(into, values)
+    merged = added_up(decode(half_hour, data), merge)
     base = half_hour * MINUTES_PER_ROW
     mask = 0
     codes: list[int] = []

@@ -63,14 +63,14 @@ _DICTIONARY_2 = (
     b'"verify_error":null,"error":null}'
 )
 _FORMAT_3 = 3
+_FORMAT_1_WINDOW_BITS = 9
 # (window bits, memory level, dictionary) of each format, raw deflate: the small window and
 # memory level keep format 1, the writer's hot path, at about 4 µs a run.
 _FORMATS = {
-    _FORMAT_1: (-9, 1, _DICTIONARY_1),
+    _FORMAT_1: (-_FORMAT_1_WINDOW_BITS, 1, _DICTIONARY_1),
     _FORMAT_2: (-11, 1, _DICTIONARY_2),
     _FORMAT_3: (-15, 8, _DICTIONARY_1),
 }
-_FORMAT_1_WINDOW = 512
 
 
 def pack(value: Any) -> bytes:
@@ -78,7 +78,7 @@ def pack(value: Any) -> bytes:
     if isinstance(value, dict) and "certificate_checks" in value:
         form = _FORMAT_2
     else:
-        form = _FORMAT_3 if len(text) > _FORMAT_1_WINDOW else _FORMAT_1
+        form = _FORMAT_3 if len(text) > 1 << _FORMAT_1_WINDOW_BITS else _FORMAT_1
     window, memory, dictionary = _FORMATS[form]
     squeeze = zlib.compressobj(6, zlib.DEFLATED, window, memory, zlib.Z_DEFAULT_STRATEGY, dictionary)
     return bytes((form,)) + squeeze.compress(text) + squeeze.flush()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from lookout.model import periods
 from lookout.model.metrics import MetricPoint
 from lookout.store import hour_blob, minute_blob
+from lookout.store.entries import added_up
 from lookout.store.tables import (
     Check,
     CheckRun,
@@ -134,7 +135,6 @@ def _hours(
         high += timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     first, last = _epoch_hours(low), _epoch_hours(high)
     ids = list(check_ids)
-    hours: dict[int, list[int | None]] = {}
     folded = session.execute(
         select(UptimeDay.day, UptimeDay.data).where(
             UptimeDay.check_id.in_(ids),
@@ -142,26 +142,20 @@ def _hours(
             UptimeDay.day <= (last - 1) // hour_blob.HOURS_PER_ROW,
         )
     )
-    for day, data in folded:
-        for hour, values in hour_blob.decode(day, bytes(data)):
-            if first <= hour < last:
-                _add_hour(hours, hour, values)
+    entries: list[tuple[int, Sequence[int | None]]] = [
+        (hour, values)
+        for day, data in folded
+        for hour, values in hour_blob.decode(day, bytes(data))
+        if first <= hour < last
+    ]
     live = session.execute(
         select(UptimeHour.hour, *_HOUR_VALUES).where(
             UptimeHour.check_id.in_(ids), UptimeHour.hour >= first, UptimeHour.hour < last
         )
     )
-    for hour, *counted in live:
-        _add_hour(hours, hour, counted)
+    entries += [(hour, counted) for hour, *counted in live]
+    hours = added_up(entries, hour_blob.merge)
     return [(_EPOCH + timedelta(hours=hour), hours[hour]) for hour in sorted(hours)]
-
-
-def _add_hour(hours: dict[int, list[int | None]], hour: int, values: Sequence[int | None]) -> None:
-    into = hours.get(hour)
-    if into is None:
-        hours[hour] = list(values)
-    else:
-        hour_blob.merge(into, values)
 
 
 def _epoch_hours(at: datetime) -> int:
@@ -256,14 +250,13 @@ def metrics(
         return [groups[date].point(date) for date in sorted(groups)]
     # Whole microseconds add up exactly; they become seconds and milliseconds once per period.
     bucket = "hour" if group_by == "hour" else "day"
-    totals: dict[datetime, list[int | None]] = {}
-    for at, values in _hours(session, [check_id], bucket, start, end):
-        period = periods.floor(at, group_by)
-        into = totals.get(period)
-        if into is None:
-            totals[period] = list(values)
-        else:
-            hour_blob.merge(into, values)
+    totals = added_up(
+        (
+            (periods.floor(at, group_by), values)
+            for at, values in _hours(session, [check_id], bucket, start, end)
+        ),
+        hour_blob.merge,
+    )
     for period, (runs, failed, timed, up, down, total, low, high, *phases) in totals.items():
         acc = groups[period] = _Acc()
         acc.runs, acc.failed, acc.timed = runs or 0, failed or 0, timed or 0
@@ -287,15 +280,15 @@ def _from_minutes(
             MinuteRollup.half_hour <= (last - 1) // minute_blob.MINUTES_PER_ROW,
         )
     )
-    minutes: dict[int, list[int | None]] = {}
-    for half_hour, data in rows:
-        for minute, values in minute_blob.decode(half_hour, bytes(data)):
-            if first <= minute < last:
-                into = minutes.get(minute)
-                if into is None:
-                    minutes[minute] = list(values)
-                else:
-                    minute_blob.merge(into, values)
+    minutes = added_up(
+        (
+            (minute, values)
+            for half_hour, data in rows
+            for minute, values in minute_blob.decode(half_hour, bytes(data))
+            if first <= minute < last
+        ),
+        minute_blob.merge,
+    )
     for minute, (runs, failed, timed, total, low, high, *phases) in minutes.items():
         acc = groups.setdefault(_EPOCH + timedelta(minutes=minute), _Acc())
         acc.runs += runs or 0
