@@ -37,6 +37,7 @@ from lookout.engine.facade import Engine as CheckEngine
 from lookout.engine.facade import EngineSettings
 from lookout.engine.heartbeats import HeartbeatSweep, with_cron_tasks
 from lookout.engine.monitor_options import with_monitor_options
+from lookout.engine.queue import MemoryQueue, Queue
 from lookout.failover.consumer import build_failover_consumer
 from lookout.logs import configure_logging
 from lookout.net.guard import TargetGuard
@@ -138,7 +139,17 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
     return Outbox(store.sessions, build_notification_dispatcher(settings)[1], tuning)
 
 
-def build_engine(settings: Settings, store: Store) -> CheckEngine:
+def build_queue(settings: Settings, visibility_timeout: float) -> Queue:
+    if settings.queue == "redis" and settings.redis_url:
+        from lookout.engine.queue.redis_streams import RedisStreamsQueue
+
+        return RedisStreamsQueue(settings.redis_url, visibility_timeout=visibility_timeout)
+    return MemoryQueue(visibility_timeout=visibility_timeout)
+
+
+def build_engine(settings: Settings, store: Store, *, schedule: bool = True) -> CheckEngine:
+    """The engine of `lookout serve` (schedule=True) or of `lookout worker` (it only runs
+    checks, from the shared queue)."""
     tuning = EngineSettings(
         concurrency=settings.engine_concurrency,
         crawl_concurrency=settings.engine_crawl_concurrency,
@@ -159,7 +170,15 @@ def build_engine(settings: Settings, store: Store) -> CheckEngine:
             portable_types(CHECKS),
             setup_logging=partial(configure_logging, settings.log_level, settings.log_format),
         )
-    return CheckEngine(store.sessions, ctx, tuning, check_processes=processes)
+    return CheckEngine(
+        store.sessions,
+        ctx,
+        tuning,
+        queue=build_queue(settings, tuning.claim_ttl),
+        check_processes=processes,
+        schedule=schedule,
+        run_checks=settings.run_checks,
+    )
 
 
 def background_lifespan(
@@ -182,8 +201,10 @@ def background_lifespan(
             heartbeats = HeartbeatSweep.for_engine(engine)
             await heartbeats.start()
             log.info(
-                "engine started: location=%s pools=%s per_team_share=%s",
+                "engine started: location=%s queue=%s runs checks=%s pools=%s per_team_share=%s",
                 settings.location,
+                settings.queue,
+                settings.run_checks,
                 engine.settings.pools(),
                 settings.engine_team_share,
             )

@@ -122,6 +122,33 @@ def serve(
     log.info("lookout stopped")
 
 
+@app.command()
+def worker(
+    location: Annotated[
+        str | None, typer.Option(help="The location whose checks it runs (default: LOOKOUT_LOCATION)")
+    ] = None,
+) -> None:
+    """Run checks from the shared queue (Redis at LOOKOUT_REDIS_URL) and store their results:
+    no API, no scheduler. `lookout serve` with LOOKOUT_QUEUE=redis puts the jobs there."""
+    import asyncio
+
+    from lookout.location_worker import run_worker
+    from lookout.logs import configure_logging
+
+    overrides: dict[str, object] = {"queue": "redis", "run_checks": True}
+    if location is not None:
+        overrides["location"] = location
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    configure_logging(settings.log_level, settings.log_format)
+    log.info(
+        "lookout %s worker starting: location=%s database=%s",
+        __version__,
+        settings.location,
+        masked_url(settings.effective_database_url),
+    )
+    asyncio.run(run_worker(settings))
+
+
 @token_app.command("create")
 def token_create(
     email: Annotated[str, typer.Option(help="The user's email; created if missing")],

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -92,8 +92,15 @@ class Settings(BaseSettings):
     rate_limit_unauthenticated_per_minute: int = Field(default=60, ge=1)
     # Request bodies above this are refused with 413 (1 MiB, nginx's default).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
-    # Shared state between processes (rate limit counters); without it each process counts alone.
+    # Shared state between processes (rate limit counters, the shared queue); without it each
+    # process counts alone.
     redis_url: str | None = None
+    # Where the scheduler puts jobs: "memory" (this process runs them) or "redis" (Redis
+    # Streams at redis_url, taken by this process and by `lookout worker` processes).
+    queue: Literal["memory", "redis"] = "memory"
+    # This process runs checks (false: `lookout serve` only schedules, and workers run them;
+    # needs the redis queue).
+    run_checks: bool = True
     public_url: str | None = None
     # Notifications: this process sends what the outbox holds (safe in several processes).
     run_outbox: bool = True
@@ -178,6 +185,16 @@ class Settings(BaseSettings):
         if value and value.startswith(("postgres://", "postgresql://")):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @model_validator(mode="after")
+    def _queue_has_what_it_needs(self) -> Settings:
+        if self.queue == "redis" and not self.redis_url:
+            raise ValueError("LOOKOUT_QUEUE=redis needs LOOKOUT_REDIS_URL")
+        if not self.run_checks and self.queue != "redis":
+            raise ValueError(
+                "LOOKOUT_RUN_CHECKS=false needs LOOKOUT_QUEUE=redis: workers take the checks from there"
+            )
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -1,10 +1,21 @@
+"""The queue contract, run on the embedded queue and on Redis Streams (the shared one)."""
+
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
+import pytest
+import redis
+
 from lookout.engine.host_slots import HostSlots
-from lookout.engine.queue import Job, MemoryQueue
+from lookout.engine.queue import Job, MemoryQueue, Queue
+from lookout.engine.queue.redis_streams import RedisStreamsQueue
+from tests.conftest import REDIS_URL, need_service
+
+MakeQueue = Callable[..., Queue]
 
 
 class Room:
@@ -29,23 +40,47 @@ class Room:
 ROOMY = Room()
 
 
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[MakeQueue]:
+    """Queues of one kind; Redis ones share this test's key prefix, as processes would."""
+    if request.param == "memory":
+        yield lambda visibility_timeout=300.0: MemoryQueue(visibility_timeout)
+        return
+    need_service("Redis", "127.0.0.1", 6379)
+    prefix = f"lookout-test:{uuid.uuid4().hex}:"
+    made: list[RedisStreamsQueue] = []
+
+    def make(visibility_timeout: float = 300.0) -> Queue:
+        made.append(RedisStreamsQueue(REDIS_URL, prefix=prefix, visibility_timeout=visibility_timeout))
+        return made[-1]
+
+    yield make
+    for queue in made:
+        await queue.aclose()
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
 def job(
     check_id: int, location: str = "local", url: str = "127.0.0.1:1", pool: str = "fast", team: int = 0
 ) -> Job:
     return Job(check_id, 1, "uptime", "tcp", url, {}, location, datetime.now(UTC), pool=pool, team_id=team)
 
 
-async def test_take_leases_in_order_up_to_max() -> None:
-    queue = MemoryQueue()
-    for i in range(5):
-        await queue.put(job(i))
+async def test_take_leases_in_order_up_to_max(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    jobs = [job(i) for i in range(5)]
+    for each in jobs:
+        assert await queue.put(each)
     leases = await queue.take("local", "fast", 3, 0, ROOMY)
-    assert [lease.job.check_id for lease in leases] == [0, 1, 2]
-    assert queue.depth("local") == 2
+    assert [lease.job for lease in leases] == jobs[:3]
+    assert [lease.job for lease in await queue.take("local", "fast", 10, 0, ROOMY)] == jobs[3:]
 
 
-async def test_locations_and_pools_are_separate_and_take_waits_for_a_put() -> None:
-    queue = MemoryQueue()
+async def test_locations_and_pools_are_separate_and_take_waits_for_a_put(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     await queue.put(job(1, "paris"))
     await queue.put(job(3, pool="crawl"))
     assert await queue.take("local", "fast", 10, 0.05, ROOMY) == []
@@ -56,8 +91,8 @@ async def test_locations_and_pools_are_separate_and_take_waits_for_a_put() -> No
     assert [lease.job.check_id for lease in await queue.take("local", "crawl", 10, 0, ROOMY)] == [3]
 
 
-async def test_hosts_take_turns_and_a_full_host_is_passed_over_unleased() -> None:
-    queue = MemoryQueue()
+async def test_hosts_take_turns_and_a_full_host_is_passed_over_unleased(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     for i in range(6):
         await queue.put(job(i, url="busy.example:80"))
     await queue.put(job(100, url="a.example:80"))
@@ -68,15 +103,14 @@ async def test_hosts_take_turns_and_a_full_host_is_passed_over_unleased() -> Non
     assert [lease.job.check_id for lease in first] == [0, 1, 100, 101]
     for lease in first:
         slots.hold(lease.job)
-    assert await queue.take("local", "fast", 10, 0, slots) == []
-    assert queue.leased() == 4 and queue.depth("local") == 4  # the rest wait, not leased
+    assert await queue.take("local", "fast", 10, 0, slots) == []  # the rest wait, not leased
     slots.hosts.release((0, "busy.example"))
     (again,) = await queue.take("local", "fast", 10, 0, slots)
     assert again.job.check_id == 2
 
 
-async def test_unacked_lease_comes_back_after_the_visibility_timeout() -> None:
-    queue = MemoryQueue(visibility_timeout=0.05)
+async def test_unacked_lease_comes_back_after_the_visibility_timeout(make_queue: MakeQueue) -> None:
+    queue = make_queue(visibility_timeout=0.05)
     await queue.put(job(7))
     (first,) = await queue.take("local", "fast", 1, 0, ROOMY)
     assert await queue.take("local", "fast", 1, 0, ROOMY) == []
@@ -88,16 +122,19 @@ async def test_unacked_lease_comes_back_after_the_visibility_timeout() -> None:
     assert await queue.take("local", "fast", 1, 0, ROOMY) == []
 
 
-async def test_nack_returns_the_job_and_extend_keeps_it() -> None:
-    queue = MemoryQueue(visibility_timeout=0.05)
+async def test_nack_returns_the_job_and_extend_keeps_it(make_queue: MakeQueue) -> None:
+    # Extended by a visibility timeout (what the runner's heartbeat asks), the lease of two
+    # outlives its first timeout.
+    queue = make_queue(visibility_timeout=0.2)
     await queue.put(job(1))
     await queue.put(job(2))
     one, two = await queue.take("local", "fast", 2, 0, ROOMY)
     await queue.nack(one)
-    await queue.extend(two, 10)
-    await asyncio.sleep(0.06)
+    await asyncio.sleep(0.12)
+    await queue.extend(two, 0.2)
+    await asyncio.sleep(0.12)
     leases = await queue.take("local", "fast", 5, 0, ROOMY)
-    assert [lease.job.check_id for lease in leases] == [1]
+    assert [(lease.job.check_id, lease.attempt) for lease in leases] == [(1, 2)]
 
 
 async def test_drain_unleased_empties_only_the_waiting_jobs() -> None:
@@ -127,8 +164,8 @@ def test_a_job_knows_its_host() -> None:
     assert connect.host == "192.0.2.7"
 
 
-async def test_teams_take_turns_and_a_team_at_its_share_waits_while_others_run() -> None:
-    queue = MemoryQueue()
+async def test_teams_take_turns_and_a_team_at_its_share_waits_while_others_run(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     for i in range(50):
         await queue.put(job(i, url=f"a{i}.example:80", team=1))  # one team, many hosts
     for i in range(100, 105):
@@ -142,14 +179,16 @@ async def test_teams_take_turns_and_a_team_at_its_share_waits_while_others_run()
         room.hold(lease.job)
     assert [lease.job.team_id for lease in await queue.take("local", "fast", 20, 0, room)] == []
     # a team alone may use every slot
-    alone = MemoryQueue()
+    alone = make_queue()
     for i in range(10):
-        await alone.put(job(i, url=f"c{i}.example:80", team=7))
-    assert len(await alone.take("local", "fast", 10, 0, Room(per_team=3))) == 10
+        await alone.put(job(i, "alone", url=f"c{i}.example:80", team=7))
+    assert len(await alone.take("alone", "fast", 10, 0, Room(per_team=3))) == 10
 
 
-async def test_one_teams_full_host_does_not_hold_back_another_teams_checks_of_it() -> None:
-    queue = MemoryQueue()
+async def test_one_teams_full_host_does_not_hold_back_another_teams_checks_of_it(
+    make_queue: MakeQueue,
+) -> None:
+    queue = make_queue()
     for i in range(4):
         await queue.put(job(i, url="shared.example:80", team=1))
     await queue.put(job(100, url="shared.example:80", team=2))

@@ -12,8 +12,9 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,7 +93,14 @@ class Engine:
         checks: Mapping[CheckType, AnyCheck] | None = None,
         store: EngineStore | None = None,
         check_processes: CheckProcesses | None = None,
+        schedule: bool = True,
+        run_checks: bool = True,
     ) -> None:
+        # `schedule`: the scheduler and the retention sweep (`lookout serve`); `run_checks`:
+        # the runner (`lookout serve` unless LOOKOUT_RUN_CHECKS=false, and `lookout worker`).
+        # The writer runs in every engine: a result is stored by the process that ran it.
+        self.schedule = schedule
+        self.run_checks = run_checks
         self.settings = settings = settings or EngineSettings()
         self.ctx = ctx
         self.db = Database(session_factory, settings.db_threads)
@@ -173,28 +181,36 @@ class Engine:
         self._raise_gc_threshold()
         if self.check_processes is not None:
             await self.check_processes.start()
-        for name, loop in (
-            ("writer", self.writer.run()),
-            ("runner", self.runner.run()),
-            ("scheduler", self.scheduler.run()),
-            ("sweep", self.sweep.run()),
-        ):
-            self._tasks[name] = asyncio.create_task(loop, name=f"lookout-engine-{name}")
+        self._start_task("writer", self.writer.run)
+        if self.run_checks:
+            self._start_task("runner", self.runner.run)
+        if self.schedule:
+            self._start_task("scheduler", self.scheduler.run)
+            self._start_task("sweep", self.sweep.run)
+
+    def _start_task(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._tasks[name] = asyncio.create_task(loop(), name=f"lookout-engine-{name}")
 
     async def stop(self) -> None:
         """Drain: nothing new starts, running checks finish, every result is stored."""
         if not self._tasks:
             return
-        await self.scheduler.stop()
-        await self.sweep.stop()
-        await asyncio.gather(self._tasks.pop("scheduler"), self._tasks.pop("sweep"))
-        await self.runner.stop()
-        await self._tasks.pop("runner")
+        if self.schedule:
+            await self.scheduler.stop()
+            await self.sweep.stop()
+            await asyncio.gather(self._tasks.pop("scheduler"), self._tasks.pop("sweep"))
+        if self.run_checks:
+            await self.runner.stop()
+            await self._tasks.pop("runner")
         if self.check_processes is not None:
             await self.check_processes.stop()
-        await self.scheduler.release_unstarted()
+        if self.schedule:
+            await self.scheduler.release_unstarted()
+        else:
+            await self.queue.drain_unleased(self.ctx.location)
         await self.writer.stop()
         await self._tasks.pop("writer")
+        await self.queue.aclose()
         self.db.close()
         self._restore_gc_threshold()
 
@@ -236,6 +252,9 @@ class Engine:
             return False
         if check_id in self._requested:  # asked twice while the first read was in flight
             return True
-        self._requested.add(check_id)
+        # A shared queue refuses a second requested job of a check itself: its run may be
+        # stored by another process, which this one would never hear of.
+        if not self.queue.shared:
+            self._requested.add(check_id)
         await self.queue.put(job)
         return True

@@ -134,9 +134,13 @@ class Scheduler:
             job = job_for(row, self._location, self._cache)
             if job is None:
                 continue
-            self.pending[row.check_id] = row.due_at
+            if not await self._queue.put(job):
+                continue  # a shared queue holds its job already: the claim just renewed it
+            if not self._queue.shared:
+                # A shared queue's jobs may be stored by another process, which this one
+                # would never hear of: the queue keeps track of them instead.
+                self.pending[row.check_id] = row.due_at
             self.lag_seconds.append(max(0.0, (now - row.due_at).total_seconds()))
-            await self._queue.put(job)
             put += 1
         return put
 

@@ -100,16 +100,27 @@ class ResultWriter:
                 log.exception("storing %d results failed (attempt %d)", len(batch), attempt + 1)
                 await asyncio.sleep(0.5 * (attempt + 1))
         else:
-            for lease, _ in batch:
-                await self._queue.nack(lease)
+            await self._settle(batch, stored=False)
             self._stored([lease.job.check_id for lease, _ in batch])
             return
-        for lease, _ in batch:
-            await self._queue.ack(lease)
+        await self._settle(batch, stored=True)
         self.stored += report.stored
         self.batches += 1
         self._stored([lease.job.check_id for lease, _ in batch])
         _observe(batch, report)
+
+    async def _settle(self, batch: list[_Item], stored: bool) -> None:
+        """Acknowledge a stored batch, or give an unstored one back to the queue. If the
+        queue fails (a shared queue's Redis), its leases run out and the jobs run again:
+        a result may be stored twice, never lost."""
+        try:
+            if stored:
+                await self._queue.ack_all([lease for lease, _ in batch])
+            else:
+                for lease, _ in batch:
+                    await self._queue.nack(lease)
+        except Exception:
+            log.exception("settling %d jobs with the queue failed; their leases will run out", len(batch))
 
     def _persist(self, finished: list[Finished]) -> Callable[..., BatchReport]:
         now = self._clock()

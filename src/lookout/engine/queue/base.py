@@ -10,13 +10,14 @@ handed out again, so a job is lost only if it is acknowledged, and it is acknowl
 only after its result is stored. A runner extends the leases of its long jobs while they
 run (a heartbeat), so a job never runs twice because it ran long.
 
-The shape maps onto Redis Streams: a stream per (location, pool) whose entries carry the
-host; put → XADD, take → XREADGROUP into a per-host buffer + XAUTOCLAIM of expired leases,
-ack → XACK, nack → XACK + XADD, extend → XCLAIM to the same consumer (a fresh idle time).
+Two implementations: `MemoryQueue`, the embedded default, and `RedisStreamsQueue`, shared
+by `lookout serve` and the `lookout worker` processes (`shared` is True: results are stored
+by whichever process ran the job, so the queue itself keeps a check from being queued twice).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -85,8 +86,14 @@ class Room(Protocol):
 
 
 class Queue(Protocol):
-    async def put(self, job: Job) -> None:
-        """Enqueue `job` for the runners of `job.location` and `job.pool`."""
+    # True when other processes put and take too: the scheduler cannot see results stored
+    # elsewhere, so `put` refuses a check that is already queued or running.
+    shared: bool
+
+    async def put(self, job: Job) -> bool:
+        """Enqueue `job` for the runners of `job.location` and `job.pool`; False when a
+        shared queue already holds a job of this check (of the same kind, scheduled or
+        requested) and this one was dropped."""
         ...
 
     async def take(
@@ -100,6 +107,10 @@ class Queue(Protocol):
         """The job is done and its result stored; forget it."""
         ...
 
+    async def ack_all(self, leases: Sequence[Lease]) -> None:
+        """`ack` each of a stored batch (a shared queue does it in one round trip)."""
+        ...
+
     async def nack(self, lease: Lease) -> None:
         """Give the job back for another runner, now."""
         ...
@@ -109,5 +120,11 @@ class Queue(Protocol):
         ...
 
     async def drain_unleased(self, location: str) -> list[Job]:
-        """Remove and return the jobs nobody has taken (used on a clean stop)."""
+        """On a clean stop: remove and return the jobs nobody has taken, whose claims the
+        scheduler then gives back (a shared queue hands this process's read-ahead back to
+        the other runners and returns nothing: its jobs stay queued)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Let go of connections (the engine's last step on stop)."""
         ...

@@ -16,10 +16,13 @@ import asyncio
 import heapq
 import itertools
 from collections import deque
+from collections.abc import Sequence
 
 from lookout.engine.queue.base import Job, Lease, Room
 
-_Entry = tuple[Job, int]  # the job and its attempt number
+# The job, its attempt number, and where it came from: a stream entry's key and id in
+# RedisStreamsQueue, which buffers its reads in these lanes; "" here.
+Entry = tuple[Job, int, str]
 
 
 class _Rotation:
@@ -28,10 +31,10 @@ class _Rotation:
     __slots__ = ("fifos", "turns")
 
     def __init__(self) -> None:
-        self.fifos: dict[str, deque[_Entry]] = {}
+        self.fifos: dict[str, deque[Entry]] = {}
         self.turns: deque[str] = deque()
 
-    def push(self, entry: _Entry) -> None:
+    def push(self, entry: Entry) -> None:
         host = entry[0].host
         jobs = self.fifos.get(host)
         if jobs is None:
@@ -39,7 +42,7 @@ class _Rotation:
             self.turns.append(host)
         jobs.append(entry)
 
-    def pop(self, team: int, limit: int, room: Room, taken: list[_Entry]) -> None:
+    def pop(self, team: int, limit: int, room: Room, taken: list[Entry]) -> None:
         """Append up to `limit` entries to `taken`, one turn per host at most."""
         full: list[str] = []
         visits, wanted = len(self.turns), len(taken) + limit
@@ -59,14 +62,14 @@ class _Rotation:
                 del self.fifos[host]
         self.turns.extendleft(reversed(full))  # full hosts keep their place
 
-    def drain(self) -> list[Job]:
-        jobs = [job for host in self.turns for job, _ in self.fifos[host]]
+    def drain(self) -> list[Entry]:
+        entries = [entry for host in self.turns for entry in self.fifos[host]]
         self.fifos.clear()
         self.turns.clear()
-        return jobs
+        return entries
 
 
-class _Lane:
+class Lane:
     __slots__ = ("teams", "turns", "size", "arrived")
 
     def __init__(self) -> None:
@@ -75,7 +78,7 @@ class _Lane:
         self.size = 0
         self.arrived = asyncio.Event()
 
-    def push(self, entry: _Entry) -> None:
+    def push(self, entry: Entry) -> None:
         team = entry[0].team_id
         hosts = self.teams.get(team)
         if hosts is None:
@@ -85,8 +88,8 @@ class _Lane:
         self.size += 1
         self.arrived.set()
 
-    def pop(self, max_jobs: int, room: Room) -> list[_Entry]:
-        taken: list[_Entry] = []
+    def pop(self, max_jobs: int, room: Room) -> list[Entry]:
+        taken: list[Entry] = []
         full: list[int] = []
         # Each team's turn takes at most an even share of this take, so one team with many
         # jobs cannot take all of it while others wait.
@@ -110,12 +113,12 @@ class _Lane:
         self.size -= len(taken)
         return taken
 
-    def drain(self) -> list[Job]:
-        jobs = [job for team in self.turns for job in self.teams[team].drain()]
+    def drain(self) -> list[Entry]:
+        entries = [entry for team in self.turns for entry in self.teams[team].drain()]
         self.teams.clear()
         self.turns.clear()
         self.size = 0
-        return jobs
+        return entries
 
 
 def _now() -> float:
@@ -124,24 +127,27 @@ def _now() -> float:
 
 
 class MemoryQueue:
+    shared = False
+
     def __init__(self, visibility_timeout: float = 300.0) -> None:
         self._visibility = visibility_timeout
-        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._lanes: dict[tuple[str, str], Lane] = {}
         self._leased: dict[str, tuple[Lease, float]] = {}
         self._deadlines: list[tuple[float, str]] = []
         self._tokens = itertools.count(1)
 
-    def _lane(self, location: str, pool: str) -> _Lane:
+    def _lane(self, location: str, pool: str) -> Lane:
         lane = self._lanes.get((location, pool))
         if lane is None:
-            lane = self._lanes[(location, pool)] = _Lane()
+            lane = self._lanes[(location, pool)] = Lane()
         return lane
 
     def _push(self, job: Job, attempt: int) -> None:
-        self._lane(job.location, job.pool).push((job, attempt))
+        self._lane(job.location, job.pool).push((job, attempt, ""))
 
-    async def put(self, job: Job) -> None:
+    async def put(self, job: Job) -> bool:
         self._push(job, 1)
+        return True
 
     async def take(
         self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
@@ -158,7 +164,7 @@ class MemoryQueue:
             taken = lane.pop(max_jobs, room)
         deadline = _now() + self._visibility
         leases: list[Lease] = []
-        for job, attempt in taken:
+        for job, attempt, _ in taken:
             lease = Lease(job, str(next(self._tokens)), attempt)
             self._lease(lease, deadline)
             leases.append(lease)
@@ -166,6 +172,10 @@ class MemoryQueue:
 
     async def ack(self, lease: Lease) -> None:
         self._leased.pop(lease.token, None)
+
+    async def ack_all(self, leases: Sequence[Lease]) -> None:
+        for lease in leases:
+            self._leased.pop(lease.token, None)
 
     async def nack(self, lease: Lease) -> None:
         if self._leased.pop(lease.token, None) is not None:
@@ -179,8 +189,11 @@ class MemoryQueue:
         jobs: list[Job] = []
         for (lane_location, _), lane in self._lanes.items():
             if lane_location == location:
-                jobs += lane.drain()
+                jobs += [job for job, _, _ in lane.drain()]
         return jobs
+
+    async def aclose(self) -> None:
+        pass
 
     def depth(self, location: str) -> int:
         return sum(lane.size for (where, _), lane in self._lanes.items() if where == location)

@@ -1,0 +1,310 @@
+"""The shared queue: Redis Streams with one consumer group, so that `lookout serve` puts jobs
+and any number of `lookout worker` processes (and serve's own runners) take them.
+
+Keys, under `prefix`:
+- `{location}:{pool}:t{team}`: a stream per team of a (location, pool), one entry per job;
+- `{location}:{pool}:teams`: the teams that have entries there;
+- `{location}:held:{check}:{s|r}`: a check has a scheduled (s) or requested (r) job queued
+  or running. `put` refuses a second one: the scheduler renews a claim every claim_ttl while
+  the check's job waits or runs somewhere, and must not queue it again.
+
+A take reads the streams of the teams with room into a local buffer of the memory queue's
+lanes (teams take turns, and each team's hosts), and hands out from there only what the
+Room allows; reading per team stream with a COUNT each keeps one team's backlog from
+filling the buffer. A read entry is pending for this consumer in Redis (its lease): the
+buffer's entries have their idle time reset every upkeep, a running job's by `extend` (the
+runner's heartbeat), and an entry idle longer than the visibility timeout (its runner
+died) is taken over by another consumer with XAUTOCLAIM. An acknowledged entry is deleted,
+so a stream holds only jobs waiting or running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from lookout.engine.queue.base import Job, Lease, Room
+from lookout.engine.queue.memory import Lane
+
+log = logging.getLogger(__name__)
+
+GROUP = "runners"
+_FIELDS = tuple(field.name for field in dataclasses.fields(Job))
+
+# Marks the check held, registers its team (creating the stream's group on the team's first
+# job, so a reader never meets a stream without one), and appends the job; all or nothing.
+_PUT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then
+  redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[4], '0', 'MKSTREAM')
+end
+redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+return 1
+"""
+# A team whose stream is empty leaves the set (read by every take) until its next job.
+_FORGET_IF_EMPTY = """
+if redis.call('XLEN', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0
+"""
+
+
+def encode(job: Job, attempt: int) -> bytes:
+    data: dict[str, Any] = {name: getattr(job, name) for name in _FIELDS}
+    data["attempt"] = attempt
+    return orjson.dumps(data)
+
+
+def decode(raw: bytes) -> tuple[Job, int]:
+    data = orjson.loads(raw)
+    attempt = int(data.pop("attempt"))
+    data["due_at"] = datetime.fromisoformat(data["due_at"])
+    return Job(**data), attempt
+
+
+def _token(stream: str, entry_id: str) -> str:
+    return f"{stream}\n{entry_id}"
+
+
+def _untoken(token: str) -> tuple[str, str]:
+    stream, _, entry_id = token.partition("\n")
+    return stream, entry_id
+
+
+class _Reader:
+    """What this process knows of one (location, pool): its teams' streams and the buffer."""
+
+    __slots__ = (
+        "location",
+        "pool",
+        "teams_key",
+        "streams",
+        "buffer",
+        "buffered",
+        "teams_read_at",
+        "upkeep_at",
+    )
+
+    def __init__(self, prefix: str, location: str, pool: str) -> None:
+        self.location = location
+        self.pool = pool
+        self.teams_key = f"{prefix}{location}:{pool}:teams"
+        self.streams: dict[int, str] = {}  # team -> its stream
+        self.buffer = Lane()
+        self.buffered: set[str] = set()  # tokens of the entries in the buffer
+        self.teams_read_at = -1e9
+        self.upkeep_at = 0.0
+
+    def team_buffered(self, team: int) -> int:
+        rotation = self.buffer.teams.get(team)
+        return sum(len(fifo) for fifo in rotation.fifos.values()) if rotation else 0
+
+
+class RedisStreamsQueue:
+    shared = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "lookout:queue:",
+        visibility_timeout: float = 30.0,
+        consumer: str | None = None,
+    ) -> None:
+        # Reads block for at most a take's wait (a fraction of a second); the socket
+        # timeout only has to outlast that.
+        self._redis = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        self._prefix = prefix
+        self._visibility = visibility_timeout
+        # A held mark outlives any wait a job can have in a sane queue; if it ever expires
+        # under a backlog, the check is queued twice and runs twice, nothing worse.
+        self._held_ms = int(max(600.0, visibility_timeout * 20) * 1000)
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._readers: dict[tuple[str, str], _Reader] = {}
+        self._put = self._redis.register_script(_PUT)
+        self._forget_if_empty = self._redis.register_script(_FORGET_IF_EMPTY)
+
+    async def aclose(self) -> None:
+        await self._redis.connection_pool.disconnect()
+
+    def _stream(self, location: str, pool: str, team: int) -> str:
+        return f"{self._prefix}{location}:{pool}:t{team}"
+
+    def _held(self, job: Job) -> str:
+        return f"{self._prefix}{job.location}:held:{job.check_id}:{'r' if job.requested else 's'}"
+
+    async def put(self, job: Job) -> bool:
+        keys = [self._held(job), self._stream(job.location, job.pool, job.team_id), self._teams_key(job)]
+        added = await self._put(keys=keys, args=[self._held_ms, encode(job, 1), job.team_id, GROUP])
+        return bool(added)
+
+    def _teams_key(self, job: Job) -> str:
+        return f"{self._prefix}{job.location}:{job.pool}:teams"
+
+    async def take(
+        self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
+    ) -> list[Lease]:
+        reader = self._readers.get((location, pool))
+        if reader is None:
+            reader = self._readers[(location, pool)] = _Reader(self._prefix, location, pool)
+        loop = asyncio.get_running_loop()
+        if loop.time() >= reader.upkeep_at:
+            await self._upkeep(reader)
+            reader.upkeep_at = loop.time() + self._visibility / 4
+        taken = reader.buffer.pop(max_jobs, room)
+        if not taken:
+            block = 0.0 if reader.buffer.size else wait_seconds
+            await self._read(reader, max_jobs, block)
+            taken = reader.buffer.pop(max_jobs, room)
+            if not taken and not block and wait_seconds > 0:
+                await asyncio.sleep(wait_seconds)  # buffered, none with room: wait as memory does
+        leases = []
+        for job, attempt, token in taken:
+            reader.buffered.discard(token)
+            leases.append(Lease(job, token, attempt))
+        return leases
+
+    async def _read(self, reader: _Reader, max_jobs: int, block: float) -> None:
+        """Buffer new entries of the teams that have few buffered, waiting up to `block`
+        seconds for the first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + block
+        if not reader.streams or loop.time() - reader.teams_read_at > 0.5:
+            await self._read_teams(reader)
+        # With no team there is no stream to block on: look for the first one now and then.
+        while not reader.streams and loop.time() < deadline:
+            await asyncio.sleep(min(0.05, deadline - loop.time()))
+            await self._read_teams(reader)
+        # Each team's stream gives at most `count`: a team's backlog fills only its share.
+        count = max(2, -(-2 * max_jobs // max(1, len(reader.streams))))
+        streams = {
+            stream: ">" for team, stream in reader.streams.items() if reader.team_buffered(team) < count
+        }
+        left = deadline - loop.time()
+        if not streams:
+            if left > 0:
+                await asyncio.sleep(left)
+            return
+        block_ms = int(left * 1000) or None  # 0 would block forever
+        try:
+            answer = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=count, block=block_ms)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self._make_groups(streams)  # a stream deleted by hand: start it again
+            return
+        for stream, entries in answer or ():
+            await self._buffer(reader, stream.decode(), entries, retaken=False)
+
+    async def _buffer(self, reader: _Reader, stream: str, entries: list[Any], retaken: bool) -> None:
+        for entry_id, fields in entries:
+            token = _token(stream, entry_id.decode())
+            if token in reader.buffered or not fields:
+                continue
+            try:
+                job, attempt = decode(fields[b"job"])
+            except (KeyError, ValueError, TypeError):
+                # Its claim runs out and the scheduler queues the check again.
+                log.error("dropping an unreadable job in %s (%s)", stream, entry_id)
+                await self._drop(stream, entry_id)
+                continue
+            reader.buffer.push((job, attempt + 1 if retaken else attempt, token))
+            reader.buffered.add(token)
+
+    async def _drop(self, stream: str, entry_id: bytes) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xack(stream, GROUP, entry_id).xdel(stream, entry_id)
+            await pipe.execute()
+
+    async def _read_teams(self, reader: _Reader) -> None:
+        members = await self._redis.smembers(reader.teams_key)
+        teams = {int(member) for member in members}
+        reader.streams = {team: self._stream(reader.location, reader.pool, team) for team in sorted(teams)}
+        reader.teams_read_at = asyncio.get_running_loop().time()
+
+    async def _make_groups(self, streams: dict[str, str]) -> None:
+        for stream in streams:
+            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
+                await self._redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+
+    async def _upkeep(self, reader: _Reader) -> None:
+        """Keep the buffer's leases fresh, take over entries whose runner died, and let
+        empty teams go."""
+        await self._read_teams(reader)
+        by_stream: dict[str, list[str]] = {}
+        for token in reader.buffered:
+            stream, entry_id = _untoken(token)
+            by_stream.setdefault(stream, []).append(entry_id)
+        idle_ms = int(self._visibility * 1000)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream, ids in by_stream.items():
+                pipe.xclaim(stream, GROUP, self.consumer, 0, ids, justid=True)
+            for stream in reader.streams.values():
+                pipe.xautoclaim(stream, GROUP, self.consumer, idle_ms, "0-0", count=100)
+            answers = await pipe.execute(raise_on_error=False)
+        claims = answers[len(by_stream) :]
+        for (team, stream), claimed in zip(reader.streams.items(), claims, strict=True):
+            if isinstance(claimed, ResponseError):
+                if "NOGROUP" in str(claimed):
+                    await self._make_groups({stream: ">"})
+                continue
+            entries = claimed[1]
+            if entries:
+                log.info("taking over %d jobs of %s left by a stopped runner", len(entries), stream)
+                await self._buffer(reader, stream, entries, retaken=True)
+            elif not reader.team_buffered(team):
+                await self._forget_if_empty(keys=[stream, reader.teams_key], args=[team])
+
+    async def ack(self, lease: Lease) -> None:
+        await self.ack_all([lease])
+
+    async def ack_all(self, leases: Sequence[Lease]) -> None:
+        if not leases:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lease in leases:
+                stream, entry_id = _untoken(lease.token)
+                pipe.xack(stream, GROUP, entry_id).xdel(stream, entry_id).delete(self._held(lease.job))
+            await pipe.execute()
+
+    async def nack(self, lease: Lease) -> None:
+        await self._give_back(lease.token, lease.job, lease.attempt + 1)
+
+    async def _give_back(self, token: str, job: Job, attempt: int) -> None:
+        """Append the job again, for whichever runner reads first, and drop this entry."""
+        stream, entry_id = _untoken(token)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(stream, {"job": encode(job, attempt)}).xack(stream, GROUP, entry_id).xdel(
+                stream, entry_id
+            )
+            await pipe.execute()
+
+    async def extend(self, lease: Lease, seconds: float) -> None:
+        stream, entry_id = _untoken(lease.token)
+        held_ms = max(self._held_ms, int(seconds * 2000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xclaim(stream, GROUP, self.consumer, 0, [entry_id], justid=True)
+            pipe.pexpire(self._held(lease.job), held_ms)
+            await pipe.execute()
+
+    async def drain_unleased(self, location: str) -> list[Job]:
+        """Give this process's buffered jobs back to the streams for the other runners. They
+        stay queued, so there are no claims to release: returns nothing."""
+        for (where, _), reader in self._readers.items():
+            if where != location:
+                continue
+            for job, attempt, token in reader.buffer.drain():
+                await self._give_back(token, job, attempt)
+            reader.buffered.clear()
+        return []

@@ -1,0 +1,135 @@
+"""What only the shared queue does: refuse a check's second job, let a runner take over the
+jobs of one that died (and only those), and hand a stopping runner's read-ahead back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import redis
+
+from lookout.engine.queue import Job
+from lookout.engine.queue.redis_streams import RedisStreamsQueue
+from tests.conftest import REDIS_URL, need_service
+from tests.engine.test_queue import ROOMY, Room, job
+
+pytestmark = pytest.mark.redis
+
+
+class Queues:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.made: list[RedisStreamsQueue] = []
+
+    def __call__(self, visibility_timeout: float = 300.0) -> RedisStreamsQueue:
+        queue = RedisStreamsQueue(REDIS_URL, prefix=self.prefix, visibility_timeout=visibility_timeout)
+        self.made.append(queue)
+        return queue
+
+
+@pytest.fixture
+async def queues() -> AsyncIterator[Queues]:
+    need_service("Redis", "127.0.0.1", 6379)
+    made = Queues(f"lookout-test:{uuid.uuid4().hex}:")
+    yield made
+    for queue in made.made:
+        await queue.aclose()
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{made.prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+async def test_a_check_has_one_scheduled_and_one_requested_job_at_most(queues: Queues) -> None:
+    serve, worker = queues(), queues()
+    assert await serve.put(job(1))
+    assert not await serve.put(job(1))  # the scheduler renewing its claim: no second job
+    requested = Job(1, 1, "uptime", "tcp", "127.0.0.1:1", {}, "local", datetime.now(UTC), requested=True)
+    assert await serve.put(requested) and not await serve.put(requested)
+    leases = await worker.take("local", "fast", 10, 0, ROOMY)
+    assert sorted(lease.job.requested for lease in leases) == [False, True]
+    assert not await serve.put(job(1))  # running now
+    await worker.ack_all(leases)
+    assert await serve.put(job(1)) and await serve.put(requested)
+
+
+async def test_a_job_crosses_intact(queues: Queues) -> None:
+    sent = Job(
+        7,
+        3,
+        "uptime",
+        "http",
+        "https://a.example/x?y=1",
+        {"check_interval_in_seconds": 60, "http_headers": [{"name": "X", "value": "ü"}]},
+        "local",
+        datetime(2026, 12, 1, 6, 0, 0, 123456, tzinfo=UTC),
+        interval_seconds=None,
+        threshold=2,
+        requested=True,
+        extra={"connect_ip": "192.0.2.7"},
+        pool="crawl",
+        budget_seconds=12.5,
+        team_id=4,
+    )
+    queue = queues()
+    await queue.put(sent)
+    (lease,) = await queue.take("local", "crawl", 1, 0, ROOMY)
+    assert lease.job == sent and lease.attempt == 1
+
+
+class NoRoom:
+    def free(self, team_id: int, host: str) -> int:
+        return 0
+
+    def team_free(self, team_id: int, contended: bool) -> int:
+        return 0
+
+
+async def test_another_runner_takes_over_a_dead_runners_jobs_and_not_a_live_ones_read_ahead(
+    queues: Queues,
+) -> None:
+    serve, dead, live, other = queues(), queues(0.2), queues(0.2), queues(0.2)
+    for i in range(4):
+        await serve.put(job(i, url=f"h{i}.example:80"))
+    # `dead` starts one job and reads one ahead (a take reads at least two), then dies.
+    assert [lease.job.check_id for lease in await dead.take("local", "fast", 1, 0, ROOMY)] == [0]
+    # `live` reads the other two ahead but has no room to start them; it keeps taking.
+    assert await live.take("local", "fast", 1, 0, NoRoom()) == []
+    for _ in range(8):
+        await asyncio.sleep(0.05)
+        assert await live.take("local", "fast", 1, 0, NoRoom()) == []
+    # 0.4 s on, past the visibility timeout: `live` has taken over what the dead one held,
+    # and nothing it read ahead itself is up for grabs.
+    assert await other.take("local", "fast", 10, 0, ROOMY) == []
+    taken = await live.take("local", "fast", 10, 0, ROOMY)
+    assert sorted((lease.job.check_id, lease.attempt) for lease in taken) == [(0, 2), (1, 2), (2, 1), (3, 1)]
+
+
+async def test_a_stopping_runner_hands_its_read_ahead_to_the_others(queues: Queues) -> None:
+    serve, stopping, other = queues(), queues(), queues()
+    for i in range(4):
+        await serve.put(job(i, url="one.example:80"))
+    room = Room(per_host=1)
+    (running,) = await stopping.take("local", "fast", 10, 0, room)  # three more read ahead
+    assert await stopping.drain_unleased("local") == []  # they stay queued: no claim to release
+    taken = await other.take("local", "fast", 10, 0, ROOMY)
+    assert sorted(lease.job.check_id for lease in taken) == [1, 2, 3]
+    await stopping.ack(running)
+    assert await other.take("local", "fast", 10, 0, ROOMY) == []
+
+
+async def test_an_unreadable_entry_is_dropped_and_the_rest_run(queues: Queues) -> None:
+    queue = queues()
+    await queue.put(job(1))
+    client = redis.Redis.from_url(REDIS_URL)
+    stream = f"{queues.prefix}local:fast:t0"
+    client.xadd(stream, {"job": b"{not json"})
+    await queue.put(job(2, url="127.0.0.2:1"))
+    taken = await queue.take("local", "fast", 10, 0, ROOMY)
+    assert [lease.job.check_id for lease in taken] == [1, 2]
+    await queue.ack_all(taken)
+    assert client.xlen(stream) == 0
+    client.close()
