@@ -94,18 +94,18 @@ async def test_another_runner_takes_over_a_dead_runners_jobs_and_not_a_live_ones
     serve, dead, live, other = queues(), queues(0.2), queues(0.2), queues(0.2)
     for i in range(4):
         await serve.put(job(i, url=f"h{i}.example:80"))
-    # `dead` starts one job and reads one ahead (a take reads at least two), then dies.
+    # `dead` starts one job, then dies.
     assert [lease.job.check_id for lease in await dead.take("local", "fast", 1, 0, ROOMY)] == [0]
-    # `live` reads the other two ahead but has no room to start them; it keeps taking.
-    assert await live.take("local", "fast", 1, 0, NoRoom()) == []
+    # `live` reads the other three ahead but has no room to start them; it keeps taking.
+    assert await live.take("local", "fast", 3, 0, NoRoom()) == []
     for _ in range(8):
         await asyncio.sleep(0.05)
-        assert await live.take("local", "fast", 1, 0, NoRoom()) == []
+        assert await live.take("local", "fast", 3, 0, NoRoom()) == []
     # 0.4 s on, past the visibility timeout: `live` has taken over what the dead one held,
     # and nothing it read ahead itself is up for grabs.
     assert await other.take("local", "fast", 10, 0, ROOMY) == []
     taken = await live.take("local", "fast", 10, 0, ROOMY)
-    assert sorted((lease.job.check_id, lease.attempt) for lease in taken) == [(0, 2), (1, 2), (2, 1), (3, 1)]
+    assert sorted((lease.job.check_id, lease.attempt) for lease in taken) == [(0, 2), (1, 1), (2, 1), (3, 1)]
 
 
 async def test_a_stopping_runner_hands_its_read_ahead_to_the_others(queues: Queues) -> None:

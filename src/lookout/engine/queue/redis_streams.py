@@ -186,8 +186,9 @@ class RedisStreamsQueue:
         while not reader.streams and loop.time() < deadline:
             await asyncio.sleep(min(0.05, deadline - loop.time()))
             await self._read_teams(reader)
-        # Each team's stream gives at most `count`: a team's backlog fills only its share.
-        count = max(2, -(-2 * max_jobs // max(1, len(reader.streams))))
+        # Each team's stream gives at most `count`: a team's backlog fills only its share, and
+        # a runner reads no more than it has slots for, leaving the rest to the other runners.
+        count = max(1, -(-max_jobs // max(1, len(reader.streams))))
         streams = {
             stream: ">" for team, stream in reader.streams.items() if reader.team_buffered(team) < count
         }

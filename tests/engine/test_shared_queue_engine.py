@@ -1,0 +1,65 @@
+"""The engine split in parts over the shared queue: one scheduling engine (serve with
+LOOKOUT_RUN_CHECKS=false) and two that only run checks (workers), on SQLite and on
+PostgreSQL, against real loopback TCP targets on a clock running 20× fast."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lookout.checks.base import CheckContext
+from lookout.engine.facade import Engine, EngineSettings
+from lookout.net.guard import TargetGuard
+from lookout.net.resolve import Resolver
+from lookout.store.tables import CheckRun
+from tests.engine.seed import add_monitor
+from tests.engine.test_engine import UPTIME, FastClock, Target, run_counts, until
+from tests.engine.test_engine import factory as factory  # the fixtures
+from tests.engine.test_engine import target as target
+from tests.engine.test_redis_queue import Queues
+from tests.engine.test_redis_queue import queues as queues
+
+
+def part(factory: sessionmaker[Session], clock: FastClock, queues: Queues, *, schedule: bool) -> Engine:
+    resolver = Resolver()
+    ctx = CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=clock)
+    settings = EngineSettings(tick_interval=0.02, flush_interval=0.02, claim_ttl=60)
+    return Engine(factory, ctx, settings, queue=queues(), schedule=schedule, run_checks=not schedule)
+
+
+async def test_workers_run_what_the_scheduler_puts_each_check_once_an_interval(
+    factory: sessionmaker[Session], target: Target, queues: Queues
+) -> None:
+    checks = [
+        add_monitor(factory, f"127.0.0.1:{target.port}", checks={"uptime": UPTIME})["uptime"]
+        for _ in range(30)
+    ]
+    clock = FastClock()
+    serve = part(factory, clock, queues, schedule=True)
+    workers = [part(factory, clock, queues, schedule=False) for _ in range(2)]
+    for engine in (serve, *workers):
+        await engine.start()
+    try:
+        # 10 s intervals at 20×: three rounds in about 1.5 s.
+        await until(factory, lambda s: min(run_counts(s, checks).values(), default=0) >= 3)
+        assert await serve.request_run(checks[0])
+        await until(factory, lambda s: run_counts(s, checks)[checks[0]] >= 4)
+    finally:
+        await serve.stop()
+        await asyncio.gather(*(worker.stop() for worker in workers))
+    assert serve.writer.stored == 0  # it runs nothing
+    with factory() as session:
+        assert sum(run_counts(session, checks).values()) == sum(w.writer.stored for w in workers)
+        starts: dict[int, list[datetime]] = {}
+        for check_id, started_at in session.execute(
+            select(CheckRun.check_id, CheckRun.started_at)
+            .where(CheckRun.check_id.in_(checks[1:]))
+            .order_by(CheckRun.started_at)
+        ):
+            starts.setdefault(check_id, []).append(started_at)
+        # Never queued twice: a check's scheduled runs are an interval apart (10 s, ± jitter).
+        for runs in starts.values():
+            assert all((b - a).total_seconds() >= 5 for a, b in zip(runs, runs[1:], strict=False))
