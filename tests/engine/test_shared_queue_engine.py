@@ -5,13 +5,16 @@ PostgreSQL, against real loopback TCP targets on a clock running 20× fast."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.base import CheckContext
 from lookout.engine.facade import Engine, EngineSettings
+from lookout.engine.queue.redis_streams import RedisStreamsQueue
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
 from lookout.store.tables import CheckRun
@@ -63,3 +66,25 @@ async def test_workers_run_what_the_scheduler_puts_each_check_once_an_interval(
         # Never queued twice: a check's scheduled runs are an interval apart (10 s, ± jitter).
         for runs in starts.values():
             assert all((b - a).total_seconds() >= 5 for a, b in zip(runs, runs[1:], strict=False))
+
+
+async def test_without_redis_the_parts_keep_trying_quietly_and_stop_cleanly(
+    factory: sessionmaker[Session], target: Target, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_monitor(factory, f"127.0.0.1:{target.port}", checks={"uptime": UPTIME})
+    resolver = Resolver()
+    ctx = CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=FastClock())
+    settings = EngineSettings(tick_interval=0.02, flush_interval=0.02)
+    away = "redis://127.0.0.1:1/0"  # nothing listens there
+    serve = Engine(factory, ctx, settings, queue=RedisStreamsQueue(away), run_checks=False)
+    worker = Engine(factory, ctx, settings, queue=RedisStreamsQueue(away), schedule=False)
+    with caplog.at_level(logging.ERROR):
+        await serve.start()
+        await worker.start()
+        await asyncio.sleep(1.5)  # 75 ticks and 4-5 takes per pool, were nothing backing off
+        await serve.stop()
+        await worker.stop()
+    ticks = [r for r in caplog.records if r.getMessage().startswith("scheduler tick failed")]
+    takes = [r for r in caplog.records if r.getMessage().startswith("taking jobs for pool")]
+    assert len(ticks) == 1 and ticks[0].exc_info is not None
+    assert len(takes) == len(settings.pools())  # the first failure of each pool's loop

@@ -142,6 +142,7 @@ class Runner:
             pool.room.set()
 
     async def _take_loop(self, pool: _PoolState) -> None:
+        failures = 0
         while not self._stopping.is_set():
             free = pool.size - pool.running
             if free <= 0:
@@ -150,10 +151,13 @@ class Runner:
                 continue
             try:
                 leases = await self._queue.take(self._ctx.location, pool.name, free, self._take_timeout, pool)
-            except Exception:
-                log.exception("taking jobs for pool %s failed", pool.name)
+            except Exception:  # a shared queue's Redis is away: try every second, log every 30th
+                if failures % 30 == 0:
+                    log.exception("taking jobs for pool %s failed (%d in a row)", pool.name, failures + 1)
+                failures += 1
                 await asyncio.sleep(1)
                 continue
+            failures = 0
             for lease in leases:
                 self._start(pool, lease)
 

@@ -101,16 +101,24 @@ class Scheduler:
         self.last_tick_at: float | None = None
 
     async def run(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
+            pause = self._tick_interval
             try:
                 enqueued = await self.tick()
                 self.last_tick_at = time.monotonic()
+                failures = 0
             except Exception:
-                log.exception("scheduler tick failed")
+                # The database or a shared queue's Redis is away: back off to 5 s between
+                # tries, logging the first failure with its cause and then every 12th.
+                if failures % 12 == 0:
+                    log.exception("scheduler tick failed (%d in a row)", failures + 1)
+                failures += 1
                 enqueued = 0
+                pause = min(5.0, self._tick_interval * 2 ** min(failures, 8))
             if enqueued < self._batch:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._tick_interval)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
 
     async def stop(self) -> None:
         self._stopping.set()
