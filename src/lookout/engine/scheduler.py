@@ -132,7 +132,7 @@ class Scheduler:
         claim_until = now + self._claim_ttl
         claim = self._store.claim_due
         due = await self._db.run(lambda session: claim(session, now, self._types, room, claim_until))
-        put = 0
+        jobs: list[Job] = []
         for row in due:
             if row.check_id in self.pending:
                 # Still queued or running here: the claim just renewed it (a process that
@@ -140,15 +140,19 @@ class Scheduler:
                 # next run.
                 continue
             job = job_for(row, self._location, self._cache)
-            if job is None:
+            if job is not None:
+                jobs.append(job)
+        put = 0
+        # A shared queue refuses a check whose job it holds already (the claim just renewed
+        # it). Its jobs may be stored by another process, which this one would never hear
+        # of, so the queue keeps track of them instead of `pending`.
+        track = not self._queue.shared
+        for job, queued in zip(jobs, await self._queue.put_all(jobs), strict=True):
+            if not queued:
                 continue
-            if not await self._queue.put(job):
-                continue  # a shared queue holds its job already: the claim just renewed it
-            if not self._queue.shared:
-                # A shared queue's jobs may be stored by another process, which this one
-                # would never hear of: the queue keeps track of them instead.
-                self.pending[row.check_id] = row.due_at
-            self.lag_seconds.append(max(0.0, (now - row.due_at).total_seconds()))
+            if track:
+                self.pending[job.check_id] = job.due_at
+            self.lag_seconds.append(max(0.0, (now - job.due_at).total_seconds()))
             put += 1
         return put
 

@@ -96,6 +96,10 @@ class Queue(Protocol):
         requested) and this one was dropped."""
         ...
 
+    async def put_all(self, jobs: Sequence[Job]) -> list[bool]:
+        """`put` each (a shared queue does it in one round trip); whether each was queued."""
+        ...
+
     async def take(
         self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
     ) -> list[Lease]:

@@ -149,6 +149,11 @@ class MemoryQueue:
         self._push(job, 1)
         return True
 
+    async def put_all(self, jobs: Sequence[Job]) -> list[bool]:
+        for job in jobs:
+            self._push(job, 1)
+        return [True] * len(jobs)
+
     async def take(
         self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
     ) -> list[Lease]:

@@ -43,15 +43,25 @@ log = logging.getLogger(__name__)
 GROUP = "runners"
 _FIELDS = tuple(field.name for field in dataclasses.fields(Job))
 
-# Marks the check held, registers its team (creating the stream's group on the team's first
-# job, so a reader never meets a stream without one), and appends the job; all or nothing.
+# For each job (three keys, two arguments): mark the check held, register its team
+# (creating the stream's group on the team's first job, so a reader never meets a stream
+# without one), and append the job; a held check's job is dropped. One call for a batch:
+# redis-py costs about 200 µs of client CPU a command on this machine, 26 µs pipelined.
 _PUT = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then
-  redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[4], '0', 'MKSTREAM')
+local added = {}
+for i = 1, #KEYS, 3 do
+  local j = (i - 1) / 3  -- the job's keys: held, stream, teams; its arguments: job, team
+  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[#ARGV - 1]) then
+    if redis.call('SADD', KEYS[i + 2], ARGV[2 * j + 2]) == 1 then
+      redis.pcall('XGROUP', 'CREATE', KEYS[i + 1], ARGV[#ARGV], '0', 'MKSTREAM')
+    end
+    redis.call('XADD', KEYS[i + 1], '*', 'job', ARGV[2 * j + 1])
+    added[#added + 1] = 1
+  else
+    added[#added + 1] = 0
+  end
 end
-redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
-return 1
+return added
 """
 # A team whose stream is empty leaves the set (read by every take) until its next job.
 _FORGET_IF_EMPTY = """
@@ -145,9 +155,18 @@ class RedisStreamsQueue:
         return f"{self._prefix}{job.location}:held:{job.check_id}:{'r' if job.requested else 's'}"
 
     async def put(self, job: Job) -> bool:
-        keys = [self._held(job), self._stream(job.location, job.pool, job.team_id), self._teams_key(job)]
-        added = await self._put(keys=keys, args=[self._held_ms, encode(job, 1), job.team_id, GROUP])
-        return bool(added)
+        return (await self.put_all([job]))[0]
+
+    async def put_all(self, jobs: Sequence[Job]) -> list[bool]:
+        if not jobs:
+            return []
+        keys: list[str] = []
+        args: list[bytes | str | int] = []
+        for job in jobs:
+            keys += (self._held(job), self._stream(job.location, job.pool, job.team_id), self._teams_key(job))
+            args += (encode(job, 1), job.team_id)
+        added = await self._put(keys=keys, args=[*args, self._held_ms, GROUP])
+        return [bool(flag) for flag in added]
 
     def _teams_key(self, job: Job) -> str:
         return f"{self._prefix}{job.location}:{job.pool}:teams"
@@ -273,10 +292,14 @@ class RedisStreamsQueue:
     async def ack_all(self, leases: Sequence[Lease]) -> None:
         if not leases:
             return
+        by_stream: dict[str, list[str]] = {}
+        for lease in leases:
+            stream, entry_id = _untoken(lease.token)
+            by_stream.setdefault(stream, []).append(entry_id)
         async with self._redis.pipeline(transaction=False) as pipe:
-            for lease in leases:
-                stream, entry_id = _untoken(lease.token)
-                pipe.xack(stream, GROUP, entry_id).xdel(stream, entry_id).delete(self._held(lease.job))
+            for stream, ids in by_stream.items():
+                pipe.xack(stream, GROUP, *ids).xdel(stream, *ids)
+            pipe.delete(*{self._held(lease.job) for lease in leases})
             await pipe.execute()
 
     async def nack(self, lease: Lease) -> None:
