@@ -22,6 +22,7 @@ Prints a table and writes bench/results/scale.json (rows merged by scenario name
     lookout bench scale --monitors 100000 --seconds 60
     lookout bench scale --monitors 100000 --api-workers 0   # one process, no API workers
     lookout bench scale --storage-only --days 7
+    lookout bench scale --monitors 10000 --location-workers 1   # serve schedules, a worker runs
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
+import redis
 from sqlalchemy import insert, select, update
 
 from lookout.app import build_services, open_store
@@ -201,6 +204,24 @@ def free_port() -> int:
 # -- measuring -------------------------------------------------------------------------
 
 
+REDIS_URL = os.environ.get("LOOKOUT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_cpu() -> float:
+    """CPU seconds the Redis server has used (user + system)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    info = client.info("cpu")
+    client.close()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def forget_queue(location: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"lookout:queue:{location}:*"):
+        client.delete(key)
+    client.close()
+
+
 def tree_cpu(process: psutil.Process) -> float:
     """User + system seconds of the serve and its API workers."""
     times = [p.cpu_times() for p in [process, *process.children(recursive=True)]]
@@ -322,6 +343,7 @@ def engine_scenario(
     api_requests: int,
     api_workers: int | None = None,
     check_processes: int | None = None,
+    location_workers: int = 0,
 ) -> dict[str, Any]:
     from lookout.workers import api_workers_for
 
@@ -354,10 +376,23 @@ def engine_scenario(
         env.pop("LOOKOUT_DATABASE_URL", None)
         if check_processes is not None:  # else the product's default (and older trees run)
             env["LOOKOUT_CHECK_PROCESSES"] = str(check_processes)
+        location = f"bench-{uuid.uuid4().hex[:8]}"
+        if location_workers:  # serve schedules into Redis; `lookout worker` processes run
+            env.update(
+                LOOKOUT_QUEUE="redis",
+                LOOKOUT_REDIS_URL=REDIS_URL,
+                LOOKOUT_RUN_CHECKS="false",
+                LOOKOUT_LOCATION=location,
+            )
         server = subprocess.Popen(
             [sys.executable, "-m", "lookout", "serve"], env=env, stdout=subprocess.DEVNULL
         )
+        runners = [
+            subprocess.Popen([sys.executable, "-m", "lookout", "worker"], env=env, stdout=subprocess.DEVNULL)
+            for _ in range(location_workers)
+        ]
         process = psutil.Process(server.pid)
+        everyone = [process, *(psutil.Process(runner.pid) for runner in runners)]
         base = f"http://127.0.0.1:{port}"
         try:
             with httpx.Client(
@@ -373,13 +408,19 @@ def engine_scenario(
                 # overdue after the fill), and a check run early waits at least half an
                 # interval for its next slot, so the second is a lull before the steady state.
                 time.sleep(2 * interval)
-                hits0, cpu0, own0 = targets.count(), tree_cpu(process), own_cpu(process)
+                redis0 = redis_cpu() if runners else 0.0
+                hits0, cpu0, own0 = targets.count(), sum(map(tree_cpu, everyone)), own_cpu(process)
                 since, wall0 = datetime.now(UTC), time.monotonic()
                 time.sleep(seconds)
-                hits1, cpu1, own1 = targets.count(), tree_cpu(process), own_cpu(process)
+                hits1, cpu1, own1 = targets.count(), sum(map(tree_cpu, everyone)), own_cpu(process)
                 until, wall = datetime.now(UTC), time.monotonic() - wall0
-                # With API workers: their memory too (the 1 GB aim is for the whole serve).
-                rss_mb = sum(p.memory_info().rss for p in [process, *process.children(True)]) / 2**20
+                redis_s = redis_cpu() - redis0 if runners else 0.0
+                # With API workers and location workers: their memory too (the 1 GB aim is
+                # for the whole serve).
+                rss_mb = (
+                    sum(p.memory_info().rss for each in everyone for p in [each, *each.children(True)])
+                    / 2**20
+                )
                 cpu = cpu1 - cpu0
                 checks = hits1 - hits0
                 rng = random.Random(7)
@@ -402,26 +443,34 @@ def engine_scenario(
                 }
                 created_per_s = creation_rate(base, token, team_id, 10.0)
         finally:
-            server.terminate()
-            try:
-                server.wait(60)
-            except subprocess.TimeoutExpired:  # still draining long checks: the numbers are in
-                server.kill()
-                server.wait(60)
+            for child in (server, *runners):
+                child.terminate()
+            for child in (server, *runners):
+                try:
+                    child.wait(60)
+                except subprocess.TimeoutExpired:  # still draining long checks: the numbers are in
+                    child.kill()
+                    child.wait(60)
+            if runners:
+                forget_queue(location)
         quality = schedule_quality(data_dir / "lookout.db", since, until, interval)
         return {
             "scenario": f"n{monitors}-{interval}s"
             + (f"-w{workers}" if workers else "")
-            + (f"-c{processes}" if processes else ""),
+            + (f"-c{processes}" if processes else "")
+            + (f"-lw{location_workers}" if location_workers else ""),
             "monitors": monitors,
             "api_workers": workers,
             "check_processes": processes,
+            "location_workers": location_workers,
             "interval_s": interval,
             "seconds": round(wall, 1),
             "checks_per_s": round(checks / wall, 1),
             "asked_per_s": round(monitors / interval, 1),
             **quality,
             "cpu_ms_per_check": round(1000 * cpu / max(checks, 1), 3),
+            # The shared queue's Redis server, beside Lookout's processes (not in the above).
+            "redis_cpu_ms_per_check": round(1000 * redis_s / max(checks, 1), 3),
             # The engine's own process (its interpreter lock's share): near 1 s a second, it is the ceiling.
             "engine_process_cpu_s_per_s": round((own1 - own0) / wall, 2),
             "rss_mb": round(rss_mb, 1),
@@ -671,6 +720,12 @@ def main(argv: list[str] | None = None) -> int:
         "--api-workers", type=int, help="LOOKOUT_API_WORKERS for the serve (default: auto, as lookout serve)"
     )
     parser.add_argument(
+        "--location-workers",
+        type=int,
+        default=0,
+        help="run the checks in this many `lookout worker` processes over Redis (LOOKOUT_QUEUE=redis)",
+    )
+    parser.add_argument(
         "--check-processes", type=int, help="LOOKOUT_CHECK_PROCESSES for the serve (default: the product's)"
     )
     args = parser.parse_args(argv)
@@ -684,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.api_requests,
                 args.api_workers,
                 args.check_processes,
+                args.location_workers,
             )
             rows.append(scenario)
             print_table(rows[-1:])

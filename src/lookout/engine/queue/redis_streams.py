@@ -103,7 +103,8 @@ class _Reader:
         "buffer",
         "buffered",
         "teams_read_at",
-        "upkeep_at",
+        "upkeep",
+        "stop",
     )
 
     def __init__(self, prefix: str, location: str, pool: str) -> None:
@@ -114,7 +115,16 @@ class _Reader:
         self.buffer = Lane()
         self.buffered: set[str] = set()  # tokens of the entries in the buffer
         self.teams_read_at = -1e9
-        self.upkeep_at = 0.0
+        self.upkeep: asyncio.Task[None] | None = None
+        # Ends the upkeep (redis-py may swallow a cancellation, so it is not enough).
+        self.stop = asyncio.Event()
+
+    async def end_upkeep(self) -> None:
+        self.stop.set()
+        if self.upkeep is not None:
+            self.upkeep.cancel()  # an upkeep waiting on Redis
+            await asyncio.gather(self.upkeep, return_exceptions=True)
+            self.upkeep = None
 
     def team_buffered(self, team: int) -> int:
         rotation = self.buffer.teams.get(team)
@@ -146,6 +156,7 @@ class RedisStreamsQueue:
         self._forget_if_empty = self._redis.register_script(_FORGET_IF_EMPTY)
 
     async def aclose(self) -> None:
+        await asyncio.gather(*(reader.end_upkeep() for reader in self._readers.values()))
         await self._redis.connection_pool.disconnect()
 
     def _stream(self, location: str, pool: str, team: int) -> str:
@@ -177,10 +188,9 @@ class RedisStreamsQueue:
         reader = self._readers.get((location, pool))
         if reader is None:
             reader = self._readers[(location, pool)] = _Reader(self._prefix, location, pool)
-        loop = asyncio.get_running_loop()
-        if loop.time() >= reader.upkeep_at:
-            await self._upkeep(reader)
-            reader.upkeep_at = loop.time() + self._visibility / 4
+            # On a timer of its own: a pool that is full takes nothing for a while, and its
+            # read-ahead must stay its own meanwhile.
+            reader.upkeep = asyncio.create_task(self._keep_up(reader), name=f"lookout-queue-upkeep-{pool}")
         taken = reader.buffer.pop(max_jobs, room)
         if not taken:
             block = 0.0 if reader.buffer.size else wait_seconds
@@ -216,7 +226,7 @@ class RedisStreamsQueue:
             if left > 0:
                 await asyncio.sleep(left)
             return
-        block_ms = int(left * 1000) or None  # 0 would block forever
+        block_ms = int(left * 1000) if left >= 0.001 else None  # 0 would block forever
         try:
             answer = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=count, block=block_ms)
         except ResponseError as exc:
@@ -258,6 +268,19 @@ class RedisStreamsQueue:
             with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
                 await self._redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
 
+    async def _keep_up(self, reader: _Reader) -> None:
+        failures = 0
+        while not reader.stop.is_set():
+            try:
+                await self._upkeep(reader)
+                failures = 0
+            except Exception:  # Redis away: the take loop reports it too; try again next round
+                if failures % 30 == 0 and not reader.stop.is_set():
+                    log.exception("queue upkeep of %s/%s failed", reader.location, reader.pool)
+                failures += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reader.stop.wait(), self._visibility / 4)
+
     async def _upkeep(self, reader: _Reader) -> None:
         """Keep the buffer's leases fresh, take over entries whose runner died, and let
         empty teams go."""
@@ -271,7 +294,7 @@ class RedisStreamsQueue:
             for stream, ids in by_stream.items():
                 pipe.xclaim(stream, GROUP, self.consumer, 0, ids, justid=True)
             for stream in reader.streams.values():
-                pipe.xautoclaim(stream, GROUP, self.consumer, idle_ms, "0-0", count=100)
+                pipe.xautoclaim(stream, GROUP, self.consumer, idle_ms, "0-0", count=1000)
             answers = await pipe.execute(raise_on_error=False)
         claims = answers[len(by_stream) :]
         for (team, stream), claimed in zip(reader.streams.items(), claims, strict=True):
@@ -328,6 +351,7 @@ class RedisStreamsQueue:
         for (where, _), reader in self._readers.items():
             if where != location:
                 continue
+            await reader.end_upkeep()  # it takes over nothing more either
             for job, attempt, token in reader.buffer.drain():
                 await self._give_back(token, job, attempt)
             reader.buffered.clear()
