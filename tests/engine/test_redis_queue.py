@@ -94,13 +94,14 @@ async def test_another_runner_takes_over_a_dead_runners_jobs_and_not_a_live_ones
     serve, dead, live, other = queues(), queues(0.2), queues(0.2), queues(0.2)
     for i in range(4):
         await serve.put(job(i, url=f"h{i}.example:80"))
-    # `dead` starts one job, then dies.
+    # `dead` starts one job, then dies (its connections and upkeep end, nothing is acknowledged).
     assert [lease.job.check_id for lease in await dead.take("local", "fast", 1, 0, ROOMY)] == [0]
+    await dead.aclose()
     # `live` reads the other three ahead but has no room to start them, and takes nothing
     # more for a while (a full pool).
     assert await live.take("local", "fast", 3, 0, NoRoom()) == []
-    await asyncio.sleep(0.4)
-    # 0.4 s on, past the visibility timeout: `live` has taken over what the dead one held,
+    await asyncio.sleep(0.6)
+    # 0.6 s on, past the visibility timeout: `live` has taken over what the dead one held,
     # and nothing it read ahead itself is up for grabs.
     assert await other.take("local", "fast", 10, 0, ROOMY) == []
     taken = await live.take("local", "fast", 10, 0, ROOMY)
