@@ -145,6 +145,14 @@ def test_cli_errors_are_one_line_on_stderr(tmp_path: Path) -> None:
     assert typo.returncode == 2 and "unknown setting(s) prot" in typo.stderr
     bad = run_cli({**env, "LOOKOUT_PORT": "eighty"}, "migrate")
     assert bad.returncode == 2 and "LOOKOUT_PORT" in bad.stderr
+    no_redis = run_cli({k: v for k, v in env.items() if k != "LOOKOUT_REDIS_URL"}, "worker")
+    assert no_redis.returncode == 2
+    assert no_redis.stderr == "error: bad setting: LOOKOUT_QUEUE=redis needs LOOKOUT_REDIS_URL\n"
+    no_workers = run_cli({**env, "LOOKOUT_RUN_CHECKS": "false"}, "serve")
+    assert (
+        no_workers.returncode == 2
+        and "LOOKOUT_RUN_CHECKS=false needs LOOKOUT_QUEUE=redis" in no_workers.stderr
+    )
     unreachable = run_cli({**env, "LOOKOUT_DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/db"}, "migrate")
     assert unreachable.returncode == 1 and "cannot use the database" in unreachable.stderr
     assert "pw" not in unreachable.stderr.replace("pw@", "") and unreachable.stderr.count("\n") == 1

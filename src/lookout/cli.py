@@ -8,7 +8,7 @@ import os
 import runpy
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -249,6 +249,15 @@ def bench(
     runpy.run_path(str(script), run_name="__main__")
 
 
+def _setting_problem(error: Any) -> str:
+    """`LOOKOUT_PORT: Input should be a valid integer`; a rule between settings (no field)
+    is its message alone."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    return f"LOOKOUT_{'_'.join(str(part) for part in error['loc']).upper()}: {message}"
+
+
 def main() -> None:
     """Run the CLI; a bad setting or an unreachable database is one line on stderr, not a traceback."""
     from pydantic import ValidationError
@@ -261,10 +270,7 @@ def main() -> None:
     except SettingsError as exc:
         _fail(str(exc), 2)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"LOOKOUT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        _fail(f"bad setting: {problems}", 2)
+        _fail(f"bad setting: {'; '.join(map(_setting_problem, exc.errors()))}", 2)
     except ModuleNotFoundError as exc:
         if exc.name != "psycopg":
             raise

@@ -107,10 +107,10 @@ class _Reader:
         "stop",
     )
 
-    def __init__(self, prefix: str, location: str, pool: str) -> None:
+    def __init__(self, location: str, pool: str, teams_key: str) -> None:
         self.location = location
         self.pool = pool
-        self.teams_key = f"{prefix}{location}:{pool}:teams"
+        self.teams_key = teams_key
         self.streams: dict[int, str] = {}  # team -> its stream
         self.buffer = Lane()
         self.buffered: set[str] = set()  # tokens of the entries in the buffer
@@ -174,20 +174,22 @@ class RedisStreamsQueue:
         keys: list[str] = []
         args: list[bytes | str | int] = []
         for job in jobs:
-            keys += (self._held(job), self._stream(job.location, job.pool, job.team_id), self._teams_key(job))
+            stream = self._stream(job.location, job.pool, job.team_id)
+            keys += (self._held(job), stream, self._teams_key(job.location, job.pool))
             args += (encode(job, 1), job.team_id)
         added = await self._put(keys=keys, args=[*args, self._held_ms, GROUP])
         return [bool(flag) for flag in added]
 
-    def _teams_key(self, job: Job) -> str:
-        return f"{self._prefix}{job.location}:{job.pool}:teams"
+    def _teams_key(self, location: str, pool: str) -> str:
+        return f"{self._prefix}{location}:{pool}:teams"
 
     async def take(
         self, location: str, pool: str, max_jobs: int, wait_seconds: float, room: Room
     ) -> list[Lease]:
         reader = self._readers.get((location, pool))
         if reader is None:
-            reader = self._readers[(location, pool)] = _Reader(self._prefix, location, pool)
+            reader = _Reader(location, pool, self._teams_key(location, pool))
+            self._readers[(location, pool)] = reader
             # On a timer of its own: a pool that is full takes nothing for a while, and its
             # read-ahead must stay its own meanwhile.
             reader.upkeep = asyncio.create_task(self._keep_up(reader), name=f"lookout-queue-upkeep-{pool}")
