@@ -24,8 +24,8 @@ from tests.test_serve_restart import target as target  # the fixture
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "lookout", "worker"]
+def start_worker(env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "lookout", "worker", *options]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -75,7 +75,8 @@ def test_serve_schedules_and_workers_run_the_checks(tmp_path: Path, target: str,
         workers[0].wait(10)
         before = stored(db, "select count(*) from check_runs")[0][0]
 
-        workers.append(start_worker(env))
+        worker_port = free_port()
+        workers.append(start_worker(env, "--port", str(worker_port)))
         # A job the killed worker held is taken over once its lease runs out (30 s).
         after = wait_for_runs(db, int(before) + 2, 60)  # type: ignore[call-overload]
         assert after >= int(before) + 2, "the schedule did not go on"  # type: ignore[call-overload]
@@ -84,10 +85,17 @@ def test_serve_schedules_and_workers_run_the_checks(tmp_path: Path, target: str,
         assert asked.status_code == 200, asked.text
         summary = httpx.get(f"{api}/monitors/{created.json()['id']}/check-summary/uptime", headers=headers)
         assert summary.json() == {"result": "succeeded", "summary": "Up"}
+        # The worker's own operations endpoints: its runs are counted there, not in serve's.
+        ops = f"http://127.0.0.1:{worker_port}"
+        ready = httpx.get(f"{ops}/ready")
+        assert ready.status_code == 200 and ready.json()["checks"]["engine"]["running"] is True
+        scraped = httpx.get(f"{ops}/metrics").text
+        assert 'lookout_check_runs_total{check_type="uptime",outcome="succeeded"}' in scraped
 
         workers[1].send_signal(signal.SIGTERM)
         _, err = workers[1].communicate(timeout=30)
-        assert workers[1].returncode == 0, err.decode()[-2000:]
+        # uvicorn stops gracefully, then re-raises the signal: -15 is a clean stop.
+        assert workers[1].returncode in (0, -signal.SIGTERM), err.decode()[-2000:]
         assert b"worker stopped" in err, err.decode()[-2000:]
     finally:
         for worker in workers:

@@ -127,12 +127,18 @@ def worker(
     location: Annotated[
         str | None, typer.Option(help="The location whose checks it runs (default: LOOKOUT_LOCATION)")
     ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Answer /health, /ready and /metrics on this port (of LOOKOUT_HOST)")
+    ] = None,
 ) -> None:
     """Run checks from the shared queue (Redis at LOOKOUT_REDIS_URL) and store their results:
     no API, no scheduler. `lookout serve` with LOOKOUT_QUEUE=redis puts the jobs there."""
     import asyncio
 
-    from lookout.location_worker import run_worker
+    import uvicorn
+
+    from lookout.app import open_store
+    from lookout.location_worker import run_worker, worker_app
     from lookout.logs import configure_logging
 
     overrides: dict[str, object] = {"queue": "redis", "run_checks": True}
@@ -146,7 +152,13 @@ def worker(
         settings.location,
         masked_url(settings.effective_database_url),
     )
-    asyncio.run(run_worker(settings))
+    if port is None:
+        asyncio.run(run_worker(settings))
+        return
+    app = worker_app(settings, open_store(settings))
+    uvicorn.run(
+        app, host=settings.host, port=port, log_config=None, access_log=False, log_level=settings.log_level
+    )
 
 
 @token_app.command("create")

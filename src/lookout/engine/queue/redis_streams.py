@@ -147,9 +147,10 @@ class RedisStreamsQueue:
         self._redis = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
         self._prefix = prefix
         self._visibility = visibility_timeout
-        # A held mark outlives any wait a job can have in a sane queue; if it ever expires
-        # under a backlog, the check is queued twice and runs twice, nothing worse.
-        self._held_ms = int(max(600.0, visibility_timeout * 20) * 1000)
+        # A held mark outlives any wait a job has while runners keep up; if it expires
+        # under a backlog (no worker for an hour), the check is queued once more: a stream
+        # grows by one job a check an hour at most, and each queued job runs once.
+        self._held_ms = int(max(3600.0, visibility_timeout * 20) * 1000)
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._readers: dict[tuple[str, str], _Reader] = {}
         self._put = self._redis.register_script(_PUT)
