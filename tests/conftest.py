@@ -34,6 +34,16 @@ def need_service(name: str, host: str, port: int) -> None:
     pytest.skip(reason)
 
 
+def forget_redis_keys(pattern: str, url: str = REDIS_URL) -> None:
+    """Delete a test's keys (`prefix*`) from the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(pattern):
+        client.delete(key)
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test run, dropped afterwards."""

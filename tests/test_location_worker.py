@@ -15,9 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
-from tests.conftest import REDIS_URL, need_service
+from tests.conftest import REDIS_URL, forget_redis_keys, need_service
 from tests.test_serve_restart import free_port, issue_token, start, stop, stored, wait_for_runs
 from tests.test_serve_restart import target as target  # the fixture
 
@@ -35,10 +34,7 @@ def location() -> Iterator[str]:
     need_service("Redis", "127.0.0.1", 6379)
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield name
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"lookout:queue:{name}:*"):
-        client.delete(key)
-    client.close()
+    forget_redis_keys(f"lookout:queue:{name}:*")
 
 
 def test_serve_schedules_and_workers_run_the_checks(tmp_path: Path, target: str, location: str) -> None:

@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
-import redis
 
 from lookout.engine.host_slots import HostSlots
 from lookout.engine.queue import Job, MemoryQueue, Queue
 from lookout.engine.queue.redis_streams import RedisStreamsQueue
-from tests.conftest import REDIS_URL, need_service
+from tests.conftest import REDIS_URL, forget_redis_keys, need_service
 
 MakeQueue = Callable[..., Queue]
 
@@ -40,27 +39,36 @@ class Room:
 ROOMY = Room()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[MakeQueue]:
-    """Queues of one kind; Redis ones share this test's key prefix, as processes would."""
-    if request.param == "memory":
-        yield lambda visibility_timeout=300.0: MemoryQueue(visibility_timeout)
-        return
+class Queues:
+    """Redis Streams queues sharing one test's key prefix, as processes share a Redis."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.made: list[RedisStreamsQueue] = []
+
+    def __call__(self, visibility_timeout: float = 300.0) -> RedisStreamsQueue:
+        queue = RedisStreamsQueue(REDIS_URL, prefix=self.prefix, visibility_timeout=visibility_timeout)
+        self.made.append(queue)
+        return queue
+
+
+@pytest.fixture
+async def queues() -> AsyncIterator[Queues]:
     need_service("Redis", "127.0.0.1", 6379)
-    prefix = f"lookout-test:{uuid.uuid4().hex}:"
-    made: list[RedisStreamsQueue] = []
-
-    def make(visibility_timeout: float = 300.0) -> Queue:
-        made.append(RedisStreamsQueue(REDIS_URL, prefix=prefix, visibility_timeout=visibility_timeout))
-        return made[-1]
-
-    yield make
-    for queue in made:
+    made = Queues(f"lookout-test:{uuid.uuid4().hex}:")
+    yield made
+    for queue in made.made:
         await queue.aclose()
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    forget_redis_keys(f"{made.prefix}*")
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def make_queue(request: pytest.FixtureRequest) -> MakeQueue:
+    """Queues of one kind (the contract holds for both)."""
+    if request.param == "memory":
+        return lambda visibility_timeout=300.0: MemoryQueue(visibility_timeout)
+    made: Queues = request.getfixturevalue("queues")
+    return made
 
 
 def job(

@@ -4,43 +4,17 @@ jobs of one that died (and only those), and hand a stopping runner's read-ahead 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 import redis
 
 from lookout.engine.queue import Job
-from lookout.engine.queue.redis_streams import RedisStreamsQueue
-from tests.conftest import REDIS_URL, need_service
-from tests.engine.test_queue import ROOMY, Room, job
+from tests.conftest import REDIS_URL
+from tests.engine.test_queue import ROOMY, Queues, Room, job
+from tests.engine.test_queue import queues as queues  # the fixture
 
 pytestmark = pytest.mark.redis
-
-
-class Queues:
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.made: list[RedisStreamsQueue] = []
-
-    def __call__(self, visibility_timeout: float = 300.0) -> RedisStreamsQueue:
-        queue = RedisStreamsQueue(REDIS_URL, prefix=self.prefix, visibility_timeout=visibility_timeout)
-        self.made.append(queue)
-        return queue
-
-
-@pytest.fixture
-async def queues() -> AsyncIterator[Queues]:
-    need_service("Redis", "127.0.0.1", 6379)
-    made = Queues(f"lookout-test:{uuid.uuid4().hex}:")
-    yield made
-    for queue in made.made:
-        await queue.aclose()
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{made.prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 async def test_a_check_has_one_scheduled_and_one_requested_job_at_most(queues: Queues) -> None:

@@ -22,8 +22,8 @@ from tests.engine.seed import add_monitor
 from tests.engine.test_engine import UPTIME, FastClock, Target, run_counts, until
 from tests.engine.test_engine import factory as factory  # the fixtures
 from tests.engine.test_engine import target as target
-from tests.engine.test_redis_queue import Queues
-from tests.engine.test_redis_queue import queues as queues
+from tests.engine.test_queue import Queues
+from tests.engine.test_queue import queues as queues
 
 
 def part(factory: sessionmaker[Session], clock: FastClock, queues: Queues, *, schedule: bool) -> Engine:

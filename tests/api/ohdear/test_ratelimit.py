@@ -14,7 +14,7 @@ from lookout.api.ohdear.ratelimit import MemoryWindows, RateLimiter, address_key
 from lookout.api.ohdear.ratelimit_redis import RedisWindows
 from lookout.app import Store, build_services, create_app
 from lookout.settings import Settings
-from tests.conftest import REDIS_URL, need_service
+from tests.conftest import REDIS_URL, forget_redis_keys, need_service
 
 
 class Clock:
@@ -93,10 +93,7 @@ def redis_url() -> str:
 async def prefix(redis_url: str) -> AsyncIterator[str]:
     prefix = f"lookout-test:{uuid.uuid4().hex}:"
     yield prefix
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    forget_redis_keys(f"{prefix}*", redis_url)
 
 
 @pytest.mark.redis
