@@ -3,7 +3,9 @@
 `Engine(session_factory, ctx)` wires scheduler → queue → runner → writer over the check
 registry; `start()` runs them as tasks, `stop()` drains: no new jobs, queued jobs give
 their claims back, running checks finish and their results are stored.
-`request_run(check_id)` enqueues a run now.
+`request_run(check_id)` enqueues a run now. Over the shared queue an engine may be built in
+parts: `lookout serve` schedules (and may also run), `lookout worker` only runs; both write
+the results they have.
 """
 
 from __future__ import annotations
