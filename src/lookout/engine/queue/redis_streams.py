@@ -293,14 +293,15 @@ class RedisStreamsQueue:
             stream, entry_id = _untoken(token)
             by_stream.setdefault(stream, []).append(entry_id)
         idle_ms = int(self._visibility * 1000)
+        streams = dict(reader.streams)  # a take may read the teams again meanwhile
         async with self._redis.pipeline(transaction=False) as pipe:
             for stream, ids in by_stream.items():
                 pipe.xclaim(stream, GROUP, self.consumer, 0, ids, justid=True)
-            for stream in reader.streams.values():
+            for stream in streams.values():
                 pipe.xautoclaim(stream, GROUP, self.consumer, idle_ms, "0-0", count=1000)
             answers = await pipe.execute(raise_on_error=False)
         claims = answers[len(by_stream) :]
-        for (team, stream), claimed in zip(reader.streams.items(), claims, strict=True):
+        for (team, stream), claimed in zip(streams.items(), claims, strict=True):
             if isinstance(claimed, ResponseError):
                 if "NOGROUP" in str(claimed):
                     await self._make_groups({stream: ">"})
