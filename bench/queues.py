@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from lookout.engine.queue import Job, Lease, MemoryQueue, Queue
 from lookout.engine.queue.redis_streams import RedisStreamsQueue
+from scale import forget_keys, redis_cpu  # bench/, beside this script
 
 RESULTS = Path(__file__).parent / "results" / "queues.json"
 TAKE = 500
@@ -46,13 +45,6 @@ def jobs(count: int, teams: int) -> list[Job]:
         Job(i, i, "uptime", "http", f"https://h{i % 1000}.example/", settings, "bench", now, team_id=team)
         for i, team in ((i, i % teams) for i in range(count))
     ]
-
-
-def redis_cpu(url: str) -> float:
-    client = redis.Redis.from_url(url)
-    info = client.info("cpu")
-    client.close()
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 async def timed(
@@ -115,10 +107,7 @@ async def main() -> None:
         results["redis"] = await run(shared, batch, args.redis)
     finally:
         await shared.aclose()
-        client = redis.Redis.from_url(args.redis)
-        for key in client.scan_iter(f"{prefix}*"):
-            client.delete(key)
-        client.close()
+        forget_keys(f"{prefix}*", args.redis)
     print(f"{args.jobs:,} jobs, {args.teams} teams")
     print(f"{'queue':<8} {'phase':<9} {'jobs/s':>9} {'client µs/job':>14} {'server µs/job':>14}")
     for kind in ("memory", "redis"):

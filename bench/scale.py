@@ -207,17 +207,18 @@ def free_port() -> int:
 REDIS_URL = os.environ.get("LOOKOUT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def redis_cpu() -> float:
+def redis_cpu(url: str = REDIS_URL) -> float:
     """CPU seconds the Redis server has used (user + system)."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(url)
     info = client.info("cpu")
     client.close()
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def forget_queue(location: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"lookout:queue:{location}:*"):
+def forget_keys(pattern: str, url: str = REDIS_URL) -> None:
+    """Delete a benchmark's keys (`prefix*`) from Redis."""
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(pattern):
         client.delete(key)
     client.close()
 
@@ -452,7 +453,7 @@ def engine_scenario(
                     child.kill()
                     child.wait(60)
             if runners:
-                forget_queue(location)
+                forget_keys(f"lookout:queue:{location}:*")
         quality = schedule_quality(data_dir / "lookout.db", since, until, interval)
         return {
             "scenario": f"n{monitors}-{interval}s"

@@ -1,5 +1,6 @@
 """A round of background work every few seconds until stopped: the one loop the outbox, the
-failover consumer, the cron heartbeat sweep and the retention sweep share.
+failover consumer, the cron heartbeat sweep, the retention sweep and the shared queue's
+upkeep share.
 
 A round that raises is logged with its cause and the next one comes on time, so a database
 hiccup never ends the loop; `stop()` lets the round in progress finish.

@@ -29,6 +29,7 @@ import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -37,6 +38,7 @@ from redis.exceptions import ResponseError
 
 from lookout.engine.queue.base import Job, Lease, Room
 from lookout.engine.queue.memory import Lane
+from lookout.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,6 @@ class _Reader:
         "buffered",
         "teams_read_at",
         "upkeep",
-        "stop",
     )
 
     def __init__(self, location: str, pool: str, teams_key: str) -> None:
@@ -115,16 +116,7 @@ class _Reader:
         self.buffer = Lane()
         self.buffered: set[str] = set()  # tokens of the entries in the buffer
         self.teams_read_at = -1e9
-        self.upkeep: asyncio.Task[None] | None = None
-        # Ends the upkeep (redis-py may swallow a cancellation, so it is not enough).
-        self.stop = asyncio.Event()
-
-    async def end_upkeep(self) -> None:
-        self.stop.set()
-        if self.upkeep is not None:
-            self.upkeep.cancel()  # an upkeep waiting on Redis
-            await asyncio.gather(self.upkeep, return_exceptions=True)
-            self.upkeep = None
+        self.upkeep: Periodic | None = None
 
     def team_buffered(self, team: int) -> int:
         rotation = self.buffer.teams.get(team)
@@ -157,7 +149,7 @@ class RedisStreamsQueue:
         self._forget_if_empty = self._redis.register_script(_FORGET_IF_EMPTY)
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(reader.end_upkeep() for reader in self._readers.values()))
+        await asyncio.gather(*(reader.upkeep.stop() for reader in self._readers.values() if reader.upkeep))
         await self._redis.connection_pool.disconnect()
 
     def _stream(self, location: str, pool: str, team: int) -> str:
@@ -193,7 +185,13 @@ class RedisStreamsQueue:
             self._readers[(location, pool)] = reader
             # On a timer of its own: a pool that is full takes nothing for a while, and its
             # read-ahead must stay its own meanwhile.
-            reader.upkeep = asyncio.create_task(self._keep_up(reader), name=f"lookout-queue-upkeep-{pool}")
+            reader.upkeep = Periodic(
+                f"queue upkeep {location}/{pool}",
+                partial(self._upkeep, reader),
+                lambda: self._visibility / 4,
+                log,
+            )
+            await reader.upkeep.start()
         taken = reader.buffer.pop(max_jobs, room)
         if not taken:
             block = 0.0 if reader.buffer.size else wait_seconds
@@ -271,19 +269,6 @@ class RedisStreamsQueue:
             with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
                 await self._redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
 
-    async def _keep_up(self, reader: _Reader) -> None:
-        failures = 0
-        while not reader.stop.is_set():
-            try:
-                await self._upkeep(reader)
-                failures = 0
-            except Exception:  # Redis away: the take loop reports it too; try again next round
-                if failures % 30 == 0 and not reader.stop.is_set():
-                    log.exception("queue upkeep of %s/%s failed", reader.location, reader.pool)
-                failures += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(reader.stop.wait(), self._visibility / 4)
-
     async def _upkeep(self, reader: _Reader) -> None:
         """Keep the buffer's leases fresh, take over entries whose runner died, and let
         empty teams go."""
@@ -355,7 +340,8 @@ class RedisStreamsQueue:
         for (where, _), reader in self._readers.items():
             if where != location:
                 continue
-            await reader.end_upkeep()  # it takes over nothing more either
+            if reader.upkeep is not None:  # it takes over nothing more either
+                await reader.upkeep.stop()
             for job, attempt, token in reader.buffer.drain():
                 await self._give_back(token, job, attempt)
             reader.buffered.clear()
