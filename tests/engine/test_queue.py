@@ -147,6 +147,23 @@ async def test_nack_returns_the_job_and_extend_keeps_it(make_queue: MakeQueue) -
     assert [(lease.job.check_id, lease.attempt) for lease in leases] == [(1, 2)]
 
 
+async def test_waiting_counts_the_jobs_no_runner_has_taken_per_pool(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    pools = ("fast", "crawl", "browser")
+    assert await queue.waiting("local", pools) == {"fast": 0, "crawl": 0, "browser": 0}
+    for i in range(3):
+        await queue.put(job(i))
+    await queue.put(job(3, team=2))
+    await queue.put(job(4, pool="crawl"))
+    await queue.put(job(5, location="paris"))
+    assert await queue.waiting("local", pools) == {"fast": 4, "crawl": 1, "browser": 0}
+    (taken,) = await queue.take("local", "fast", 1, 0, ROOMY)
+    assert await queue.waiting("local", pools) == {"fast": 3, "crawl": 1, "browser": 0}
+    await queue.ack(taken)
+    assert await queue.waiting("local", ("fast",)) == {"fast": 3}
+    assert await queue.waiting("paris", ("fast",)) == {"fast": 1}
+
+
 async def test_drain_unleased_empties_only_the_waiting_jobs() -> None:
     queue = MemoryQueue()
     for i in range(3):

@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.api.ops import build_ops_router
 from lookout.checks.base import CheckContext
 from lookout.engine.facade import Engine, EngineSettings
+from lookout.engine.queue.depth import QueueDepth
 from lookout.engine.queue.redis_streams import RedisStreamsQueue
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
+from lookout.services.health import HealthService
 from lookout.store.tables import CheckRun
 from tests.engine.seed import add_monitor
 from tests.engine.test_engine import UPTIME, FastClock, Target, run_counts, until
@@ -88,3 +94,43 @@ async def test_without_redis_the_parts_keep_trying_quietly_and_stop_cleanly(
     takes = [r for r in caplog.records if r.getMessage().startswith("taking jobs for pool")]
     assert len(ticks) == 1 and ticks[0].exc_info is not None
     assert len(takes) == len(settings.pools())  # the first failure of each pool's loop
+
+
+async def test_metrics_report_what_waits_in_the_shared_queue_until_a_worker_takes_it(
+    factory: sessionmaker[Session], target: Target, queues: Queues
+) -> None:
+    for _ in range(12):
+        add_monitor(factory, f"127.0.0.1:{target.port}", checks={"uptime": UPTIME})
+    clock = FastClock()
+    serve = part(factory, clock, queues, schedule=True)
+    assert serve.shared_depth is not None
+    # Read every 50 ms here (10 s in the product).
+    serve.shared_depth = QueueDepth(serve.queue, "local", ("fast", "crawl"), interval=0.05)
+    app = FastAPI()
+    app.include_router(build_ops_router(HealthService(factory.kw["bind"]), None))
+    app.state.engine = serve
+
+    async def scraped() -> str:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://ops") as client:
+            return (await client.get("/metrics")).text
+
+    await serve.start()
+    worker = part(factory, clock, queues, schedule=False)
+    try:
+        # Nothing runs them: the scheduler's twelve jobs wait in Redis.
+        await until_true(lambda: serve.queued().get("fast") == 12)
+        assert 'lookout_queue_depth{pool="fast"} 12.0' in await scraped()
+        assert serve.queued()["crawl"] == 0
+        await worker.start()
+        await until_true(lambda: serve.queued().get("fast") == 0)
+        assert 'lookout_queue_depth{pool="fast"} 0.0' in await scraped()
+    finally:
+        await serve.stop()
+        await worker.stop()
+
+
+async def until_true(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

@@ -23,7 +23,6 @@ def build_internal_router() -> APIRouter:
                 "running": False,
                 "seconds_since_tick": None,
                 "in_flight": {},
-                "queued": {},
                 "check_processes": 0,
             }
         state: dict[str, Any] = engine.health()

@@ -26,6 +26,7 @@ from lookout.engine.check_processes import CheckProcesses
 from lookout.engine.database import Database
 from lookout.engine.persist import BatchPersister
 from lookout.engine.queue.base import Lease, Queue
+from lookout.engine.queue.depth import QueueDepth
 from lookout.engine.queue.memory import MemoryQueue
 from lookout.engine.runner import Runner
 from lookout.engine.scheduler import Scheduler, job_for, scheduled_types
@@ -161,6 +162,10 @@ class Engine:
             rollup_types=[t.value for t, c in self.checks.items() if c.records_uptime],
             hourly_rollup_days=settings.hourly_rollup_days,
         )
+        # A shared queue's depth is a round trip away: read in the background for /metrics.
+        self.shared_depth = (
+            QueueDepth(self.queue, ctx.location, tuple(settings.pools())) if self.queue.shared else None
+        )
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Checks with a requested run queued or running: a check has at most one.
         self._requested: set[int] = set()
@@ -189,6 +194,8 @@ class Engine:
         if self.schedule:
             self._start_task("scheduler", self.scheduler.run)
             self._start_task("sweep", self.sweep.run)
+        if self.shared_depth is not None:
+            await self.shared_depth.periodic.start()
 
     def _start_task(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._tasks[name] = asyncio.create_task(loop(), name=f"lookout-engine-{name}")
@@ -212,6 +219,8 @@ class Engine:
             await self.queue.drain_unleased(self.ctx.location)
         await self.writer.stop()
         await self._tasks.pop("writer")
+        if self.shared_depth is not None:
+            await self.shared_depth.periodic.stop()
         await self.queue.aclose()
         self.db.close()
         self._restore_gc_threshold()
@@ -231,14 +240,19 @@ class Engine:
     def health(self) -> dict[str, object]:
         """What /ready and /metrics read: is it running, how stale is its schedule, how busy."""
         last = self.scheduler.last_tick_at
-        queue = self.queue
         return {
             "running": self.running,
             "seconds_since_tick": None if last is None else round(time.monotonic() - last, 3),
             "in_flight": self.runner.in_flight(),
             "check_processes": len(self.check_processes.pids()) if self.check_processes else 0,
-            "queued": queue.depth_by_pool(self.ctx.location) if isinstance(queue, MemoryQueue) else {},
         }
+
+    def queued(self) -> dict[str, int]:
+        """Jobs waiting per pool, for /metrics (only: a shared queue's count is read from
+        Redis while this is asked, and /ready is asked all the time)."""
+        if isinstance(self.queue, MemoryQueue):
+            return self.queue.depth_by_pool(self.ctx.location)
+        return self.shared_depth.latest() if self.shared_depth is not None else {}
 
     async def request_run(self, check_id: int) -> bool:
         """Enqueue a run of the check now; False if it does not exist or cannot run here.

@@ -123,6 +123,11 @@ class Queue(Protocol):
         """Keep the lease `seconds` from now (a long check's heartbeat)."""
         ...
 
+    async def waiting(self, location: str, pools: Sequence[str]) -> dict[str, int]:
+        """Jobs of `location` queued and taken by no runner yet, per pool (a shared queue
+        counts every process's: a round trip per pool and a command per team stream)."""
+        ...
+
     async def drain_unleased(self, location: str) -> list[Job]:
         """On a clean stop: remove and return the jobs nobody has taken, whose claims the
         scheduler then gives back (a shared queue hands this process's read-ahead back to

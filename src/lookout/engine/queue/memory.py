@@ -200,6 +200,10 @@ class MemoryQueue:
     async def aclose(self) -> None:
         pass
 
+    async def waiting(self, location: str, pools: Sequence[str]) -> dict[str, int]:
+        depth = self.depth_by_pool(location)
+        return {pool: depth.get(pool, 0) for pool in pools}
+
     def depth(self, location: str) -> int:
         return sum(lane.size for (where, _), lane in self._lanes.items() if where == location)
 

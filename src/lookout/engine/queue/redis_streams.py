@@ -334,6 +334,28 @@ class RedisStreamsQueue:
             pipe.pexpire(self._held(lease.job), held_ms)
             await pipe.execute()
 
+    async def waiting(self, location: str, pools: Sequence[str]) -> dict[str, int]:
+        """Per pool, the entries of its team streams no consumer has read: a stream holds
+        only jobs waiting or running (acknowledged entries are deleted), and a read entry
+        is pending until then, so each stream's length less its pending count; and what
+        this process has read ahead (another process's read-ahead counts as taken)."""
+        counts: dict[str, int] = {}
+        for pool in pools:
+            teams = await self._redis.smembers(self._teams_key(location, pool))
+            reader = self._readers.get((location, pool))
+            counts[pool] = reader.buffer.size if reader is not None else 0
+            if not teams:
+                continue
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for team in teams:
+                    stream = self._stream(location, pool, int(team))
+                    pipe.xlen(stream).xpending(stream, GROUP)
+                answers = await pipe.execute(raise_on_error=False)
+            for length, pending in zip(answers[::2], answers[1::2], strict=True):
+                if isinstance(length, int) and isinstance(pending, dict):  # NOGROUP: not yet
+                    counts[pool] += max(0, length - int(pending["pending"]))
+        return counts
+
     async def drain_unleased(self, location: str) -> list[Job]:
         """Give this process's buffered jobs back to the streams for the other runners. They
         stay queued, so there are no claims to release: returns nothing."""
