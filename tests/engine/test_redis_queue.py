@@ -4,7 +4,8 @@ jobs of one that died (and only those), and hand a stopping runner's read-ahead 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -39,7 +40,7 @@ async def test_a_job_crosses_intact(queues: Queues) -> None:
         "https://a.example/x?y=1",
         {"check_interval_in_seconds": 60, "http_headers": [{"name": "X", "value": "ü"}]},
         "local",
-        datetime(2026, 12, 1, 6, 0, 0, 123456, tzinfo=UTC),
+        datetime.now(UTC).replace(microsecond=123456),
         interval_seconds=None,
         threshold=2,
         requested=True,
@@ -107,3 +108,20 @@ async def test_an_unreadable_entry_is_dropped_and_the_rest_run(queues: Queues) -
     await queue.ack_all(taken)
     assert client.xlen(stream) == 0
     client.close()
+
+
+async def test_a_job_older_than_twice_its_held_mark_is_dropped_unrun(queues: Queues) -> None:
+    # Workers away for hours: each check's held mark expired every hour and the scheduler
+    # queued it again. What is older than twice the mark's life (2 h with the product's 30 s
+    # visibility timeout) is not run.
+    serve, worker = queues(visibility_timeout=30.0), queues(visibility_timeout=30.0)
+    hours_ago = datetime.now(UTC) - timedelta(hours=3)
+    await serve.put(dataclasses.replace(job(1), due_at=hours_ago))
+    await serve.put(dataclasses.replace(job(2), due_at=hours_ago, requested=True))
+    await serve.put(job(3))
+    leases = await worker.take("local", "fast", 10, 0, ROOMY)
+    assert [lease.job.check_id for lease in leases] == [3]
+    assert await worker.waiting("local", ("fast",)) == {"fast": 0}
+    client = redis.Redis.from_url(REDIS_URL)
+    assert client.xlen(f"{queues.prefix}local:fast:t0") == 1  # only the running one is left
+    assert client.exists(f"{queues.prefix}local:held:1:s")  # left to expire: may be a newer job's

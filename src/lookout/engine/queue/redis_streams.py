@@ -28,7 +28,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -141,8 +141,12 @@ class RedisStreamsQueue:
         self._visibility = visibility_timeout
         # A held mark outlives any wait a job has while runners keep up; if it expires
         # under a backlog (no worker for an hour), the check is queued once more: a stream
-        # grows by one job a check an hour at most, and each queued job runs once.
+        # grows by one job a check an hour at most. A job read when it is older than twice
+        # that has a newer one of its check behind it (or its check is due again and will
+        # be queued): it is dropped, not run, so workers back after a night away run each
+        # check once or twice, not once for every hour they were gone.
         self._held_ms = int(max(3600.0, visibility_timeout * 20) * 1000)
+        self._stale_after = timedelta(milliseconds=2 * self._held_ms)
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._readers: dict[tuple[str, str], _Reader] = {}
         self._put = self._redis.register_script(_PUT)
@@ -239,6 +243,8 @@ class RedisStreamsQueue:
             await self._buffer(reader, stream.decode(), entries, retaken=False)
 
     async def _buffer(self, reader: _Reader, stream: str, entries: list[Any], retaken: bool) -> None:
+        stale_before = datetime.now(UTC) - self._stale_after
+        stale: list[bytes] = []
         for entry_id, fields in entries:
             token = _token(stream, entry_id.decode())
             if token in reader.buffered or not fields:
@@ -250,12 +256,23 @@ class RedisStreamsQueue:
                 log.error("dropping an unreadable job in %s (%s)", stream, entry_id)
                 await self._drop(stream, entry_id)
                 continue
+            if job.due_at < stale_before:
+                stale.append(entry_id)  # its held mark is left to expire: it may be a newer job's
+                continue
             reader.buffer.push((job, attempt + 1 if retaken else attempt, token))
             reader.buffered.add(token)
+        if stale:
+            log.info(
+                "dropped %d jobs of %s due over %s ago: their checks have been queued again since",
+                len(stale),
+                stream,
+                self._stale_after,
+            )
+            await self._drop(stream, *stale)
 
-    async def _drop(self, stream: str, entry_id: bytes) -> None:
+    async def _drop(self, stream: str, *entry_ids: bytes) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xack(stream, GROUP, entry_id).xdel(stream, entry_id)
+            pipe.xack(stream, GROUP, *entry_ids).xdel(stream, *entry_ids)
             await pipe.execute()
 
     async def _read_teams(self, reader: _Reader) -> None:
