@@ -153,6 +153,10 @@ def test_cli_errors_are_one_line_on_stderr(tmp_path: Path) -> None:
         no_workers.returncode == 2
         and "LOOKOUT_RUN_CHECKS=false needs LOOKOUT_QUEUE=redis" in no_workers.stderr
     )
+    elsewhere = run_cli({**env, "LOOKOUT_LOCATIONS": "paris"}, "serve")
+    assert elsewhere.returncode == 2 and "LOOKOUT_LOCATIONS needs LOOKOUT_QUEUE=redis" in elsewhere.stderr
+    odd = run_cli({**env, "LOOKOUT_LOCATIONS": "paris, new york"}, "serve")
+    assert odd.returncode == 2 and "'new york' is not a location name" in odd.stderr
     unreachable = run_cli({**env, "LOOKOUT_DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/db"}, "migrate")
     assert unreachable.returncode == 1 and "cannot use the database" in unreachable.stderr
     assert "pw" not in unreachable.stderr.replace("pw@", "") and unreachable.stderr.count("\n") == 1

@@ -36,7 +36,7 @@ WRITER_BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 WRITER_FAILURES = Counter("lookout_writer_failures_total", "Batches whose transaction failed.")
-QUEUE_DEPTH = Gauge("lookout_queue_depth", "Jobs waiting to run, by pool.", ["pool"])
+QUEUE_DEPTH = Gauge("lookout_queue_depth", "Jobs waiting to run, by location and pool.", ["location", "pool"])
 RUNS_IN_FLIGHT = Gauge("lookout_runs_in_flight", "Check runs running now, by pool.", ["pool"])
 NOTIFICATION_DELIVERIES = Counter(
     "lookout_notification_deliveries_total",

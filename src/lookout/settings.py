@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# A location's name: it goes into the shared queue's Redis keys and into every run it makes.
+LOCATION_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -130,7 +134,11 @@ class Settings(BaseSettings):
     # "auto": `workers.check_processes_for` (one from 50,000 monitors on 2 or more cores).
     check_processes: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = "auto"
     # The name this process's checks report as their location.
-    location: str = "local"
+    location: str = Field(default="local", pattern=LOCATION_NAME)
+    # Other locations, comma-separated, where `lookout worker --location NAME` processes run
+    # checks (needs LOOKOUT_QUEUE=redis): a check whose settings name one of them (Oh Dear's
+    # `location`, "paris" by default) is sent there; any other runs at `location`.
+    locations: str = Field(default="", max_length=4096)
     # How many single-request checks (uptime, DNS, ports, ...) may run at once in this process.
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
     # Check runs that were not a success are deleted after this many days; minute rollups
@@ -194,7 +202,25 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LOOKOUT_RUN_CHECKS=false needs LOOKOUT_QUEUE=redis: workers take the checks from there"
             )
+        if self.other_locations and self.queue != "redis":
+            raise ValueError(
+                "LOOKOUT_LOCATIONS needs LOOKOUT_QUEUE=redis: their workers take their checks there"
+            )
         return self
+
+    @field_validator("locations")
+    @classmethod
+    def _location_names(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        for name in names:
+            if not re.fullmatch(LOCATION_NAME, name):
+                raise ValueError(f"{name!r} is not a location name (letters, digits, '.', '_', '-')")
+        return ",".join(names)
+
+    @property
+    def other_locations(self) -> frozenset[str]:
+        """LOOKOUT_LOCATIONS as names, without this process's own location."""
+        return frozenset(name for name in self.locations.split(",") if name) - {self.location}
 
     @property
     def effective_database_url(self) -> str:

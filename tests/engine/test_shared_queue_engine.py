@@ -32,10 +32,19 @@ from tests.engine.test_queue import Queues
 from tests.engine.test_queue import queues as queues
 
 
-def part(factory: sessionmaker[Session], clock: FastClock, queues: Queues, *, schedule: bool) -> Engine:
+def part(
+    factory: sessionmaker[Session],
+    clock: FastClock,
+    queues: Queues,
+    *,
+    schedule: bool,
+    location: str = "local",
+    others: frozenset[str] = frozenset(),
+) -> Engine:
     resolver = Resolver()
-    ctx = CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=clock)
-    settings = EngineSettings(tick_interval=0.02, flush_interval=0.02, claim_ttl=60)
+    guard = TargetGuard(resolver, allow_private=True)
+    ctx = CheckContext(resolver=resolver, guard=guard, clock=clock, location=location)
+    settings = EngineSettings(tick_interval=0.02, flush_interval=0.02, claim_ttl=60, other_locations=others)
     return Engine(factory, ctx, settings, queue=queues(), schedule=schedule, run_checks=not schedule)
 
 
@@ -74,6 +83,49 @@ async def test_workers_run_what_the_scheduler_puts_each_check_once_an_interval(
             assert all((b - a).total_seconds() >= 5 for a, b in zip(runs, runs[1:], strict=False))
 
 
+async def test_a_check_runs_at_the_location_its_settings_name_when_workers_serve_it(
+    factory: sessionmaker[Session], target: Target, queues: Queues
+) -> None:
+    address = f"127.0.0.1:{target.port}"
+    in_paris = [add_monitor(factory, address, checks={"uptime": UPTIME})["uptime"] for _ in range(4)]
+    # Oh Dear's default location is "paris"; a location no worker serves runs at home.
+    elsewhere = [
+        add_monitor(factory, address, checks={"uptime": {**UPTIME, "location": "frankfurt"}})["uptime"]
+        for _ in range(4)
+    ]
+    clock = FastClock()
+    serve = part(factory, clock, queues, schedule=True, others=frozenset({"paris"}))
+    home = part(factory, clock, queues, schedule=False)
+    paris = part(factory, clock, queues, schedule=False, location="paris")
+    for engine in (serve, home, paris):
+        await engine.start()
+    try:
+        await until(factory, lambda s: min(run_counts(s, in_paris + elsewhere).values(), default=0) >= 2)
+        assert await serve.request_run(in_paris[0])
+        await until(factory, lambda s: run_counts(s, in_paris)[in_paris[0]] >= 3)
+    finally:
+        for engine in (serve, home, paris):
+            await engine.stop()
+    with factory() as session:
+        where: dict[int, set[str]] = {}
+        for check_id, location in session.execute(
+            select(CheckRun.check_id, CheckRun.location).where(CheckRun.check_id.in_(in_paris + elsewhere))
+        ):
+            where.setdefault(check_id, set()).add(location)
+        counts = run_counts(session, in_paris + elsewhere)
+    assert {check: where[check] for check in in_paris} == dict.fromkeys(in_paris, {"paris"})
+    assert {check: where[check] for check in elsewhere} == dict.fromkeys(elsewhere, {"local"})
+    assert paris.writer.stored == sum(counts[check] for check in in_paris)
+    assert home.writer.stored == sum(counts[check] for check in elsewhere)
+
+
+def test_other_locations_need_the_shared_queue(factory: sessionmaker[Session]) -> None:
+    resolver = Resolver()
+    ctx = CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=FastClock())
+    with pytest.raises(ValueError, match="shared queue"):
+        Engine(factory, ctx, EngineSettings(other_locations=frozenset({"paris"})))
+
+
 async def test_without_redis_the_parts_keep_trying_quietly_and_stop_cleanly(
     factory: sessionmaker[Session], target: Target, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -105,7 +157,7 @@ async def test_metrics_report_what_waits_in_the_shared_queue_until_a_worker_take
     serve = part(factory, clock, queues, schedule=True)
     assert serve.shared_depth is not None
     # Read every 50 ms here (10 s in the product).
-    serve.shared_depth = QueueDepth(serve.queue, "local", ("fast", "crawl"), interval=0.05)
+    serve.shared_depth = QueueDepth(serve.queue, ("local",), ("fast", "crawl"), interval=0.05)
     app = FastAPI()
     app.include_router(build_ops_router(HealthService(factory.kw["bind"]), None))
     app.state.engine = serve
@@ -118,12 +170,12 @@ async def test_metrics_report_what_waits_in_the_shared_queue_until_a_worker_take
     worker = part(factory, clock, queues, schedule=False)
     try:
         # Nothing runs them: the scheduler's twelve jobs wait in Redis.
-        await until_true(lambda: serve.queued().get("fast") == 12)
-        assert 'lookout_queue_depth{pool="fast"} 12.0' in await scraped()
-        assert serve.queued()["crawl"] == 0
+        await until_true(lambda: serve.queued().get(("local", "fast")) == 12)
+        assert 'lookout_queue_depth{location="local",pool="fast"} 12.0' in await scraped()
+        assert serve.queued()[("local", "crawl")] == 0
         await worker.start()
-        await until_true(lambda: serve.queued().get("fast") == 0)
-        assert 'lookout_queue_depth{pool="fast"} 0.0' in await scraped()
+        await until_true(lambda: serve.queued().get(("local", "fast")) == 0)
+        assert 'lookout_queue_depth{location="local",pool="fast"} 0.0' in await scraped()
     finally:
         await serve.stop()
         await worker.stop()

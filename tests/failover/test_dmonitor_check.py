@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from lookout.checks.base import CheckContext, Target
 from lookout.checks.registry import CHECKS
-from lookout.engine.scheduler import job_for
+from lookout.engine.scheduler import Locations, job_for
 from lookout.engine.settings_cache import SettingsCache
 from lookout.model.check_settings import HttpUptimeSettings
 from lookout.model.check_type import CheckType, MonitorType
@@ -76,8 +76,8 @@ def test_the_scheduler_puts_connect_ip_in_the_job() -> None:
     )
     json.dumps(settings)  # stored as JSON
     due = DueCheck(1, 1, "uptime", "http", "http://www.example.test/", settings, datetime.now(UTC))
-    job = job_for(due, "local", cache)
+    job = job_for(due, Locations(), cache)
     assert job is not None and job.extra == {"connect_ip": "192.0.2.7"} and job.host == "192.0.2.7"
     plain = DueCheck(2, 2, "uptime", "http", "http://www.example.test/", {}, datetime.now(UTC))
-    job = job_for(plain, "local", cache)
+    job = job_for(plain, Locations(), cache)
     assert job is not None and job.extra == {} and job.host == "www.example.test"

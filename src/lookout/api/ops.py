@@ -78,8 +78,8 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
             state = engine.health()
             for pool, count in state["in_flight"].items():
                 metrics.RUNS_IN_FLIGHT.labels(pool).set(count)
-            for pool, count in engine.queued().items():
-                metrics.QUEUE_DEPTH.labels(pool).set(count)
+            for (location, pool), count in engine.queued().items():
+                metrics.QUEUE_DEPTH.labels(location=location, pool=pool).set(count)
             metrics.CHECK_PROCESSES.set(state.get("check_processes", 0))
         try:
             for kind, count in health.outbox_backlog().items():

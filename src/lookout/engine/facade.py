@@ -29,7 +29,7 @@ from lookout.engine.queue.base import Lease, Queue
 from lookout.engine.queue.depth import QueueDepth
 from lookout.engine.queue.memory import MemoryQueue
 from lookout.engine.runner import Runner
-from lookout.engine.scheduler import Scheduler, job_for, scheduled_types
+from lookout.engine.scheduler import Locations, Scheduler, job_for, scheduled_types
 from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.sweeps import HOURLY_ROLLUP_DAYS, RetentionSweep
 from lookout.engine.writer import ResultWriter
@@ -69,6 +69,9 @@ class EngineSettings:
     # Successful runs kept per check (a ring); other runs are kept `retention_days`.
     runs_kept_per_check: int = 100
     db_threads: int = 1
+    # Locations besides this engine's own whose checks it schedules (LOOKOUT_LOCATIONS):
+    # `lookout worker --location NAME` processes run them, over the shared queue.
+    other_locations: frozenset[str] = frozenset()
     # Allocations between young-generation collections while the engine runs (CPython's
     # default is 700). Every check allocates a few hundred objects, so at the default the
     # cyclic GC runs every few checks and costs about a quarter of the engine's CPU;
@@ -113,6 +116,7 @@ class Engine:
         validate(self.checks)
         # Shared so the runner and writer find the settings the scheduler validated.
         self.settings_cache = SettingsCache(self.checks)
+        self.locations = Locations(ctx.location, settings.other_locations - {ctx.location})
         self.scheduler = Scheduler(
             self.db,
             self.store,
@@ -120,7 +124,7 @@ class Engine:
             ctx.clock,
             scheduled_types(self.checks),
             self.settings_cache,
-            location=ctx.location,
+            locations=self.locations,
             tick_interval=settings.tick_interval,
             claim_ttl=settings.claim_ttl,
             max_pending=settings.max_pending,
@@ -162,9 +166,13 @@ class Engine:
             rollup_types=[t.value for t, c in self.checks.items() if c.records_uptime],
             hourly_rollup_days=settings.hourly_rollup_days,
         )
-        # A shared queue's depth is a round trip away: read in the background for /metrics.
+        if self.locations.others and not self.queue.shared:
+            raise ValueError("checks sent to other locations need the shared queue (LOOKOUT_QUEUE=redis)")
+        # A shared queue's depth is a round trip away: read in the background for /metrics,
+        # for every location this engine schedules (a worker: its own).
+        watched = (self.locations.home, *sorted(self.locations.others)) if schedule else (ctx.location,)
         self.shared_depth = (
-            QueueDepth(self.queue, ctx.location, tuple(settings.pools())) if self.queue.shared else None
+            QueueDepth(self.queue, watched, tuple(settings.pools())) if self.queue.shared else None
         )
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Checks with a requested run queued or running: a check has at most one.
@@ -247,11 +255,12 @@ class Engine:
             "check_processes": len(self.check_processes.pids()) if self.check_processes else 0,
         }
 
-    def queued(self) -> dict[str, int]:
-        """Jobs waiting per pool, for /metrics (only: a shared queue's count is read from
-        Redis while this is asked, and /ready is asked all the time)."""
+    def queued(self) -> dict[tuple[str, str], int]:
+        """Jobs waiting per (location, pool), for /metrics (only: a shared queue's count is
+        read from Redis while this is asked, and /ready is asked all the time)."""
         if isinstance(self.queue, MemoryQueue):
-            return self.queue.depth_by_pool(self.ctx.location)
+            depth = self.queue.depth_by_pool(self.ctx.location)
+            return {(self.ctx.location, pool): count for pool, count in depth.items()}
         return self.shared_depth.latest() if self.shared_depth is not None else {}
 
     async def request_run(self, check_id: int) -> bool:
@@ -263,7 +272,7 @@ class Engine:
         due = await self.db.run(lambda session: self.store.job_source(session, check_id, now))
         if due is None:
             return False
-        job = job_for(due, self.ctx.location, self.settings_cache, requested=True)
+        job = job_for(due, self.locations, self.settings_cache, requested=True)
         if job is None:
             return False
         if check_id in self._requested:  # asked twice while the first read was in flight

@@ -16,6 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -35,9 +36,25 @@ def scheduled_types(checks: Mapping[CheckType, AnyCheck]) -> list[str]:
     return [t.value for t, check in checks.items() if isinstance(check, Check) and check.scheduled]
 
 
-def job_for(due: repo.DueCheck, location: str, cache: SettingsCache, requested: bool = False) -> Job | None:
-    """A self-contained job; None when the stored settings no longer validate or the type
-    cannot run here."""
+@dataclass(frozen=True, slots=True)
+class Locations:
+    """Where a check's jobs go: to `home` (this scheduler's LOOKOUT_LOCATION), unless its
+    settings name one of `others` (LOOKOUT_LOCATIONS, where `lookout worker --location`
+    processes run them), as Oh Dear's `location` setting ("paris" by default) picks one."""
+
+    home: str = "local"
+    others: frozenset[str] = frozenset()
+
+    def of(self, settings: object) -> str:
+        named = getattr(settings, "location", None)
+        return named if named in self.others else self.home
+
+
+def job_for(
+    due: repo.DueCheck, locations: Locations, cache: SettingsCache, requested: bool = False
+) -> Job | None:
+    """A self-contained job for the location its settings choose; None when the stored
+    settings no longer validate or the type cannot run here."""
     try:
         prepared = cache.get(due.check_id, due.check_type, due.monitor_type, due.settings)
     except (ValidationError, ValueError):  # ValueError: an unknown check or monitor type
@@ -54,7 +71,7 @@ def job_for(due: repo.DueCheck, location: str, cache: SettingsCache, requested: 
         monitor_type=due.monitor_type,
         url=due.url,
         settings=due.settings,
-        location=location,
+        location=locations.of(prepared.settings),
         due_at=due.due_at,
         interval_seconds=prepared.interval,
         threshold=prepared.threshold,
@@ -76,7 +93,7 @@ class Scheduler:
         check_types: list[str],
         settings_cache: SettingsCache,
         *,
-        location: str = "local",
+        locations: Locations | None = None,
         tick_interval: float = 0.25,
         claim_ttl: float = 30.0,
         max_pending: int = 5000,
@@ -87,7 +104,7 @@ class Scheduler:
         self._queue = queue
         self._clock = clock
         self._types = check_types
-        self._location = location
+        self._locations = locations or Locations()
         self._tick_interval = tick_interval
         self._claim_ttl = timedelta(seconds=claim_ttl)
         self._max_pending = max_pending
@@ -139,7 +156,7 @@ class Scheduler:
                 # dies leaves claims that run out within claim_ttl); its result sets the
                 # next run.
                 continue
-            job = job_for(row, self._location, self._cache)
+            job = job_for(row, self._locations, self._cache)
             if job is not None:
                 jobs.append(job)
         put = 0
@@ -162,7 +179,7 @@ class Scheduler:
 
     async def release_unstarted(self) -> int:
         """Give back the claims of jobs still waiting in the queue (a clean stop)."""
-        jobs = await self._queue.drain_unleased(self._location)
+        jobs = await self._queue.drain_unleased(self._locations.home)
         due_at = {job.check_id: job.due_at for job in jobs if not job.requested}
         if due_at:
             await self._db.run(lambda session: self._store.release_claims(session, due_at))

@@ -23,22 +23,22 @@ class QueueDepth:
     def __init__(
         self,
         queue: Queue,
-        location: str,
+        locations: Sequence[str],
         pools: Sequence[str],
         interval: float = 10.0,
         idle_after: float = 300.0,
     ) -> None:
         self._queue = queue
-        self._location = location
+        self._locations = tuple(locations)
         self._pools = tuple(pools)
         self._idle_after = idle_after
-        self._counts: dict[str, int] = {}
+        self._counts: dict[tuple[str, str], int] = {}
         # Read once at start, so that the first scrape after it has a count.
         self._looked_at = time.monotonic()
         self.periodic = Periodic("queue depth", self._read, lambda: interval, log)
 
-    def latest(self) -> dict[str, int]:
-        """The last count per pool (empty until the first read)."""
+    def latest(self) -> dict[tuple[str, str], int]:
+        """The last count per (location, pool) (empty until the first read)."""
         self._looked_at = time.monotonic()
         return dict(self._counts)
 
@@ -46,4 +46,8 @@ class QueueDepth:
         if time.monotonic() - self._looked_at > self._idle_after:
             self._counts = {}
             return
-        self._counts = await self._queue.waiting(self._location, self._pools)
+        counts: dict[tuple[str, str], int] = {}
+        for location in self._locations:
+            for pool, count in (await self._queue.waiting(location, self._pools)).items():
+                counts[(location, pool)] = count
+        self._counts = counts

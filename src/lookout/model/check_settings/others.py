@@ -186,7 +186,7 @@ class HtmlStrippingLevel(StrEnum):
 
 
 class AiSettings(SettingsModel):
-    location: str = "paris"
+    location: str = Field(default="paris", max_length=255)
     prompt: str = Field(default="", max_length=10_000)
     frequency_unit: TimeUnit = TimeUnit.HOURS
     frequency_value: int = Field(default=1, ge=1, le=1000)

@@ -93,7 +93,7 @@ class ExpectedResponseHeader(SettingsModel):
 
 
 class HttpUptimeSettings(ScheduledSettings):
-    location: str = "paris"
+    location: str = Field(default="paris", max_length=255)
     look_for_string: str = Field(default="", max_length=4096)
     absent_string: str | None = Field(default=None, max_length=4096)
     expected_response_headers: list[ExpectedResponseHeader] = Field(default_factory=list, max_length=20)
@@ -154,7 +154,7 @@ class HttpUptimeSettings(ScheduledSettings):
 
 
 class PingUptimeSettings(ScheduledSettings):
-    location: str = "paris"
+    location: str = Field(default="paris", max_length=255)
     ttl: int = Field(default=64, ge=1, le=255)
     count: int = Field(default=5, ge=1, le=20)
     packet_size_in_bytes: int = Field(default=56, ge=0, le=1472)
@@ -166,7 +166,7 @@ class PingUptimeSettings(ScheduledSettings):
 
 
 class TcpUptimeSettings(ScheduledSettings):
-    location: str = "paris"
+    location: str = Field(default="paris", max_length=255)
     tcp_send_string: str = Field(default="", max_length=4096)
     timeout_in_ms: int = Field(default=1000, ge=100, le=60_000)
     look_for_string_in_welcome_message: str = Field(default="", max_length=4096)
