@@ -277,8 +277,9 @@ class Engine:
             return False
         if check_id in self._requested:  # asked twice while the first read was in flight
             return True
-        # A shared queue refuses a second requested job of a check itself: its run may be
-        # stored by another process, which this one would never hear of.
+        # A shared queue refuses a job of a check that has one queued or running (its run
+        # may be stored by another process, which this one would never hear of): the run
+        # asked for is that one.
         if not self.queue.shared:
             self._requested.add(check_id)
         await self.queue.put(job)

@@ -4,9 +4,13 @@ and any number of `lookout worker` processes (and serve's own runners) take them
 Keys, under `prefix`:
 - `{location}:{pool}:t{team}`: a stream per team of a (location, pool), one entry per job;
 - `{location}:{pool}:teams`: the teams that have entries there;
-- `{location}:held:{check}:{s|r}`: a check has a scheduled (s) or requested (r) job queued
-  or running. `put` refuses a second one: the scheduler renews a claim every claim_ttl while
-  the check's job waits or runs somewhere, and must not queue it again.
+- `held:{check}`: the check has a job queued or running, scheduled or requested, at any
+  location. `put` refuses a second one: the scheduler renews a claim every claim_ttl while
+  the check's job waits or runs somewhere, and must not queue it again; and two runs of a
+  check stored at once by two processes would each read and write its evaluator state and
+  ring of runs from the same start (one would overwrite the other's run). A run asked for
+  while one is queued or running is that run; a scheduled one that meets a requested one
+  runs when its claim runs out (claim_ttl later).
 
 A take reads the streams of the teams with room into a local buffer of the memory queue's
 lanes (teams take turns, and each team's hosts), and hands out from there only what the
@@ -160,7 +164,7 @@ class RedisStreamsQueue:
         return f"{self._prefix}{location}:{pool}:t{team}"
 
     def _held(self, job: Job) -> str:
-        return f"{self._prefix}{job.location}:held:{job.check_id}:{'r' if job.requested else 's'}"
+        return f"{self._prefix}held:{job.check_id}"
 
     async def put(self, job: Job) -> bool:
         return (await self.put_all([job]))[0]
