@@ -23,9 +23,9 @@ from lookout.engine.queue.redis_streams import RedisStreamsQueue
 from lookout.net.guard import TargetGuard
 from lookout.net.resolve import Resolver
 from lookout.services.health import HealthService
-from lookout.store.tables import CheckRun
+from lookout.store.tables import CheckRun, StateChange
 from tests.engine.seed import add_monitor
-from tests.engine.test_engine import UPTIME, FastClock, Target, run_counts, until
+from tests.engine.test_engine import UPTIME, FastClock, Target, result_of, run_counts, until
 from tests.engine.test_engine import factory as factory  # the fixtures
 from tests.engine.test_engine import target as target
 from tests.engine.test_queue import Queues
@@ -40,9 +40,12 @@ def part(
     schedule: bool,
     location: str = "local",
     others: frozenset[str] = frozenset(),
+    reaches_loopback: bool = True,
 ) -> Engine:
     resolver = Resolver()
-    guard = TargetGuard(resolver, allow_private=True)
+    # A worker whose guard refuses loopback sees every target here fail (before any socket):
+    # a network problem near one location.
+    guard = TargetGuard(resolver, allow_private=reaches_loopback)
     ctx = CheckContext(resolver=resolver, guard=guard, clock=clock, location=location)
     settings = EngineSettings(tick_interval=0.02, flush_interval=0.02, claim_ttl=60, other_locations=others)
     return Engine(factory, ctx, settings, queue=queues(), schedule=schedule, run_checks=not schedule)
@@ -117,6 +120,44 @@ async def test_a_check_runs_at_the_location_its_settings_name_when_workers_serve
     assert {check: where[check] for check in elsewhere} == dict.fromkeys(elsewhere, {"local"})
     assert paris.writer.stored == sum(counts[check] for check in in_paris)
     assert home.writer.stored == sum(counts[check] for check in elsewhere)
+
+
+async def test_a_failure_is_confirmed_from_a_second_location_before_the_check_goes_down(
+    factory: sessionmaker[Session], target: Target, queues: Queues
+) -> None:
+    address = f"127.0.0.1:{target.port}"
+    check = add_monitor(factory, address, checks={"uptime": UPTIME})["uptime"]  # at "paris"
+    clock = FastClock()
+    serve = part(factory, clock, queues, schedule=True, others=frozenset({"paris"}))
+    home = part(factory, clock, queues, schedule=False)
+    paris = part(factory, clock, queues, schedule=False, location="paris", reaches_loopback=False)
+    for engine in (serve, home, paris):
+        await engine.start()
+    try:
+        # Paris cannot reach the target; each failure there is re-checked at home, which can.
+        await until(factory, lambda s: run_counts(s, [check]).get(check, 0) >= 8)
+        await target.down()  # now nobody can: the re-check at home confirms it
+        await until(factory, lambda s: result_of(check)(s) == "failed")
+    finally:
+        for engine in (serve, home, paris):
+            await engine.stop()
+    with factory() as session:
+        runs = session.execute(
+            select(CheckRun.location, CheckRun.result).where(CheckRun.check_id == check).order_by(CheckRun.id)
+        ).all()
+        changes = session.execute(
+            select(StateChange.to_status).where(StateChange.check_id == check).order_by(StateChange.id)
+        ).all()
+    # Every failure in Paris was followed by a run at home, until the site went down.
+    assert ("local", "failed") in [tuple(run) for run in runs], "no failure was confirmed at home"
+    first_down = next(i for i, run in enumerate(runs) if tuple(run) == ("local", "failed"))
+    before = [tuple(run) for run in runs[:first_down]]
+    assert set(before) == {("paris", "failed"), ("local", "succeeded")}
+    pairs = zip(before, before[1:], strict=False)
+    assert all(after == ("local", "succeeded") for run, after in pairs if run[0] == "paris")
+    # It went down only after home, too, saw it fail.
+    assert [tuple(change) for change in changes] == [("down",)]
+    assert runs[first_down - 1][0] == "paris"
 
 
 def test_other_locations_need_the_shared_queue(factory: sessionmaker[Session]) -> None:

@@ -40,14 +40,22 @@ def scheduled_types(checks: Mapping[CheckType, AnyCheck]) -> list[str]:
 class Locations:
     """Where a check's jobs go: to `home` (this scheduler's LOOKOUT_LOCATION), unless its
     settings name one of `others` (LOOKOUT_LOCATIONS, where `lookout worker --location`
-    processes run them), as Oh Dear's `location` setting ("paris" by default) picks one."""
+    processes run them), as Oh Dear's `location` setting ("paris" by default) picks one.
+
+    A failure is confirmed from a second location, as Oh Dear does: the quick re-check of a
+    failure not yet confirmed runs at the first other location (by name), so that a check
+    goes down only when two places saw it fail (its threshold counts both), and a network
+    problem near one of them is not an outage."""
 
     home: str = "local"
     others: frozenset[str] = frozenset()
 
-    def of(self, settings: object) -> str:
+    def of(self, settings: object, confirming: bool = False) -> str:
         named = getattr(settings, "location", None)
-        return named if named in self.others else self.home
+        primary = named if named in self.others else self.home
+        if confirming and self.others:
+            return min((self.others | {self.home}) - {primary})
+        return primary
 
 
 def job_for(
@@ -71,7 +79,7 @@ def job_for(
         monitor_type=due.monitor_type,
         url=due.url,
         settings=due.settings,
-        location=locations.of(prepared.settings),
+        location=locations.of(prepared.settings, due.confirming),
         due_at=due.due_at,
         interval_seconds=prepared.interval,
         threshold=prepared.threshold,

@@ -92,6 +92,9 @@ class DueCheck:
     settings: dict[str, Any]
     due_at: datetime
     team_id: int = 0
+    # A failure was seen and awaits confirmation (the evaluator's `confirming_failure`):
+    # with other locations, the re-check runs at another one.
+    confirming: bool = False
 
 
 @dataclass(slots=True)
@@ -162,9 +165,11 @@ class EngineStore:
         """
         if limit <= 0 or not check_types:
             return []
+        confirming = and_(CheckState.failures_in_a_row > 0, CheckState.status != "down")
         base = (
-            select(*_JOB_COLUMNS, Check.next_run_at, Monitor.team_id)
+            select(*_JOB_COLUMNS, Check.next_run_at, Monitor.team_id, confirming)
             .join(Monitor, Monitor.id == Check.monitor_id)
+            .outerjoin(CheckState, CheckState.check_id == Check.id)
             .where(
                 Check.enabled.is_(True),
                 Check.type.in_(check_types),
@@ -184,7 +189,9 @@ class EngineStore:
             update(Check).where(Check.id.in_([row[0] for row in rows])).values(next_run_at=claim_until)
         )
         return [
-            DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now, row[7])
+            DueCheck(
+                row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6] or now, row[7], bool(row[8])
+            )
             for row in rows
         ]
 

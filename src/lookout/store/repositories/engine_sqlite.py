@@ -127,8 +127,10 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
 
 
 _DUE = """
-SELECT c.id, c.monitor_id, c.type, m.type, m.url, c.settings, c.next_run_at, m.team_id
+SELECT c.id, c.monitor_id, c.type, m.type, m.url, c.settings, c.next_run_at, m.team_id,
+       coalesce(s.failures_in_a_row > 0 AND s.status <> 'down', 0)
 FROM checks c JOIN monitors m ON m.id = c.monitor_id
+LEFT JOIN check_states s ON s.check_id = c.id
 WHERE c.type = ? AND c.enabled = 1 AND m.marked_for_deletion_at IS NULL
 """
 _NEVER_RUN = _DUE + " AND c.next_run_at IS NULL LIMIT ?"
@@ -137,9 +139,9 @@ _OVERDUE = _DUE + " AND c.next_run_at <= ? ORDER BY c.next_run_at LIMIT ?"
 
 def _claim_due(
     session: Session, now: datetime, check_types: Sequence[str], limit: int, claim_until: datetime
-) -> list[tuple[int, int, str, str, str, dict[str, Any], datetime, int]]:
-    """(check id, monitor id, check type, monitor type, url, settings, due at, team id) of
-    claimed checks."""
+) -> list[tuple[int, int, str, str, str, dict[str, Any], datetime, int, bool]]:
+    """(check id, monitor id, check type, monitor type, url, settings, due at, team id,
+    confirming a failure) of claimed checks."""
     cur = cursor(session)
     rows: list[Any] = []
     # One query per type keeps each on its own (type, next_run_at) index range.
@@ -169,6 +171,7 @@ def _claim_due(
             orjson.loads(row[5]) if row[5] else {},
             from_text(row[6]) or now,
             row[7],
+            bool(row[8]),
         )
         for row in rows
     ]
