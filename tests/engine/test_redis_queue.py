@@ -131,3 +131,16 @@ async def test_a_job_older_than_twice_its_held_mark_is_dropped_unrun(queues: Que
     client = redis.Redis.from_url(REDIS_URL)
     assert client.xlen(f"{queues.prefix}local:fast:t0") == 1  # only the running one is left
     assert client.exists(f"{queues.prefix}held:1")  # left to expire: may be a newer job's
+
+
+async def test_a_location_is_live_while_a_runner_takes_jobs_there(queues: Queues) -> None:
+    serve, worker = queues(), queues()
+    assert await serve.live(["paris", "tokyo"]) == set()
+    await worker.take("paris", "fast", 1, 0, ROOMY)  # its upkeep marks the location at once
+    for _ in range(100):
+        if await serve.live(["paris", "tokyo"]):
+            break
+        await asyncio.sleep(0.01)
+    assert await serve.live(["paris", "tokyo"]) == {"paris"}
+    ttl = redis.Redis.from_url(REDIS_URL).pttl(f"{queues.prefix}alive:paris")
+    assert 0 < ttl <= 2 * 300_000  # two visibility timeouts: it lapses when the runner is gone

@@ -100,8 +100,7 @@ async def test_a_check_runs_at_the_location_its_settings_name_when_workers_serve
     serve = part(factory, clock, queues, schedule=True, others=frozenset({"paris"}))
     home = part(factory, clock, queues, schedule=False)
     paris = part(factory, clock, queues, schedule=False, location="paris")
-    for engine in (serve, home, paris):
-        await engine.start()
+    await start_workers_then(serve, home, paris)
     try:
         await until(factory, lambda s: min(run_counts(s, in_paris + elsewhere).values(), default=0) >= 2)
         assert await serve.request_run(in_paris[0])
@@ -131,8 +130,7 @@ async def test_a_failure_is_confirmed_from_a_second_location_before_the_check_go
     serve = part(factory, clock, queues, schedule=True, others=frozenset({"paris"}))
     home = part(factory, clock, queues, schedule=False)
     paris = part(factory, clock, queues, schedule=False, location="paris", reaches_loopback=False)
-    for engine in (serve, home, paris):
-        await engine.start()
+    await start_workers_then(serve, home, paris)
     try:
         # Paris cannot reach the target; each failure there is re-checked at home, which can.
         await until(factory, lambda s: run_counts(s, [check]).get(check, 0) >= 8)
@@ -158,6 +156,54 @@ async def test_a_failure_is_confirmed_from_a_second_location_before_the_check_go
     # It went down only after home, too, saw it fail.
     assert [tuple(change) for change in changes] == [("down",)]
     assert runs[first_down - 1][0] == "paris"
+
+
+async def test_a_location_without_workers_has_its_checks_run_at_home_until_one_comes(
+    factory: sessionmaker[Session],
+    target: Target,
+    queues: Queues,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("lookout.engine.scheduler.ROUTES_READ_EVERY", 0.05)  # 5 s in the product
+    checks = [
+        add_monitor(factory, f"127.0.0.1:{target.port}", checks={"uptime": UPTIME})["uptime"]
+        for _ in range(3)
+    ]
+    clock = FastClock()
+    serve = part(factory, clock, queues, schedule=True, others=frozenset({"paris"}))
+    home = part(factory, clock, queues, schedule=False)
+    paris = part(factory, clock, queues, schedule=False, location="paris")
+    caplog.set_level(logging.INFO, logger="lookout.engine.scheduler")
+    await start_workers_then(serve, home)
+    try:
+        await until(factory, lambda s: min(run_counts(s, checks).values(), default=0) >= 2)
+        assert "no worker takes checks at paris: they run at local until one does" in caplog.text
+        assert locations_of(factory, checks) == {"local"}
+        await paris.start()
+        await until(factory, lambda s: "paris" in locations_of(factory, checks))
+        assert "workers take checks at paris again" in caplog.text
+    finally:
+        for engine in (serve, home, paris):
+            await engine.stop()
+
+
+def locations_of(factory: sessionmaker[Session], checks: list[int]) -> set[str]:
+    with factory() as session:
+        return set(session.scalars(select(CheckRun.location).where(CheckRun.check_id.in_(checks))))
+
+
+async def start_workers_then(serve: Engine, *workers: Engine) -> None:
+    """Workers first, and serve once every worker's location has shown it takes jobs (serve
+    sends nothing to a location without a live worker)."""
+    for worker in workers:
+        await worker.start()
+    wanted = {worker.ctx.location for worker in workers}
+    deadline = asyncio.get_running_loop().time() + 10
+    while await serve.queue.live(sorted(wanted)) != wanted:
+        assert asyncio.get_running_loop().time() < deadline, f"workers at {wanted} never showed"
+        await asyncio.sleep(0.02)
+    await serve.start()
 
 
 def test_other_locations_need_the_shared_queue(factory: sessionmaker[Session]) -> None:

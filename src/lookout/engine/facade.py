@@ -272,7 +272,7 @@ class Engine:
         due = await self.db.run(lambda session: self.store.job_source(session, check_id, now))
         if due is None:
             return False
-        job = job_for(due, self.locations, self.settings_cache, requested=True)
+        job = job_for(due, self.scheduler.routes, self.settings_cache, requested=True)
         if job is None:
             return False
         if check_id in self._requested:  # asked twice while the first read was in flight

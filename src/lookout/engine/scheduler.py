@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,8 @@ from lookout.model.check_type import CheckType
 from lookout.store.repositories import engine as repo
 
 log = logging.getLogger(__name__)
+# How often the scheduler asks which locations have live workers (a round trip).
+ROUTES_READ_EVERY = 5.0
 
 
 def scheduled_types(checks: Mapping[CheckType, AnyCheck]) -> list[str]:
@@ -45,7 +48,9 @@ class Locations:
     A failure is confirmed from a second location, as Oh Dear does: the quick re-check of a
     failure not yet confirmed runs at the first other location (by name), so that a check
     goes down only when two places saw it fail (its threshold counts both), and a network
-    problem near one of them is not an outage."""
+    problem near one of them is not an outage. The scheduler's `routes` hold only the
+    others where a worker takes jobs now: a location without one has its checks run at home
+    (never left waiting, an outage unseen)."""
 
     home: str = "local"
     others: frozenset[str] = frozenset()
@@ -113,6 +118,9 @@ class Scheduler:
         self._clock = clock
         self._types = check_types
         self._locations = locations or Locations()
+        # The locations jobs go to now: the configured others that have live workers.
+        self.routes = self._locations
+        self._routes_read_at = -math.inf
         self._tick_interval = tick_interval
         self._claim_ttl = timedelta(seconds=claim_ttl)
         self._max_pending = max_pending
@@ -153,6 +161,7 @@ class Scheduler:
         room = min(self._batch, self._max_pending - len(self.pending))
         if room <= 0:
             return 0
+        await self._read_routes()
         now = self._clock()
         claim_until = now + self._claim_ttl
         claim = self._store.claim_due
@@ -164,7 +173,7 @@ class Scheduler:
                 # dies leaves claims that run out within claim_ttl); its result sets the
                 # next run.
                 continue
-            job = job_for(row, self._locations, self._cache)
+            job = job_for(row, self.routes, self._cache)
             if job is not None:
                 jobs.append(job)
         put = 0
@@ -180,6 +189,19 @@ class Scheduler:
             self.lag_seconds.append(max(0.0, (now - job.due_at).total_seconds()))
             put += 1
         return put
+
+    async def _read_routes(self) -> None:
+        """Every few seconds: which other locations have workers taking jobs."""
+        configured = self._locations.others
+        if not configured or time.monotonic() - self._routes_read_at < ROUTES_READ_EVERY:
+            return
+        live = frozenset(await self._queue.live(sorted(configured)))
+        self._routes_read_at = time.monotonic()
+        for gone in sorted(self.routes.others - live):
+            log.warning("no worker takes checks at %s: they run at %s until one does", gone, self.routes.home)
+        for back in sorted(live - self.routes.others):
+            log.info("workers take checks at %s again", back)
+        self.routes = Locations(self._locations.home, live)
 
     def stored(self, check_ids: Iterable[int]) -> None:
         for check_id in check_ids:

@@ -123,6 +123,11 @@ class Queue(Protocol):
         """Keep the lease `seconds` from now (a long check's heartbeat)."""
         ...
 
+    async def live(self, locations: Sequence[str]) -> set[str]:
+        """Those of `locations` where a runner takes jobs now (a shared queue: one that read
+        there within two visibility timeouts; the memory queue's runners are this process's)."""
+        ...
+
     async def waiting(self, location: str, pools: Sequence[str]) -> dict[str, int]:
         """Jobs of `location` queued and taken by no runner yet, per pool (a shared queue
         counts every process's: a round trip per pool and a command per team stream)."""

@@ -200,6 +200,9 @@ class MemoryQueue:
     async def aclose(self) -> None:
         pass
 
+    async def live(self, locations: Sequence[str]) -> set[str]:
+        return set(locations)
+
     async def waiting(self, location: str, pools: Sequence[str]) -> dict[str, int]:
         depth = self.depth_by_pool(location)
         return {pool: depth.get(pool, 0) for pool in pools}

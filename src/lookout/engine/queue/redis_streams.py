@@ -4,6 +4,8 @@ and any number of `lookout worker` processes (and serve's own runners) take them
 Keys, under `prefix`:
 - `{location}:{pool}:t{team}`: a stream per team of a (location, pool), one entry per job;
 - `{location}:{pool}:teams`: the teams that have entries there;
+- `alive:{location}`: a runner takes jobs there (set by every reader's upkeep, lives two
+  visibility timeouts): the scheduler sends checks only to locations that have one;
 - `held:{check}`: the check has a job queued or running, scheduled or requested, at any
   location. `put` refuses a second one: the scheduler renews a claim every claim_ttl while
   the check's job waits or runs somewhere, and must not queue it again; and two runs of a
@@ -301,12 +303,13 @@ class RedisStreamsQueue:
         idle_ms = int(self._visibility * 1000)
         streams = dict(reader.streams)  # a take may read the teams again meanwhile
         async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._alive(reader.location), self.consumer, px=2 * idle_ms)
             for stream, ids in by_stream.items():
                 pipe.xclaim(stream, GROUP, self.consumer, 0, ids, justid=True)
             for stream in streams.values():
                 pipe.xautoclaim(stream, GROUP, self.consumer, idle_ms, "0-0", count=1000)
             answers = await pipe.execute(raise_on_error=False)
-        claims = answers[len(by_stream) :]
+        claims = answers[1 + len(by_stream) :]
         for (team, stream), claimed in zip(streams.items(), claims, strict=True):
             if isinstance(claimed, ResponseError):
                 if "NOGROUP" in str(claimed):
@@ -354,6 +357,15 @@ class RedisStreamsQueue:
             pipe.xclaim(stream, GROUP, self.consumer, 0, [entry_id], justid=True)
             pipe.pexpire(self._held(lease.job), held_ms)
             await pipe.execute()
+
+    def _alive(self, location: str) -> str:
+        return f"{self._prefix}alive:{location}"
+
+    async def live(self, locations: Sequence[str]) -> set[str]:
+        if not locations:
+            return set()
+        marks = await self._redis.mget([self._alive(location) for location in locations])
+        return {location for location, mark in zip(locations, marks, strict=True) if mark is not None}
 
     async def waiting(self, location: str, pools: Sequence[str]) -> dict[str, int]:
         """Per pool, the entries of its team streams no consumer has read: a stream holds
