@@ -79,15 +79,16 @@ def persist(
     derived: bool = True,
     fast_path: bool = True,
     runs_kept: int = 100,
+    shared_writes: bool = False,
 ) -> BatchReport:
     """One batch through the engine's own writer path, as the engine would store it;
     `derived=False` leaves derived checks (performance) unjudged, so a test can record their
     runs itself."""
     store = engine_store_for(session.get_bind().dialect.name, fast_path=fast_path)
     persister = BatchPersister if derived else _Underived
-    return persister(store, CHECKS, SettingsCache(CHECKS), runs_kept=runs_kept).persist(
-        session, finished, now
-    )
+    return persister(
+        store, CHECKS, SettingsCache(CHECKS), runs_kept=runs_kept, shared_writes=shared_writes
+    ).persist(session, finished, now)
 
 
 class _Underived(BatchPersister):

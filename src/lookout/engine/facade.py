@@ -135,6 +135,7 @@ class Engine:
             self.settings_cache,
             quick_recheck=settings.quick_recheck,
             runs_kept=settings.runs_kept_per_check,
+            shared_writes=self.queue.shared,
         )
         self.writer = ResultWriter(
             self.db,

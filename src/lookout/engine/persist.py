@@ -84,8 +84,11 @@ class BatchPersister:
         quick_recheck: float = QUICK_RECHECK_SECONDS,
         averages: AverageBook | None = None,
         runs_kept: int = RUNS_KEPT_PER_CHECK,
+        shared_writes: bool = False,
     ) -> None:
         self.store = store
+        # Other processes store runs too (a shared queue): a batch's checks are locked first.
+        self._shared_writes = shared_writes
         self._settings = settings
         self._quick_recheck = quick_recheck
         self._runs_kept = max(runs_kept, 1)
@@ -107,6 +110,8 @@ class BatchPersister:
 
     def persist(self, session: Session, finished: Sequence[Finished], now: datetime) -> BatchReport:
         store = self.store
+        if self._shared_writes:
+            store.lock_checks(session, {f.job.check_id for f in finished})
         # One read brings the batch's monitors' enabled checks of the types this process
         # runs (and the batch's own) with their states: derived checks to judge, prior
         # states and the monitor summaries.

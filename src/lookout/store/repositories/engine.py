@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, LargeBinary, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, LargeBinary, Table, and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -213,6 +213,25 @@ class EngineStore:
         return DueCheck(row[0], row[1], row[2], row[3], row[4], row[5] or {}, now, row[6])
 
     # -- writer: reads ----------------------------------------------------------------
+
+    def lock_checks(self, session: Session, check_ids: Collection[int]) -> None:
+        """Make this transaction the only writer of these checks until it commits, for a
+        writer that other processes write beside (a shared queue). Two processes storing
+        runs of one check (a job taken over from a runner that stalled, not died) then
+        store them one after the other, the second from the state and ring of runs the
+        first left; read side by side, both took the same ring slot and one run replaced
+        the other. PostgreSQL: the checks' rows, locked in id order (no two batches wait on
+        each other). SQLite: the database's write lock, taken now rather than at the first
+        write (the driver begins a transaction only there, so the reads before it saw
+        whatever was committed when they ran)."""
+        if not check_ids:
+            return
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                select(Check.id).where(Check.id.in_(sorted(check_ids))).order_by(Check.id).with_for_update()
+            )
+        else:
+            session.execute(update(Check).where(false()).values(id=Check.id))
 
     def batch_checks(
         self,
