@@ -5,9 +5,11 @@ check found from each: the rule "down only when a majority of points agree"
 A point maps to a location (`PointMap`; every point maps to this process's location in
 the embedded default). The verdict of this process's location is the engine's confirmed
 check state (down only after its quick re-checks). Another location's verdict is its
-latest run of the check, which only a checking process at that location would store
-(`lookout worker --location`, not written yet): until then every point is the local one
-and the rule is that location's verdict, read without a query.
+latest run of the check in the last two intervals, stored by a `lookout worker --location`
+there: with `LOOKOUT_LOCATIONS`, the quick re-check of a failure runs at another location
+(engine/scheduler.py `Locations`), so a confirmed down has that location's run beside this
+one's. Where every point is the local one (the embedded default) the rule is this
+location's verdict, read without a query.
 """
 
 from __future__ import annotations
