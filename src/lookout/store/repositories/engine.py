@@ -141,6 +141,18 @@ class BatchWrites:
     minutes: list[list[Any]]
 
 
+# Built once, as the other statements of the write path: a batch's writer runs them each time.
+# Rows are locked in the order they are returned (ORDER BY id).
+_LOCK_CHECKS = (
+    select(Check.id)
+    .where(Check.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Check.id)
+    .with_for_update()
+)
+# Writes no row, but begins the write transaction (SQLite's write lock) where it runs.
+_TAKE_WRITE_LOCK = update(Check).where(false()).values(id=Check.id)
+
+
 class EngineStore:
     """Every statement the engine runs, as Core statements (PostgreSQL, and SQLite in tests)."""
 
@@ -227,11 +239,9 @@ class EngineStore:
         if not check_ids:
             return
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(
-                select(Check.id).where(Check.id.in_(sorted(check_ids))).order_by(Check.id).with_for_update()
-            )
+            session.connection().execute(_LOCK_CHECKS, {"ids": list(check_ids)})
         else:
-            session.execute(update(Check).where(false()).values(id=Check.id))
+            session.connection().execute(_TAKE_WRITE_LOCK)
 
     def batch_checks(
         self,
