@@ -9,7 +9,8 @@ Measured from outside, as a user would see it:
   deviation of a check's interval, CPU per check (the serve process's user + system time
   over the checks the targets answered) and RSS.
 - **API while the engine runs**: GET /api/monitors (pages of 50 and 200) and
-  /api/monitors/{id} latencies, then monitor creation with 8 clients for a few seconds.
+  /api/monitors/{id} latencies, then monitor creation with 8 clients for a few seconds
+  (and the cores the clients and the serve used meanwhile: they share the machine).
 - **Storage** (`--days`, a fast clock): a separate store gets `--days` simulated days of
   minute-interval runs for `--storage-monitors` monitors through the engine's own writer,
   with the sweeps run every simulated hour; bytes per monitor after each day.
@@ -442,7 +443,13 @@ def engine_scenario(
                         client, [f"/api/monitors/{rng.randint(1, monitors)}" for _ in range(api_requests * 3)]
                     ),
                 }
+                # The 8 clients share this machine's cores with what they measure: what
+                # they and the serve used of them while creating says how far apart they are.
+                client0, serve0, wall0 = time.process_time(), sum(map(tree_cpu, everyone)), time.monotonic()
                 created_per_s = creation_rate(base, token, team_id, 10.0)
+                creating_s = time.monotonic() - wall0
+                client_cores = (time.process_time() - client0) / creating_s
+                serve_cores = (sum(map(tree_cpu, everyone)) - serve0) / creating_s
         finally:
             for child in (server, *runners):
                 child.terminate()
@@ -481,6 +488,8 @@ def engine_scenario(
             "get_p50_ms": api["get"]["p50_ms"],
             "get_p99_ms": api["get"]["p99_ms"],
             "creates_per_s": round(created_per_s, 1),
+            "creating_client_cores": round(client_cores, 2),
+            "creating_serve_cores": round(serve_cores, 2),
         }
     finally:
         targets.stop()
