@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.app import Store, build_services
 from lookout.checks.registry import CHECKS
 from lookout.engine.persist import BatchPersister, BatchReport, Finished
 from lookout.engine.settings_cache import SettingsCache
@@ -69,6 +70,17 @@ def add_monitor(
             session.flush()
             ids[check_type] = check.id
         return ids
+
+
+def add_http_monitors(store: Store, count: int) -> None:
+    """`count` http monitors (Oh Dear's default checks) created through the monitors service."""
+    services = build_services(store)
+    issued = services.tokens.create("seed@example.test", "seed")
+    who = services.tokens.authenticate(issued.token)
+    for index in range(count):
+        services.monitors.create(
+            who, {"url": f"https://m{index}.example", "team_id": issued.team_id, "type": "http"}
+        )
 
 
 def persist(

@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lookout.app import build_services, open_store
+from lookout.app import open_store
 from lookout.checks.registry import CHECKS
 from lookout.engine.persist import BatchPersister, Finished
 from lookout.engine.scheduler import Locations, job_for, scheduled_types
@@ -26,6 +26,7 @@ from lookout.settings import Settings
 from lookout.store.db import transaction
 from lookout.store.repositories.engine import DueCheck, engine_store_for
 from lookout.store.tables import Check
+from tests.engine.seed import add_http_monitors
 
 STEPS_PER_CALL = 100
 BATCH = 50
@@ -66,13 +67,7 @@ def engine_steps(tmp_path: Path, monitors: int) -> tuple[int, int]:
     """(claim, store) steps for a batch of BATCH due uptime checks beside `monitors` http
     monitors whose uptime checks have all run twice."""
     store = open_store(Settings(database_url=f"sqlite:///{tmp_path / f'{monitors}.db'}"))
-    services = build_services(store)
-    issued = services.tokens.create("c@example.test", "c")
-    who = services.tokens.authenticate(issued.token)
-    for index in range(monitors):
-        services.monitors.create(
-            who, {"url": f"https://m{index}.example", "team_id": issued.team_id, "type": "http"}
-        )
+    add_http_monitors(store, monitors)
     engine_store = engine_store_for("sqlite")
     persister = BatchPersister(engine_store, CHECKS, SettingsCache(CHECKS))
     types = scheduled_types(CHECKS)

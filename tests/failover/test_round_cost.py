@@ -10,10 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from lookout.app import build_services, open_store
+from lookout.app import open_store
 from lookout.failover.consumer import build_failover_consumer
 from lookout.settings import Settings
 from lookout.store.db import transaction
+from tests.engine.seed import add_http_monitors
 
 STEPS_PER_CALL = 100
 
@@ -21,13 +22,7 @@ STEPS_PER_CALL = 100
 def round_steps(tmp_path: Path, monitors: int) -> int:
     settings = Settings(database_url=f"sqlite:///{tmp_path / f'{monitors}.db'}")
     store = open_store(settings)
-    services = build_services(store)
-    issued = services.tokens.create("f@example.test", "f")
-    who = services.tokens.authenticate(issued.token)
-    for index in range(monitors):
-        services.monitors.create(
-            who, {"url": f"https://m{index}.example", "team_id": issued.team_id, "type": "http"}
-        )
+    add_http_monitors(store, monitors)
     now = datetime.now(UTC).isoformat(sep=" ")
     with transaction(store.sessions) as session:
         # Every uptime check down: the worst case for a query that starts from checks.
