@@ -42,7 +42,7 @@ test: $(DEV_STAMP)
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$sudo apt-get install -y $$missing || { $$sudo apt-get update && $$sudo apt-get install -y $$missing; }; \
 	fi
-	$(BIN)/python -m pytest -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --durations=20
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench

@@ -53,7 +53,8 @@ def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "lookout", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
+    # 8 s alone with 2 API workers on a slow day, past 20 s beside another test worker.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
