@@ -42,9 +42,10 @@ from lookout.app import build_services, create_app, open_store
 from lookout.settings import Settings
 from tests.api.poison import leaves, poisoned
 
+pytestmark = pytest.mark.timeout(600)
+
 CHECKS_LEFT_OUT = ["positive_data_acceptance"]
 EXAMPLES_PER_OPERATION = 25
-pytestmark = pytest.mark.timeout(600)
 SCENARIOS = 40
 STEPS_PER_SCENARIO = 8
 HYPOTHESIS = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
