@@ -11,7 +11,7 @@ entry each. Each step is a small transaction, so no sweep holds the write lock f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -80,10 +80,12 @@ class RetentionSweep:
             + await self.coarsen_days()
         )
 
-    async def _next_checks(self, after: int, limit: int = CHECKS_PER_CHUNK) -> list[int]:
-        return await self._db.run(
-            partial(runs.check_ids_after, after=after, limit=limit, types=self._rollup_types)
-        )
+    async def _chunks(self, size: int = CHECKS_PER_CHUNK) -> AsyncIterator[list[int]]:
+        """The rollup checks, `size` ids at a time, as they were when the walk began (a check
+        added meanwhile has nothing old to sweep; one deleted meanwhile matches no row)."""
+        ids = await self._db.run(partial(runs.rollup_check_ids, types=self._rollup_types))
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]
 
     async def sweep_runs(self) -> int:
         cutoff = self._clock() - self._retention
@@ -97,26 +99,20 @@ class RetentionSweep:
     async def sweep_minutes(self) -> int:
         """Walk the checks in chunks; each chunk's old minutes are primary-key ranges."""
         cutoff = epoch_minute(self._clock() - self._minutes_kept)
-        total, after = 0, 0
-        while True:
-            chunk = await self._next_checks(after)
-            if not chunk:
-                return total
+        total = 0
+        async for chunk in self._chunks():
             total += await self._db.run(
                 partial(runs.delete_minutes_before, check_ids=chunk, cutoff_minute=cutoff)
             )
-            after = chunk[-1]
+        return total
 
     async def pack_minutes(self) -> int:
         """Pack the minute rows of the half hours that closed a while ago (the last
         `PACK_HALF_HOURS` before the previous one, so each is seen by a few hourly sweeps)
         into one block each; how many rows were packed."""
         before = epoch_minute(self._clock()) // minute_blob.MINUTES_PER_ROW - 1
-        total, after = 0, 0
-        while True:
-            chunk = await self._next_checks(after, PACK_CHECKS_PER_CHUNK)
-            if not chunk:
-                return total
+        total = 0
+        async for chunk in self._chunks(PACK_CHECKS_PER_CHUNK):
             total += await self._db.run(
                 partial(
                     runs.pack_minutes,
@@ -125,18 +121,15 @@ class RetentionSweep:
                     before_half_hour=before,
                 )
             )
-            after = chunk[-1]
+        return total
 
     async def fold_hours(self) -> int:
         """Pack the hours before the current one, a chunk of checks per transaction."""
         before = epoch_hour(self._clock())
-        total, after = 0, 0
-        while True:
-            chunk = await self._next_checks(after)
-            if not chunk:
-                return total
+        total = 0
+        async for chunk in self._chunks():
             total += await self._db.run(partial(runs.fold_hours, check_ids=chunk, before_hour=before))
-            after = chunk[-1]
+        return total
 
     async def pack_days(self) -> int:
         """Pack each finished day of hours into one block (`hour_blob.pack`); how many rows
@@ -178,12 +171,11 @@ class RetentionSweep:
     async def _over_days(self, step: Callable[..., int], first_day: int, before_day: int) -> int:
         """Run a repository step over every rollup check's days in [first_day, before_day),
         a chunk of checks per transaction; what the steps return, added up."""
-        total, after = 0, 0
-        while chunk := await self._next_checks(after, PACK_CHECKS_PER_CHUNK):
+        total = 0
+        async for chunk in self._chunks(PACK_CHECKS_PER_CHUNK):
             total += await self._db.run(
                 partial(step, check_ids=chunk, first_day=first_day, before_day=before_day)
             )
-            after = chunk[-1]
         return total
 
     async def run(self) -> None:
