@@ -126,8 +126,8 @@ class Outbox:
         await asyncio.to_thread(self.fan_out, now)
         last = self._last_reminder_scan
         if last is None or now - last >= self.tuning.reminder_scan_every:
-            self._last_reminder_scan = now
-            await asyncio.to_thread(self.remind, now)
+            await asyncio.to_thread(self.remind, now, last)
+            self._last_reminder_scan = now  # after the scan: a failed one is looked at again
         claimed = await asyncio.to_thread(self.claim_due, now)
         if not claimed:
             return 0
@@ -284,7 +284,10 @@ class Outbox:
 
     # -- 2. reminders -----------------------------------------------------------------------
 
-    def remind(self, now: datetime) -> int:
+    def remind(self, now: datetime, since: datetime | None = None) -> int:
+        """Add the reminders of the checks still down whose reminder period ended after
+        `since` (the last scan; None: every period, as after a start, where the dedupe keys
+        keep those already made from being made twice); how many were decided."""
         every = self.tuning.policy.reminder_every
         if every is None:
             return 0
@@ -293,7 +296,8 @@ class Outbox:
             failures = repo.down_failures(session)
         for change_id, failed_at in failures:
             number = reminder_number(failed_at, now, every)
-            if number < 1:
+            # A check down for days is looked at once a period, not at every scan.
+            if number < 1 or (since is not None and reminder_number(failed_at, since, every) == number):
                 continue
             with transaction(self._sessions) as session:
                 for told in repo.told_of(session, change_id):
