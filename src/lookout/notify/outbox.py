@@ -110,6 +110,7 @@ class Outbox:
         self.worker = worker or f"outbox-{uuid.uuid4().hex[:12]}"
         self._loop = Periodic("outbox", self.run_once, lambda: self.tuning.poll_s, log)
         self._last_reminder_scan: datetime | None = None
+        self._reminded_until: datetime | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -126,8 +127,10 @@ class Outbox:
         await asyncio.to_thread(self.fan_out, now)
         last = self._last_reminder_scan
         if last is None or now - last >= self.tuning.reminder_scan_every:
-            await asyncio.to_thread(self.remind, now, last)
-            self._last_reminder_scan = now  # after the scan: a failed one is looked at again
+            self._last_reminder_scan = now
+            await asyncio.to_thread(self.remind, now, self._reminded_until)
+            # Only once it went through: the periods a failed scan missed are looked at again.
+            self._reminded_until = now
         claimed = await asyncio.to_thread(self.claim_due, now)
         if not claimed:
             return 0
