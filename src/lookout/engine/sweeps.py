@@ -1,7 +1,8 @@
 """Periodic housekeeping that keeps storage bounded per check.
 
 Runs that were not a success age out after the retention (successes live in each check's
-ring of slots and need no sweep), and minute rollups after 48 hours; closed half hours of
+ring of slots and need no sweep), and so do state changes once their check has recovered
+(with their messages) and the messages of no change; minute rollups after 48 hours; closed half hours of
 minutes are packed into one block each (`store/minute_blob.py`); finished hours move
 from their live rows into their day's row (`store/hour_blob.py`), finished days are packed
 into one block each, and the days older than the hourly retention are added up into one
@@ -19,7 +20,7 @@ from lookout.engine.database import Database
 from lookout.engine.rollups import epoch_hour, epoch_minute
 from lookout.periodic import Periodic
 from lookout.store import hour_blob, minute_blob
-from lookout.store.repositories import runs
+from lookout.store.repositories import notifications, runs
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class RetentionSweep:
         """Delete aged runs and minute rollups, fold finished hours; how many rows went."""
         return (
             await self.sweep_runs()
+            + await self.sweep_changes()
             + await self.sweep_minutes()
             + await self.pack_minutes()
             + await self.fold_hours()
@@ -88,10 +90,21 @@ class RetentionSweep:
             yield ids[start : start + size]
 
     async def sweep_runs(self) -> int:
+        return await self._until_done(runs.delete_runs_before)
+
+    async def sweep_changes(self) -> int:
+        """State changes past the retention whose check recovered since, and the messages
+        of no change (reminders, summaries) past it: how many rows went."""
+        return await self._until_done(runs.delete_changes_before) + await self._until_done(
+            notifications.delete_messages_before
+        )
+
+    async def _until_done(self, step: Callable[..., int]) -> int:
+        """Run a chunked delete of rows older than the retention until a chunk comes short."""
         cutoff = self._clock() - self._retention
         total = 0
         while True:
-            deleted = await self._db.run(lambda session: runs.delete_runs_before(session, cutoff))
+            deleted = await self._db.run(partial(step, cutoff=cutoff, chunk=runs.DELETE_CHUNK))
             total += deleted
             if deleted < runs.DELETE_CHUNK:
                 return total

@@ -360,6 +360,24 @@ def down_failures(session: Session) -> list[tuple[int, datetime]]:
     return [(row[0], row[1]) for row in rows]
 
 
+def delete_messages_before(session: Session, cutoff: datetime, chunk: int) -> int:
+    """Delete up to `chunk` finished messages made before `cutoff` that belong to no state
+    change (reminders and summaries; a change's messages go with the change); their
+    delivery attempts go with them."""
+    ids = list(
+        session.scalars(
+            select(M.id)
+            .where(M.state_change_id.is_(None), M.created_at < cutoff, M.status != PENDING)
+            .order_by(M.id)
+            .limit(chunk)
+        )
+    )
+    if not ids:
+        return 0
+    session.execute(delete(M).where(M.id.in_(ids)))
+    return len(ids)
+
+
 def told_of(session: Session, change_id: int) -> list[NotificationMessage]:
     """The messages that told destinations of a state change."""
     return list(

@@ -17,7 +17,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import LargeBinary, Table, bindparam, delete, func, select, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from lookout.model import periods
 from lookout.model.metrics import MetricPoint
@@ -29,6 +29,7 @@ from lookout.store.tables import (
     DowntimePeriod,
     MinuteRollup,
     Snooze,
+    StateChange,
     UptimeDay,
     UptimeHour,
 )
@@ -446,6 +447,35 @@ def delete_runs_before(session: Session, cutoff: datetime, chunk: int = DELETE_C
     if not ids:
         return 0
     session.execute(delete(CheckRun).where(CheckRun.id.in_(ids)))
+    return len(ids)
+
+
+def delete_changes_before(session: Session, cutoff: datetime, chunk: int = DELETE_CHUNK) -> int:
+    """Delete up to `chunk` state changes handled (fanned out) before `cutoff` whose check
+    has been up since, with that recovery handled too; their messages and claims go with
+    them (foreign keys). What a check still needs stays whatever its age: the changes of an
+    episode not over yet (the reminders read its failure, the recovery its messages) and
+    each check's latest change."""
+    later = aliased(StateChange)
+    closed = (
+        select(later.id)
+        .where(
+            later.check_id == StateChange.check_id,
+            later.id > StateChange.id,
+            later.to_status == "up",
+            later.processed_at.is_not(None),
+        )
+        .correlate(StateChange)
+        .exists()
+    )
+    # processed_at < cutoff walks the (processed_at, id) index: only changes past the
+    # retention are looked at (a change is never handled before it is made).
+    ids = list(
+        session.scalars(select(StateChange.id).where(StateChange.processed_at < cutoff, closed).limit(chunk))
+    )
+    if not ids:
+        return 0
+    session.execute(delete(StateChange).where(StateChange.id.in_(ids)))
     return len(ids)
 
 
