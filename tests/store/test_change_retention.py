@@ -90,8 +90,8 @@ def sweep(factory: sessionmaker[Session]) -> int:
     return asyncio.run(RetentionSweep(Database(factory), lambda: NOW, retention_days=14).sweep_changes())
 
 
-def test_old_changes_of_recovered_checks_go_and_what_a_check_needs_stays(database_url: str) -> None:
-    factory = migrated(database_url)
+def test_old_changes_of_recovered_checks_go_and_what_a_check_needs_stays(empty_url: str) -> None:
+    factory = migrated(empty_url)
     recovered = add_monitor(factory, "recovered.example:443")
     down = add_monitor(factory, "down.example:443")
     unhandled = add_monitor(factory, "unhandled.example:443")
