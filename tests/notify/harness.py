@@ -20,7 +20,7 @@ from lookout.notify.dispatch import build_dispatcher
 from lookout.notify.outbox import Outbox, OutboxTuning
 from lookout.notify.policy import PolicyConfig
 from lookout.store.db import transaction, utcnow
-from lookout.store.tables import NotificationDestination
+from lookout.store.tables import Monitor, NotificationDestination
 from tests.engine.seed import persist
 
 
@@ -116,3 +116,15 @@ class Runs:
 
 def start_time() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def team_of(factory: sessionmaker[Session], monitor_id: int) -> int:
+    with factory() as session:
+        monitor = session.get(Monitor, monitor_id)
+        assert monitor is not None
+        return monitor.team_id
+
+
+async def drain(outbox: object, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        await outbox.run_once()  # type: ignore[attr-defined]

@@ -25,15 +25,8 @@ from lookout.store.tables import (
     Team,
 )
 from tests.engine.seed import add_monitor
-from tests.notify.harness import Clock, Runs, add_destination, make_outbox, start_time
+from tests.notify.harness import Clock, Runs, add_destination, drain, make_outbox, start_time, team_of
 from tests.notify.receivers import serve_hooks, serve_smtp
-
-
-def team_of(factory: sessionmaker[Session], monitor_id: int) -> int:
-    with factory() as session:
-        monitor = session.get(Monitor, monitor_id)
-        assert monitor is not None
-        return monitor.team_id
 
 
 def messages(factory: sessionmaker[Session]) -> list[NotificationMessage]:
@@ -44,11 +37,6 @@ def messages(factory: sessionmaker[Session]) -> list[NotificationMessage]:
 def deliveries(factory: sessionmaker[Session]) -> list[NotificationDelivery]:
     with factory() as session:
         return list(session.scalars(select(NotificationDelivery).order_by(NotificationDelivery.id)))
-
-
-async def drain(outbox: object, rounds: int = 5) -> None:
-    for _ in range(rounds):
-        await outbox.run_once()  # type: ignore[attr-defined]
 
 
 async def test_down_and_up_tells_each_destination_once(factory: sessionmaker[Session]) -> None:

@@ -18,9 +18,8 @@ from lookout.store.db import transaction
 from lookout.store.repositories.notifications import down_failures
 from lookout.store.tables import StateChange
 from tests.engine.seed import add_monitor
-from tests.notify.harness import Clock, Runs, add_destination, make_outbox, start_time
+from tests.notify.harness import Clock, Runs, add_destination, drain, make_outbox, start_time, team_of
 from tests.notify.receivers import serve_hooks
-from tests.notify.test_outbox import drain, team_of
 
 
 @contextmanager
