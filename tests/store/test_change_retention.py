@@ -1,6 +1,7 @@
-"""State changes and the messages of no change age out after the retention, as runs do,
-except what a check still needs: an episode not over (its failure for the reminders, its
-messages for the recovery), a recovery not handled yet, and each check's latest change."""
+"""State changes, the messages of no change and a crawl's resolved findings age out after
+the retention, as runs do, except what a check still needs: an episode not over (its
+failure for the reminders, its messages for the recovery), a recovery not handled yet,
+each check's latest change, and the certificates a check has seen (their history is read)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lookout.checks.registry import CHECKS
 from lookout.engine.database import Database
-from lookout.engine.sweeps import RetentionSweep
+from lookout.engine.sweeps import RetentionSweep, aging_finding_types
 from lookout.store.db import transaction
 from lookout.store.repositories.notifications import down_failures
 from lookout.store.tables import (
     CheckState,
+    Finding,
     Monitor,
     NotificationDelivery,
     NotificationDestination,
@@ -154,3 +157,55 @@ def test_old_changes_of_recovered_checks_go_and_what_a_check_needs_stays(empty_u
     assert gone_with_change not in messages and deliveries == []
     assert failures == [recent, long_failure]  # the month-long outage still gets its reminders
     assert sweep(factory) == 0
+
+
+def finding(session: Session, check_id: int, key: str, seen_day: int, resolved_day: int | None) -> None:
+    session.execute(
+        insert(Finding).values(
+            check_id=check_id,
+            key=key,
+            payload={"url": key},
+            first_seen_at=T0 + timedelta(days=seen_day),
+            last_seen_at=T0 + timedelta(days=resolved_day if resolved_day is not None else 29),
+            resolved_at=None if resolved_day is None else T0 + timedelta(days=resolved_day),
+        )
+    )
+
+
+def test_a_crawls_old_resolved_findings_go_once_a_day_and_certificates_stay(empty_url: str) -> None:
+    factory = migrated(empty_url)
+    ids = add_monitor(
+        factory,
+        "https://crawled.example/",
+        monitor_type="http",
+        checks={"broken_links": {}, "certificate_health": {}},
+    )
+    with transaction(factory) as session:
+        finding(session, ids["broken_links"], "https://crawled.example/fixed-long-ago", 1, 3)
+        finding(session, ids["broken_links"], "https://crawled.example/fixed-lately", 1, 25)
+        finding(session, ids["broken_links"], "https://crawled.example/still-broken", 1, None)
+        finding(session, ids["certificate_health"], "old-certificate", 1, 3)  # history: kept
+    clock = {"now": NOW}
+    sweep = RetentionSweep(
+        Database(factory), lambda: clock["now"], retention_days=14, aging_finding_types=["broken_links"]
+    )
+    assert asyncio.run(sweep.sweep_findings()) == 1
+    with factory() as session:
+        left = set(session.scalars(select(Finding.key)))
+    assert left == {
+        "https://crawled.example/fixed-lately",
+        "https://crawled.example/still-broken",
+        "old-certificate",
+    }
+    clock["now"] = NOW + timedelta(days=10)  # fixed-lately is past the retention now ...
+    assert asyncio.run(sweep.sweep_findings()) == 1
+    with transaction(factory) as session:
+        finding(session, ids["broken_links"], "https://crawled.example/fixed-again", 1, 2)
+    clock["now"] += timedelta(hours=23)  # ... and a day's walk waits a day
+    assert asyncio.run(sweep.sweep_findings()) == 0
+    clock["now"] += timedelta(hours=1)
+    assert asyncio.run(sweep.sweep_findings()) == 1
+
+
+def test_the_crawls_are_the_checks_whose_resolved_findings_age_out() -> None:
+    assert aging_finding_types(CHECKS) == ["broken_links", "mixed_content", "sitemap"]

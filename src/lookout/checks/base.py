@@ -124,6 +124,10 @@ class FindingsSpec:
     # the writer sets the run's outcome and adds the before/after payloads to its details
     # (`findings_changes`), since only it knows what the last run found.
     warns_on: frozenset[DiffKind] = field(default_factory=frozenset)
+    # False where nothing reads a resolved finding (a crawl's broken link fixed a month
+    # ago: the API shows the latest crawl): the retention sweep deletes them after the
+    # run retention. True where they are history someone reads (certificates seen).
+    keep_resolved: bool = True
 
 
 class Check(ABC, Generic[S]):

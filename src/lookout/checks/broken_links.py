@@ -64,7 +64,7 @@ class BrokenLinksCheck(Check[BrokenLinksSettings]):
     type = CheckType.BROKEN_LINKS
     pool = Pool.CRAWL
     details = BrokenLinksDetails
-    findings = FindingsSpec("broken link", frozenset({DiffKind.NEW}))
+    findings = FindingsSpec("broken link", frozenset({DiffKind.NEW}), keep_resolved=False)
 
     def settings_model(self, monitor_type: MonitorType) -> builtins.type[BrokenLinksSettings]:
         return BrokenLinksSettings

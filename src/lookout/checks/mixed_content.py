@@ -48,7 +48,7 @@ class MixedContentCheck(Check[MixedContentSettings]):
     type = CheckType.MIXED_CONTENT
     pool = Pool.CRAWL
     details = MixedContentDetails
-    findings = FindingsSpec("mixed content resource", frozenset({DiffKind.NEW}))
+    findings = FindingsSpec("mixed content resource", frozenset({DiffKind.NEW}), keep_resolved=False)
 
     def settings_model(self, monitor_type: MonitorType) -> builtins.type[MixedContentSettings]:
         return MixedContentSettings

@@ -74,7 +74,7 @@ class _Sitemap:
 class SitemapCheck(Check[SitemapSettings]):
     type = CheckType.SITEMAP
     pool = Pool.CRAWL
-    findings = FindingsSpec("sitemap issue", frozenset({DiffKind.NEW}))
+    findings = FindingsSpec("sitemap issue", frozenset({DiffKind.NEW}), keep_resolved=False)
 
     def settings_model(self, monitor_type: MonitorType) -> builtins.type[SitemapSettings]:
         return SitemapSettings

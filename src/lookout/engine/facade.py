@@ -31,7 +31,7 @@ from lookout.engine.queue.memory import MemoryQueue
 from lookout.engine.runner import Runner
 from lookout.engine.scheduler import Locations, Scheduler, job_for, scheduled_types
 from lookout.engine.settings_cache import SettingsCache
-from lookout.engine.sweeps import HOURLY_ROLLUP_DAYS, RetentionSweep
+from lookout.engine.sweeps import HOURLY_ROLLUP_DAYS, RetentionSweep, aging_finding_types
 from lookout.engine.writer import ResultWriter
 from lookout.model.check_type import CheckType
 from lookout.model.result import CheckResult
@@ -166,6 +166,7 @@ class Engine:
             settings.retention_days,
             rollup_types=[t.value for t, c in self.checks.items() if c.records_uptime],
             hourly_rollup_days=settings.hourly_rollup_days,
+            aging_finding_types=aging_finding_types(self.checks),
         )
         if self.locations.others and not self.queue.shared:
             raise ValueError("checks sent to other locations need the shared queue (LOOKOUT_QUEUE=redis)")

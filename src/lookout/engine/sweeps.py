@@ -2,7 +2,8 @@
 
 Runs that were not a success age out after the retention (successes live in each check's
 ring of slots and need no sweep), and so do state changes once their check has recovered
-(with their messages) and the messages of no change; minute rollups after 48 hours; closed half hours of
+(with their messages), the messages of no change and, once a day, a crawl's resolved
+findings; minute rollups after 48 hours; closed half hours of
 minutes are packed into one block each (`store/minute_blob.py`); finished hours move
 from their live rows into their day's row (`store/hour_blob.py`), finished days are packed
 into one block each, and the days older than the hourly retention are added up into one
@@ -12,12 +13,13 @@ entry each. Each step is a small transaction, so no sweep holds the write lock f
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
 from lookout.engine.database import Database
 from lookout.engine.rollups import epoch_hour, epoch_minute
+from lookout.model.check_type import CheckType
 from lookout.periodic import Periodic
 from lookout.store import hour_blob, minute_blob
 from lookout.store.repositories import notifications, runs
@@ -38,10 +40,20 @@ HOURLY_ROLLUP_DAYS = 31
 # the two before the retention's edge, so each day is seen by a day's hourly sweeps and a
 # late hour folded into it meanwhile is added in.
 COARSEN_DAYS = 2
+FINDINGS_SWEPT_EVERY = timedelta(days=1)
 COARSEN_STEP_DAYS = 7
 # A day is packed (`pack_days`) once the day after it is over: its last hour was folded a
 # day ago, so a late hour after the block is rare (and read like any other entry).
 PACK_DAYS_AFTER = 2
+
+
+def aging_finding_types(checks: Mapping[CheckType, object]) -> list[str]:
+    """The check types whose resolved findings age out (`FindingsSpec.keep_resolved`)."""
+    return sorted(
+        check_type.value
+        for check_type, check in checks.items()
+        if (spec := getattr(check, "findings", None)) is not None and not spec.keep_resolved
+    )
 
 
 class RetentionSweep:
@@ -54,6 +66,7 @@ class RetentionSweep:
         minute_rollup_hours: int = MINUTE_ROLLUP_HOURS,
         rollup_types: Sequence[str] | None = None,
         hourly_rollup_days: int = HOURLY_ROLLUP_DAYS,
+        aging_finding_types: Sequence[str] = (),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -68,6 +81,9 @@ class RetentionSweep:
         # check). Every monitor carries a check of each of 14 types: walking them all took
         # the database thread from the writer at 100,000 monitors (1.4 million rows, 3 passes).
         self._rollup_types = rollup_types
+        # Checks whose resolved findings age out (crawls); walked once a day, not hourly.
+        self._finding_types = list(aging_finding_types)
+        self._findings_swept_at: datetime | None = None
         self._loop = Periodic("retention sweep", self.sweep, lambda: self._every, log)
 
     async def sweep(self) -> int:
@@ -75,6 +91,7 @@ class RetentionSweep:
         return (
             await self.sweep_runs()
             + await self.sweep_changes()
+            + await self.sweep_findings()
             + await self.sweep_minutes()
             + await self.pack_minutes()
             + await self.fold_hours()
@@ -82,10 +99,15 @@ class RetentionSweep:
             + await self.coarsen_days()
         )
 
-    async def _chunks(self, size: int = CHECKS_PER_CHUNK) -> AsyncIterator[list[int]]:
-        """The rollup checks, `size` ids at a time, as they were when the walk began (a check
-        added meanwhile has nothing old to sweep; one deleted meanwhile matches no row)."""
-        ids = await self._db.run(partial(runs.rollup_check_ids, types=self._rollup_types))
+    async def _chunks(
+        self, size: int = CHECKS_PER_CHUNK, types: Sequence[str] | None = None
+    ) -> AsyncIterator[list[int]]:
+        """The checks of `types` (default: the rollup checks), `size` ids at a time, as they
+        were when the walk began (a check added meanwhile has nothing old to sweep; one
+        deleted meanwhile matches no row)."""
+        ids = await self._db.run(
+            partial(runs.check_ids, types=self._rollup_types if types is None else types)
+        )
         for start in range(0, len(ids), size):
             yield ids[start : start + size]
 
@@ -98,6 +120,21 @@ class RetentionSweep:
         return await self._until_done(runs.delete_changes_before) + await self._until_done(
             notifications.delete_messages_before
         )
+
+    async def sweep_findings(self) -> int:
+        """Once a day: the findings resolved before the retention of the checks whose
+        resolved findings nobody reads (`FindingsSpec.keep_resolved`); how many went."""
+        now = self._clock()
+        last = self._findings_swept_at
+        if not self._finding_types or (last is not None and now - last < FINDINGS_SWEPT_EVERY):
+            return 0
+        total = 0
+        async for chunk in self._chunks(CHECKS_PER_CHUNK, self._finding_types):
+            total += await self._db.run(
+                partial(runs.delete_resolved_findings, check_ids=chunk, cutoff=now - self._retention)
+            )
+        self._findings_swept_at = now
+        return total
 
     async def _until_done(self, step: Callable[..., int]) -> int:
         """Run a chunked delete of rows older than the retention until a chunk comes short."""

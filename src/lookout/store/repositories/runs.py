@@ -27,6 +27,7 @@ from lookout.store.tables import (
     Check,
     CheckRun,
     DowntimePeriod,
+    Finding,
     MinuteRollup,
     Snooze,
     StateChange,
@@ -479,6 +480,14 @@ def delete_changes_before(session: Session, cutoff: datetime, chunk: int = DELET
     return len(ids)
 
 
+def delete_resolved_findings(session: Session, check_ids: Sequence[int], cutoff: datetime) -> int:
+    """Delete these checks' findings resolved before `cutoff`: one index range each."""
+    result = session.execute(
+        delete(Finding).where(Finding.check_id.in_(list(check_ids)), Finding.resolved_at < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_minute: int) -> int:
     """Delete the minute rollups of these checks whose minutes are all older than
     `cutoff_minute` (epoch minutes): one primary-key range per check."""
@@ -539,7 +548,7 @@ def _repack(
     return len(changed)
 
 
-def rollup_check_ids(session: Session, types: Sequence[str] | None = None) -> list[int]:
+def check_ids(session: Session, types: Sequence[str] | None = None) -> list[int]:
     """Every check's id (of `types` only when given), in order: what the sweeps walk in
     chunks. Read once per walk: asking for the next chunk above an id sorted every check of
     the types again for each chunk, which made a walk quadratic (100,000 uptime checks:
