@@ -3,11 +3,11 @@
 Runs that were not a success age out after the retention (successes live in each check's
 ring of slots and need no sweep), and so do state changes once their check has recovered
 (with their messages), the messages of no change and, once a day, a crawl's resolved
-findings; minute rollups after 48 hours; closed half hours of
-minutes are packed into one block each (`store/minute_blob.py`); finished hours move
-from their live rows into their day's row (`store/hour_blob.py`), finished days are packed
-into one block each, and the days older than the hourly retention are added up into one
-entry each. Each step is a small transaction, so no sweep holds the write lock for long.
+findings. Minute rollups go after 48 hours; closed half hours of minutes are packed into
+one block each (`store/minute_blob.py`); finished hours move from their live rows into
+their day's row (`store/hour_blob.py`), finished days are packed into one block each, and
+the days older than the hourly retention are added up into one entry each. Each step is a
+small transaction, so no sweep holds the write lock for long.
 """
 
 from __future__ import annotations
