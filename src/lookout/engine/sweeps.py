@@ -40,11 +40,13 @@ HOURLY_ROLLUP_DAYS = 31
 # the two before the retention's edge, so each day is seen by a day's hourly sweeps and a
 # late hour folded into it meanwhile is added in.
 COARSEN_DAYS = 2
-FINDINGS_SWEPT_EVERY = timedelta(days=1)
 COARSEN_STEP_DAYS = 7
 # A day is packed (`pack_days`) once the day after it is over: its last hour was folded a
 # day ago, so a late hour after the block is rare (and read like any other entry).
 PACK_DAYS_AFTER = 2
+# A crawl's resolved findings are looked for once a day: crawls run daily, and the walk
+# reads every crawl check (300,000 of them beside 100,000 monitors).
+FINDINGS_SWEPT_EVERY = timedelta(days=1)
 
 
 def aging_finding_types(checks: Mapping[CheckType, object]) -> list[str]:
@@ -87,7 +89,8 @@ class RetentionSweep:
         self._loop = Periodic("retention sweep", self.sweep, lambda: self._every, log)
 
     async def sweep(self) -> int:
-        """Delete aged runs and minute rollups, fold finished hours; how many rows went."""
+        """Delete what aged out (runs, changes, messages, findings, minute rollups), pack
+        minutes, fold and pack hours, coarsen old days; how many rows went or moved."""
         return (
             await self.sweep_runs()
             + await self.sweep_changes()
