@@ -109,7 +109,7 @@ class RetentionSweep:
         were when the walk began (a check added meanwhile has nothing old to sweep; one
         deleted meanwhile matches no row)."""
         ids = await self._db.run(
-            partial(runs.check_ids, types=self._rollup_types if types is None else types)
+            partial(runs.all_check_ids, types=self._rollup_types if types is None else types)
         )
         for start in range(0, len(ids), size):
             yield ids[start : start + size]

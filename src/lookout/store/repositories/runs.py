@@ -548,7 +548,7 @@ def _repack(
     return len(changed)
 
 
-def check_ids(session: Session, types: Sequence[str] | None = None) -> list[int]:
+def all_check_ids(session: Session, types: Sequence[str] | None = None) -> list[int]:
     """Every check's id (of `types` only when given), in order: what the sweeps walk in
     chunks. Read once per walk: asking for the next chunk above an id sorted every check of
     the types again for each chunk, which made a walk quadratic (100,000 uptime checks:
