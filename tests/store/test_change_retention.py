@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,7 @@ from lookout.checks.registry import CHECKS
 from lookout.engine.database import Database
 from lookout.engine.sweeps import RetentionSweep, aging_finding_types
 from lookout.store.db import transaction
+from lookout.store.repositories import runs
 from lookout.store.repositories.notifications import down_failures
 from lookout.store.tables import (
     CheckState,
@@ -172,7 +174,10 @@ def finding(session: Session, check_id: int, key: str, seen_day: int, resolved_d
     )
 
 
-def test_a_crawls_old_resolved_findings_go_once_a_day_and_certificates_stay(empty_url: str) -> None:
+def test_a_crawls_old_resolved_findings_go_once_a_day_and_certificates_stay(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "DELETE_CHUNK", 1)  # a transaction a finding: the chunks loop
     factory = migrated(empty_url)
     ids = add_monitor(
         factory,
@@ -182,6 +187,7 @@ def test_a_crawls_old_resolved_findings_go_once_a_day_and_certificates_stay(empt
     )
     with transaction(factory) as session:
         finding(session, ids["broken_links"], "https://crawled.example/fixed-long-ago", 1, 3)
+        finding(session, ids["broken_links"], "https://crawled.example/fixed-long-ago-too", 2, 4)
         finding(session, ids["broken_links"], "https://crawled.example/fixed-lately", 1, 25)
         finding(session, ids["broken_links"], "https://crawled.example/still-broken", 1, None)
         finding(session, ids["certificate_health"], "old-certificate", 1, 3)  # history: kept
@@ -189,7 +195,7 @@ def test_a_crawls_old_resolved_findings_go_once_a_day_and_certificates_stay(empt
     sweep = RetentionSweep(
         Database(factory), lambda: clock["now"], retention_days=14, aging_finding_types=["broken_links"]
     )
-    assert asyncio.run(sweep.sweep_findings()) == 1
+    assert asyncio.run(sweep.sweep_findings()) == 2
     with factory() as session:
         left = set(session.scalars(select(Finding.key)))
     assert left == {

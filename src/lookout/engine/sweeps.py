@@ -132,10 +132,11 @@ class RetentionSweep:
         if not self._finding_types or (last is not None and now - last < FINDINGS_SWEPT_EVERY):
             return 0
         total = 0
+        step = partial(runs.delete_resolved_findings, cutoff=now - self._retention, chunk=runs.DELETE_CHUNK)
         async for chunk in self._chunks(CHECKS_PER_CHUNK, self._finding_types):
-            total += await self._db.run(
-                partial(runs.delete_resolved_findings, check_ids=chunk, cutoff=now - self._retention)
-            )
+            while (deleted := await self._db.run(partial(step, check_ids=chunk))) == runs.DELETE_CHUNK:
+                total += deleted
+            total += deleted
         self._findings_swept_at = now
         return total
 

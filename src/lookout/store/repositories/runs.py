@@ -480,12 +480,21 @@ def delete_changes_before(session: Session, cutoff: datetime, chunk: int = DELET
     return len(ids)
 
 
-def delete_resolved_findings(session: Session, check_ids: Sequence[int], cutoff: datetime) -> int:
-    """Delete these checks' findings resolved before `cutoff`: one index range each."""
-    result = session.execute(
-        delete(Finding).where(Finding.check_id.in_(list(check_ids)), Finding.resolved_at < cutoff)
+def delete_resolved_findings(
+    session: Session, check_ids: Sequence[int], cutoff: datetime, chunk: int = DELETE_CHUNK
+) -> int:
+    """Delete up to `chunk` of these checks' findings resolved before `cutoff` (one index
+    range each): a site's years of fixed links are many transactions, not one."""
+    ids = list(
+        session.scalars(
+            select(Finding.id)
+            .where(Finding.check_id.in_(list(check_ids)), Finding.resolved_at < cutoff)
+            .limit(chunk)
+        )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    if ids:
+        session.execute(delete(Finding).where(Finding.id.in_(ids)))
+    return len(ids)
 
 
 def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_minute: int) -> int:
