@@ -341,8 +341,8 @@ def down_failures(session: Session) -> list[tuple[int, datetime]]:
     """(failed state change id, when) of the latest failure of every check now down.
 
     Read from the checks' states, each down one's latest failure found through its own
-    changes: a read led by the state changes walked every change kept for the retention
-    (at 100,000 monitors, tens of thousands of rows a minute and growing with history)."""
+    changes: a read led by the state changes walked every change the store held, once a
+    minute, however old."""
     change = aliased(StateChange)
     latest_failure = (
         select(func.max(change.id))
