@@ -8,7 +8,7 @@ speed (as tests/failover/test_round_cost.py counts a failover round)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -27,28 +27,10 @@ from lookout.store.db import transaction
 from lookout.store.repositories.engine import DueCheck, engine_store_for
 from lookout.store.tables import Check
 from tests.engine.seed import add_http_monitors
+from tests.sqlite_steps import counted
 
-STEPS_PER_CALL = 100
 BATCH = 50
 T = TypeVar("T")
-
-
-def counted(session: Session, work: Callable[[Session], T]) -> tuple[T, int]:
-    """What `work` returns and the SQLite steps (in hundreds) it took on this session."""
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    raw.set_progress_handler(count, STEPS_PER_CALL)
-    try:
-        return work(session), steps
-    finally:
-        raw.set_progress_handler(None, STEPS_PER_CALL)
 
 
 def results(due: Sequence[DueCheck], at: datetime) -> list[Finished]:

@@ -11,42 +11,27 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 from lookout.app import open_store
 from lookout.engine.database import Database
 from lookout.engine.sweeps import RetentionSweep
 from lookout.settings import Settings
 from tests.engine.seed import add_http_monitors
-
-STEPS_PER_CALL = 100
+from tests.sqlite_steps import steps_on
 
 
 def sweep_steps(tmp_path: Path, monitors: int) -> int:
     """SQLite steps (in hundreds) of a first hourly sweep beside `monitors` http monitors."""
     store = open_store(Settings(database_url=f"sqlite:///{tmp_path / f'{monitors}.db'}"))
     add_http_monitors(store, monitors)
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    def on_checkout(dbapi_connection: Any, *_: Any) -> None:
-        dbapi_connection.set_progress_handler(count, STEPS_PER_CALL)
-
-    event.listen(store.engine, "checkout", on_checkout)
     now = datetime.now(UTC)
     sweep = RetentionSweep(Database(store.sessions), lambda: now, rollup_types=["uptime"])
     try:
-        asyncio.run(sweep.sweep())
+        with steps_on(store.engine) as steps:
+            asyncio.run(sweep.sweep())
     finally:
-        event.remove(store.engine, "checkout", on_checkout)
         store.engine.dispose()
-    return steps
+    return steps.hundreds
 
 
 def test_a_sweep_over_ten_times_the_monitors_costs_ten_times_as_much(tmp_path: Path) -> None:

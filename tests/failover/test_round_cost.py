@@ -8,15 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from lookout.app import open_store
 from lookout.failover.consumer import build_failover_consumer
 from lookout.settings import Settings
 from lookout.store.db import transaction
 from tests.engine.seed import add_http_monitors
-
-STEPS_PER_CALL = 100
+from tests.sqlite_steps import steps_on
 
 
 def round_steps(tmp_path: Path, monitors: int) -> int:
@@ -36,23 +35,13 @@ def round_steps(tmp_path: Path, monitors: int) -> int:
         )
     consumer = build_failover_consumer(store.sessions, settings)
     consumer.take_changes()  # warm: the schema read, the cursor row
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    @event.listens_for(store.engine, "connect")
-    def counting(dbapi_connection: object, _record: object) -> None:
-        dbapi_connection.set_progress_handler(count, STEPS_PER_CALL)  # type: ignore[attr-defined]
-
     store.engine.dispose()
-    consumer.take_changes()
-    consumer.fresh_downs()
-    consumer.active_monitors()
+    with steps_on(store.engine) as steps:
+        consumer.take_changes()
+        consumer.fresh_downs()
+        consumer.active_monitors()
     store.engine.dispose()
-    return steps
+    return steps.hundreds
 
 
 def test_a_round_does_not_read_every_check(tmp_path: Path) -> None:

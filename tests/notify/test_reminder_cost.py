@@ -20,6 +20,7 @@ from lookout.store.tables import StateChange
 from tests.engine.seed import add_monitor
 from tests.notify.harness import Clock, Runs, add_destination, drain, make_outbox, start_time, team_of
 from tests.notify.receivers import serve_hooks
+from tests.sqlite_steps import counted
 
 
 @contextmanager
@@ -62,25 +63,12 @@ def add_history(factory: sessionmaker[Session], ids: dict[str, int], changes: in
 
 
 def read_cost(factory: sessionmaker[Session], read: Callable[[Session], object]) -> int | None:
-    """The work of `read` in SQLite's virtual machine steps (hundreds); None on PostgreSQL,
-    where the test proves the answer only."""
+    """The work of `read` in SQLite's steps (hundreds); None on PostgreSQL, where the test
+    proves the answer only."""
     with factory() as session:
-        raw = session.connection().connection.dbapi_connection
-        steps = 0
-
-        def count() -> int:
-            nonlocal steps
-            steps += 1
-            return 0
-
-        if not hasattr(raw, "set_progress_handler"):
+        if session.get_bind().dialect.name != "sqlite":
             return None
-        raw.set_progress_handler(count, 100)
-        try:
-            read(session)
-        finally:
-            raw.set_progress_handler(None, 100)
-        return steps
+        return counted(session, read)[1]
 
 
 def test_the_down_checks_are_found_without_reading_the_history(factory: sessionmaker[Session]) -> None:
