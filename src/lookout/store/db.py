@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Select,
+    TypeDecorator,
+    create_engine,
+    delete,
+    event,
+)
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -157,6 +167,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def delete_selected(session: Session, model: Any, ids: Select[Any]) -> int:
+    """Delete the rows of `model` whose ids `ids` selects (a bounded query: the retention
+    sweep deletes a chunk a transaction); how many went."""
+    chosen = list(session.scalars(ids))
+    if chosen:
+        session.execute(delete(model).where(model.id.in_(chosen)))
+    return len(chosen)
 
 
 def utcnow() -> datetime:

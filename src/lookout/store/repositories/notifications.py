@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from lookout.store.db import delete_selected
 from lookout.store.tables import (
     Check,
     CheckRun,
@@ -364,18 +365,14 @@ def delete_messages_before(session: Session, cutoff: datetime, chunk: int) -> in
     """Delete up to `chunk` finished messages made before `cutoff` that belong to no state
     change (reminders and summaries; a change's messages go with the change); their
     delivery attempts go with them."""
-    ids = list(
-        session.scalars(
-            select(M.id)
-            .where(M.state_change_id.is_(None), M.created_at < cutoff, M.status != PENDING)
-            .order_by(M.id)
-            .limit(chunk)
-        )
+    return delete_selected(
+        session,
+        M,
+        select(M.id)
+        .where(M.state_change_id.is_(None), M.created_at < cutoff, M.status != PENDING)
+        .order_by(M.id)
+        .limit(chunk),
     )
-    if not ids:
-        return 0
-    session.execute(delete(M).where(M.id.in_(ids)))
-    return len(ids)
 
 
 def told_of(session: Session, change_id: int) -> list[NotificationMessage]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from lookout.model import periods
 from lookout.model.metrics import MetricPoint
 from lookout.store import hour_blob, minute_blob
+from lookout.store.db import delete_selected
 from lookout.store.entries import added_up
 from lookout.store.tables import (
     Check,
@@ -440,15 +441,11 @@ def active_snooze(session: Session, check_id: int, now: datetime) -> Snooze | No
 def delete_runs_before(session: Session, cutoff: datetime, chunk: int = DELETE_CHUNK) -> int:
     """Delete up to `chunk` unslotted runs (those that were not a success) started before
     `cutoff`; rollups were written with them. Successful runs live in their check's ring."""
-    ids = list(
-        session.scalars(
-            select(CheckRun.id).where(CheckRun.slot.is_(None), CheckRun.started_at < cutoff).limit(chunk)
-        )
+    return delete_selected(
+        session,
+        CheckRun,
+        select(CheckRun.id).where(CheckRun.slot.is_(None), CheckRun.started_at < cutoff).limit(chunk),
     )
-    if not ids:
-        return 0
-    session.execute(delete(CheckRun).where(CheckRun.id.in_(ids)))
-    return len(ids)
 
 
 def delete_changes_before(session: Session, cutoff: datetime, chunk: int = DELETE_CHUNK) -> int:
@@ -471,13 +468,11 @@ def delete_changes_before(session: Session, cutoff: datetime, chunk: int = DELET
     )
     # processed_at < cutoff walks the (processed_at, id) index: only changes past the
     # retention are looked at (a change is never handled before it is made).
-    ids = list(
-        session.scalars(select(StateChange.id).where(StateChange.processed_at < cutoff, closed).limit(chunk))
+    return delete_selected(
+        session,
+        StateChange,
+        select(StateChange.id).where(StateChange.processed_at < cutoff, closed).limit(chunk),
     )
-    if not ids:
-        return 0
-    session.execute(delete(StateChange).where(StateChange.id.in_(ids)))
-    return len(ids)
 
 
 def delete_resolved_findings(
@@ -485,16 +480,13 @@ def delete_resolved_findings(
 ) -> int:
     """Delete up to `chunk` of these checks' findings resolved before `cutoff` (one index
     range each): a site's years of fixed links are many transactions, not one."""
-    ids = list(
-        session.scalars(
-            select(Finding.id)
-            .where(Finding.check_id.in_(list(check_ids)), Finding.resolved_at < cutoff)
-            .limit(chunk)
-        )
+    return delete_selected(
+        session,
+        Finding,
+        select(Finding.id)
+        .where(Finding.check_id.in_(list(check_ids)), Finding.resolved_at < cutoff)
+        .limit(chunk),
     )
-    if ids:
-        session.execute(delete(Finding).where(Finding.id.in_(ids)))
-    return len(ids)
 
 
 def delete_minutes_before(session: Session, check_ids: Sequence[int], cutoff_minute: int) -> int:
