@@ -87,9 +87,13 @@ def test_an_sre_sees_checks_state_changes_and_readiness(tmp_path: Path, server_e
             assert "lookout_scheduler_lag_seconds_count" in scraped
             assert "lookout_runs_in_flight" in scraped
             assert 'lookout_outbox_backlog{kind="messages"}' in scraped
+            assert "lookout_engine_behind_schedule 0.0" in scraped
             ready = httpx.get(f"{base}/ready")
             assert ready.status_code == 200, ready.text
             assert ready.json()["checks"]["database"] == "ok"
+            # One monitor every 5 s keeps to its schedule (tests/engine/test_behind_schedule.py
+            # shows an engine that does not).
+            assert ready.json()["checks"]["engine"]["behind_schedule"] is False
 
             # A table for people, on stdout; nothing on stderr.
             table = run_cli({**client_env, "COLUMNS": "200"}, "status")

@@ -24,6 +24,10 @@ SCHEDULER_LAG = Histogram(
     "How long after it was due a scheduled check started.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
+BEHIND_SCHEDULE = Gauge(
+    "lookout_engine_behind_schedule",
+    "1 while the median lag of scheduled checks has been over 10 s for 3 whole minutes in a row.",
+)
 STATE_CHANGES = Counter("lookout_state_changes_total", "State changes recorded, by kind.", ["kind"])
 WRITER_BATCH_SIZE = Histogram(
     "lookout_writer_batch_size",

@@ -57,7 +57,14 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
                 problems.append("engine not running")
             elif since is not None and since > MAX_SECONDS_SINCE_TICK:
                 problems.append(f"scheduler has not ticked for {since:.0f} s")
-            checks["engine"] = {"running": state["running"], "seconds_since_tick": since}
+            # Late checks are told, not a reason to take the process out of rotation: it
+            # still serves, and every check still runs (see engine/lag_watch.py).
+            checks["engine"] = {
+                "running": state["running"],
+                "seconds_since_tick": since,
+                "behind_schedule": state.get("behind_schedule", False),
+                "lag_last_minute": state.get("lag_last_minute"),
+            }
         return _ready_answer(checks, problems)
 
     @router.get("/metrics")
@@ -81,6 +88,7 @@ def build_ops_router(health: HealthService, metrics_token: str | None) -> APIRou
             for (location, pool), count in engine.queued().items():
                 metrics.QUEUE_DEPTH.labels(location=location, pool=pool).set(count)
             metrics.CHECK_PROCESSES.set(state.get("check_processes", 0))
+            metrics.BEHIND_SCHEDULE.set(1 if state.get("behind_schedule") else 0)
         try:
             for kind, count in health.outbox_backlog().items():
                 metrics.OUTBOX_BACKLOG.labels(kind).set(count)

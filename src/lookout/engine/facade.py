@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from lookout.checks.base import AnyCheck, CheckContext, Pool
 from lookout.checks.registry import CHECKS, runnable, validate
 from lookout.engine.check_processes import CheckProcesses
 from lookout.engine.database import Database
+from lookout.engine.lag_watch import LagWatch, MinuteLags
 from lookout.engine.persist import BatchPersister
 from lookout.engine.queue.base import Lease, Queue
 from lookout.engine.queue.depth import QueueDepth
@@ -137,6 +139,7 @@ class Engine:
             runs_kept=settings.runs_kept_per_check,
             shared_writes=self.queue.shared,
         )
+        self.lag_watch = LagWatch(ctx.clock)
         self.writer = ResultWriter(
             self.db,
             self.queue,
@@ -145,6 +148,7 @@ class Engine:
             batch_size=settings.batch_size,
             flush_interval=settings.flush_interval,
             on_stored=self._stored,
+            lag_watch=self.lag_watch,
         )
         self.runner = Runner(
             self.queue,
@@ -255,6 +259,8 @@ class Engine:
             "seconds_since_tick": None if last is None else round(time.monotonic() - last, 3),
             "in_flight": self.runner.in_flight(),
             "check_processes": len(self.check_processes.pids()) if self.check_processes else 0,
+            "behind_schedule": self.lag_watch.behind,
+            "lag_last_minute": _lag_summary(self.lag_watch.last_minute()),
         }
 
     def queued(self) -> dict[tuple[str, str], int]:
@@ -286,3 +292,19 @@ class Engine:
             self._requested.add(check_id)
         await self.queue.put(job)
         return True
+
+
+def _lag_summary(minute: MinuteLags | None) -> dict[str, object] | None:
+    """The last whole minute's runs and lag quantiles (upper bounds in seconds, None when
+    past the last bound), as /ready shows them."""
+    if minute is None:
+        return None
+    return {
+        "runs": minute.runs,
+        "median_at_most": _finite(minute.at_most(0.5)),
+        "p99_at_most": _finite(minute.at_most(0.99)),
+    }
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isinf(value) else value

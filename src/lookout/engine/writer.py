@@ -17,6 +17,7 @@ from datetime import datetime
 
 from lookout import metrics
 from lookout.engine.database import Database
+from lookout.engine.lag_watch import LagWatch
 from lookout.engine.persist import BatchPersister, BatchReport, Finished
 from lookout.engine.queue.base import Lease, Queue
 from lookout.model.result import CheckResult
@@ -37,6 +38,7 @@ class ResultWriter:
         batch_size: int = 1000,
         flush_interval: float = 0.1,
         on_stored: Callable[[Sequence[int]], None] | None = None,
+        lag_watch: LagWatch | None = None,
     ) -> None:
         self._db = db
         self._queue = queue
@@ -45,6 +47,7 @@ class ResultWriter:
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._on_stored = on_stored
+        self._lag_watch = lag_watch
         # A deque and an event rather than asyncio.Queue: no future per item, and a batch
         # is taken in one slice.
         self._inbox: deque[_Item] = deque()
@@ -107,7 +110,7 @@ class ResultWriter:
         self.stored += report.stored
         self.batches += 1
         self._stored([lease.job.check_id for lease, _ in batch])
-        _observe(batch, report)
+        _observe(batch, report, self._lag_watch)
 
     async def _settle(self, batch: list[_Item], stored: bool) -> None:
         """Acknowledge a stored batch, or give an unstored one back to the queue. If the
@@ -131,10 +134,11 @@ class ResultWriter:
             self._on_stored(check_ids)
 
 
-def _observe(batch: list[_Item], report: BatchReport) -> None:
+def _observe(batch: list[_Item], report: BatchReport, lag_watch: LagWatch | None) -> None:
     """Count the stored batch and log its state changes, once they are committed."""
     metrics.WRITER_BATCH_SIZE.observe(len(batch))
     debug = log.isEnabledFor(logging.DEBUG)
+    lags: list[float] = []
     for lease, result in batch:
         job = lease.job
         metrics.CHECK_RUNS.labels(job.check_type, result.outcome.value).inc()
@@ -142,7 +146,9 @@ def _observe(batch: list[_Item], report: BatchReport) -> None:
             max(0.0, (result.ended_at - result.started_at).total_seconds())
         )
         if not job.requested:
-            metrics.SCHEDULER_LAG.observe(max(0.0, (result.started_at - job.due_at).total_seconds()))
+            lag = max(0.0, (result.started_at - job.due_at).total_seconds())
+            metrics.SCHEDULER_LAG.observe(lag)
+            lags.append(lag)
         if debug:
             log.debug(
                 "check %s (%s) of monitor %s ran: %s, %s",
@@ -172,3 +178,10 @@ def _observe(batch: list[_Item], report: BatchReport) -> None:
                 "reason": change["reason"],
             },
         )
+    if lag_watch is not None:
+        lag_watch.observe(lags)
+        verdict = lag_watch.review()
+        if verdict is not None:
+            log.log(
+                verdict.level, verdict.message, extra={"event": "schedule_lag", "behind": lag_watch.behind}
+            )
