@@ -15,14 +15,24 @@ T = TypeVar("T")
 
 
 class Steps:
-    """Steps counted so far, in hundreds."""
+    """Steps counted so far: SQLite calls the handler every `per_call` steps."""
 
-    def __init__(self) -> None:
-        self.hundreds = 0
+    def __init__(self, per_call: int = STEPS_PER_CALL) -> None:
+        self.per_call = per_call
+        self.calls = 0
 
     def count(self) -> int:
-        self.hundreds += 1
+        self.calls += 1
         return 0  # go on
+
+    @property
+    def total(self) -> int:
+        """Steps, to the nearest `per_call` below."""
+        return self.calls * self.per_call
+
+    @property
+    def hundreds(self) -> int:
+        return self.total // 100
 
 
 def counted(session: Session, work: Callable[[Session], T]) -> tuple[T, int]:
@@ -38,12 +48,13 @@ def counted(session: Session, work: Callable[[Session], T]) -> tuple[T, int]:
 
 
 @contextmanager
-def steps_on(engine: Engine) -> Iterator[Steps]:
-    """The steps of every connection `engine` hands out inside the block."""
-    steps = Steps()
+def steps_on(engine: Engine, per_call: int = STEPS_PER_CALL) -> Iterator[Steps]:
+    """The steps of every connection `engine` hands out inside the block (`per_call` 1
+    counts every step: for statements that each take fewer than a hundred)."""
+    steps = Steps(per_call)
 
     def on_checkout(dbapi_connection: Any, *_: Any) -> None:
-        dbapi_connection.set_progress_handler(steps.count, STEPS_PER_CALL)
+        dbapi_connection.set_progress_handler(steps.count, per_call)
 
     event.listen(engine, "checkout", on_checkout)
     try:
