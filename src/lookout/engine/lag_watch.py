@@ -3,11 +3,12 @@ it was due), counted per minute of the engine's clock, and the verdict the write
 
 An engine that cannot keep up (too many monitors for the machine's cores) does not drop
 checks: it runs the most overdue first, so every interval stretches. Nothing fails, which
-is why it is easy to miss; the warning names the figures and what adds capacity. A
-restart's backlog of overdue checks is a minute or two of lag that clears by itself, so
-the engine is "behind" only after `minutes` whole minutes in a row whose median lag is over
-`behind_seconds` (one of the bucket bounds), and on time again after one whole minute whose
-median is not.
+is why it is easy to miss; the warning names the figures and what adds capacity. A short
+backlog (a restart's overdue checks on an instance with room to spare) clears within a
+minute or two by itself, so the engine is "behind" only after `minutes` whole minutes in a
+row whose median lag is over `behind_seconds` (one of the bucket bounds), and on time again
+after one whole minute whose median is not. An instance that needs longer to catch up after
+a restart is reported: it has little capacity to spare.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ class LagWatch:
         return Verdict(
             logging.WARNING,
             f"checks start late: median lag over {last.at_least(0.5):g} s for {len(recent)} minutes "
-            f"(p99 {_up_to(last.at_most(0.99))}, {last.runs} runs in the last minute); the engine "
-            "cannot keep up with its schedule on this machine. Add check processes "
+            f"(p99 {_up_to(last.at_most(0.99))}, {last.runs} runs in the last minute): the engine is "
+            "not keeping up with its schedule. If this lasts, add check processes "
             "(LOOKOUT_CHECK_PROCESSES) or `lookout worker` processes, or lengthen check intervals",
         )
 
