@@ -39,7 +39,10 @@ def factory(tmp_path: Path, http_server: RunningServer) -> sessionmaker[Session]
 def engine(factory: sessionmaker[Session], clock: FastClock, concurrency: int) -> Engine:
     resolver = Resolver()
     ctx = CheckContext(resolver=resolver, guard=TargetGuard(resolver, allow_private=True), clock=clock)
-    settings = EngineSettings(concurrency=concurrency, tick_interval=0.02, flush_interval=0.02, claim_ttl=600)
+    # Every monitor is on 127.0.0.1: as many slots per host as in the pool.
+    settings = EngineSettings(
+        concurrency=concurrency, per_host=concurrency, tick_interval=0.02, flush_interval=0.02, claim_ttl=600
+    )
     return Engine(factory, ctx, settings)
 
 
