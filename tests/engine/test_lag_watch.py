@@ -83,6 +83,18 @@ def test_one_minute_on_time_ends_it() -> None:
     assert len(minutes_of(watch, clock, [[30.0] * 10])) == 1
 
 
+def test_a_minute_with_nothing_due_ends_it() -> None:
+    clock = Clock()
+    watch = LagWatch(clock)
+    minutes_of(watch, clock, [[30.0] * 10] * 3)
+    assert watch.behind
+    # Every monitor deleted, say: a whole minute stores nothing, and the review after the
+    # next stored run (a new monitor's first) ends it.
+    said = minutes_of(watch, clock, [[], [0.2]])
+    assert said == ["INFO: checks start on time again (no scheduled run stored in the last minute)"]
+    assert not watch.behind
+
+
 def test_a_minute_without_runs_breaks_the_row() -> None:
     clock = Clock()
     watch = LagWatch(clock)

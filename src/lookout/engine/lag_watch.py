@@ -99,16 +99,18 @@ class LagWatch:
             return None
         self._reviewed_minute = now
         last = self.last_minute()
-        if last is None:
-            return None  # nothing stored a whole minute: nothing to judge
-        if not self._late(last):
+        if last is None or not self._late(last):
             if not self.behind:
                 return None
             self.behind = False
             self._warned_minute = None
-            return Verdict(
-                logging.INFO, f"checks start on time again (median lag {last.at_most(0.5):g} s or less)"
-            )
+            # No run stored in a whole minute: nothing is known to be late (an idle
+            # instance; an engine that stalls is /ready's scheduler check, not this one).
+            if last is None:
+                why = "no scheduled run stored in the last minute"
+            else:
+                why = f"median lag {last.at_most(0.5):g} s or less"
+            return Verdict(logging.INFO, f"checks start on time again ({why})")
         wanted = range(now - self._minutes_needed, now)
         recent = [m for m in self._minutes if m.minute in wanted]
         if len(recent) < self._minutes_needed or not all(map(self._late, recent)):
