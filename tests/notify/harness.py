@@ -3,6 +3,8 @@ through the engine's own writer (as the evaluator makes them)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +23,8 @@ from lookout.notify.outbox import Outbox, OutboxTuning
 from lookout.notify.policy import PolicyConfig
 from lookout.store.db import transaction, utcnow
 from lookout.store.tables import Monitor, NotificationDestination
-from tests.engine.seed import persist
+from tests.engine.seed import add_monitor, persist
+from tests.notify.receivers import HookReceiver, serve_hooks
 
 
 class Clock:
@@ -128,3 +131,27 @@ def team_of(factory: sessionmaker[Session], monitor_id: int) -> int:
 async def drain(outbox: object, rounds: int = 5) -> None:
     for _ in range(rounds):
         await outbox.run_once()  # type: ignore[attr-defined]
+
+
+@dataclass
+class ToldOfFailure:
+    outbox: Outbox
+    hooks: HookReceiver
+    ids: dict[str, int]  # the monitor's and its checks' (add_monitor)
+
+
+@asynccontextmanager
+async def told_of_a_failure(
+    factory: sessionmaker[Session], clock: Clock, reminder_every: timedelta
+) -> AsyncIterator[ToldOfFailure]:
+    """A monitor whose failure its team's webhook has just been told of, with reminders every
+    `reminder_every`; the webhook's receiver serves until the block ends."""
+    ids = add_monitor(factory, "127.0.0.1:9")
+    async with serve_hooks() as hooks:
+        add_destination(
+            factory, team_of(factory, ids["monitor"]), "webhook", {"url": hooks.url()}, secret=hooks.secret
+        )
+        outbox = make_outbox(factory, clock, policy=PolicyConfig(reminder_every=reminder_every))
+        Runs(factory, ids, clock).store("f")
+        await drain(outbox)
+        yield ToldOfFailure(outbox, hooks, ids)

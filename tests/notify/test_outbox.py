@@ -25,7 +25,16 @@ from lookout.store.tables import (
     Team,
 )
 from tests.engine.seed import add_monitor
-from tests.notify.harness import Clock, Runs, add_destination, drain, make_outbox, start_time, team_of
+from tests.notify.harness import (
+    Clock,
+    Runs,
+    add_destination,
+    drain,
+    make_outbox,
+    start_time,
+    team_of,
+    told_of_a_failure,
+)
 from tests.notify.receivers import serve_hooks, serve_smtp
 
 
@@ -215,13 +224,8 @@ async def test_snoozed_checks_send_nothing_but_recovery_is_not_sent_either(
 
 async def test_a_reminder_while_still_down(factory: sessionmaker[Session]) -> None:
     clock = Clock(start_time())
-    ids = add_monitor(factory, "127.0.0.1:9")
-    team = team_of(factory, ids["monitor"])
-    async with serve_hooks() as hooks:
-        add_destination(factory, team, "webhook", {"url": hooks.url()}, secret=hooks.secret)
-        outbox = make_outbox(factory, clock, policy=PolicyConfig(reminder_every=timedelta(hours=1)))
-        Runs(factory, ids, clock).store("f")
-        await drain(outbox)
+    async with told_of_a_failure(factory, clock, reminder_every=timedelta(hours=1)) as told:
+        outbox, hooks, ids = told.outbox, told.hooks, told.ids
         for _ in range(3):
             clock.advance(minutes=30)
             await drain(outbox)

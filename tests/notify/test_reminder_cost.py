@@ -13,13 +13,16 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.notify.policy import PolicyConfig
 from lookout.store.db import transaction
 from lookout.store.repositories.notifications import down_failures
 from lookout.store.tables import StateChange
 from tests.engine.seed import add_monitor
-from tests.notify.harness import Clock, Runs, add_destination, drain, make_outbox, start_time, team_of
-from tests.notify.receivers import serve_hooks
+from tests.notify.harness import (
+    Clock,
+    Runs,
+    start_time,
+    told_of_a_failure,
+)
 from tests.sqlite_steps import counted
 
 
@@ -94,14 +97,9 @@ def down_failures_of(factory: sessionmaker[Session]) -> list[tuple[int, Any]]:
 
 async def test_a_scan_inside_a_reminder_period_decides_nothing(factory: sessionmaker[Session]) -> None:
     clock = Clock(start_time())
-    ids = add_monitor(factory, "127.0.0.1:9")
-    team = team_of(factory, ids["monitor"])
-    async with serve_hooks() as hooks:
-        add_destination(factory, team, "webhook", {"url": hooks.url()}, secret=hooks.secret)
-        outbox = make_outbox(factory, clock, policy=PolicyConfig(reminder_every=timedelta(hours=1)))
-        Runs(factory, ids, clock).store("f")
-        await drain(outbox)
-        assert hooks.events() == ["uptimeCheckFailed"]
+    async with told_of_a_failure(factory, clock, reminder_every=timedelta(hours=1)) as told:
+        assert told.hooks.events() == ["uptimeCheckFailed"]
+    outbox = told.outbox
     period_ended = clock.now + timedelta(hours=1, minutes=1)
     assert outbox.remind(period_ended, since=period_ended - timedelta(minutes=2)) == 1
     with statements(factory) as seen:
