@@ -13,6 +13,9 @@ from lookout.services.dns.errors import DnsRefused
 from lookout.services.tokens import Principal
 
 Messages = Mapping[str, tuple[str, str]]
+# Ids are INTEGER columns, 32 bits on PostgreSQL: a larger number names nothing there, and a
+# query with it fails ("integer out of range") instead of finding nothing.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,7 @@ def domain_ref(params: Params) -> DomainRef | None:
     """`domain_id` when sent (a bad one names no domain), else `domain` by name."""
     if params.present("domain_id"):
         number = params.integer("domain_id")
-        return number if number is not None and number < 2**62 else -1
+        return number if number is not None and number <= MAX_ID else -1
     if params.present("domain"):
         return params.get("domain")[:253]
     return None
@@ -59,7 +62,7 @@ def require_domain(params: Params) -> DomainRef:
 
 def positive_id(params: Params, name: str, reason: str) -> int:
     number = params.integer(name)
-    if number is None or number >= 2**62:
+    if number is None or number > MAX_ID:
         raise DnsRefused(reason)
     return number
 

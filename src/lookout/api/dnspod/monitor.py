@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lookout.api.dnspod.actions import Action, Call, domain_ref, positive_id, require_domain
+from lookout.api.dnspod.actions import MAX_ID, Action, Call, domain_ref, positive_id, require_domain
 from lookout.api.dnspod.domain import GRADE
 from lookout.api.dnspod.envelope import Reply, stamp
 from lookout.api.dnspod.form import Params
@@ -139,7 +139,7 @@ async def create(call: Call) -> Reply:
     params = call.params
     ref = domain_ref(params)
     record_id = params.integer("record_id") if params.present("record_id") else None
-    if params.present("record_id") and record_id is None:
+    if params.present("record_id") and (record_id is None or record_id > MAX_ID):
         return Reply("7")
     monitor_id, record = await call.dns.d_monitors.create(call.who, ref, record_id, monitor_input(params))
     return Reply("1", {"monitor": {"monitor_id": monitor_id, "record_id": record}})

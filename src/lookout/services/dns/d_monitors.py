@@ -26,7 +26,7 @@ from lookout.model.summary import summarize
 from lookout.services.dns import d_monitor_input as rules
 from lookout.services.dns import switches
 from lookout.services.dns.d_monitor_input import MonitorInput, MonitorSettings
-from lookout.services.dns.domains import DomainRef, domain_view, find_domain
+from lookout.services.dns.domains import DomainRef, domain_view, find_domain, same_name
 from lookout.services.dns.errors import DnsRefused
 from lookout.services.dns.publish import Publisher
 from lookout.services.dns.records import find_record, record_view
@@ -447,7 +447,7 @@ class DMonitorService:
                 select(DnsRecord)
                 .where(
                     DnsRecord.domain_id == domain.id,
-                    DnsRecord.sub_domain == sub_domain.strip().lower(),
+                    same_name(DnsRecord.sub_domain, sub_domain),
                     DnsRecord.type.in_(("A", "AAAA", "CNAME")),
                 )
                 .order_by(DnsRecord.id)

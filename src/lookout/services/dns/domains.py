@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.failover.base import ChangeSet, DnsProviderError, RecordSet
@@ -20,6 +20,21 @@ from lookout.store.tables.identity import User
 
 DomainRef = int | str
 MAX_PAGE = 500
+
+
+def same_name(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
+    """`column` equals the typed name (trimmed, lower case). A NUL matches nothing: no stored
+    name holds one, and PostgreSQL refuses it in a query."""
+    return false() if "\x00" in text else column == text.strip().lower()
+
+
+def containing(keyword: str, *columns: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """Any of `columns` contains the keyword (case-insensitive; LIKE's wildcards and escape
+    dropped from it); a NUL matches nothing, as in `same_name`."""
+    if "\x00" in keyword:
+        return false()
+    pattern = "%" + keyword.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+    return or_(*(column.like(pattern) for column in columns))
 
 
 def home_team(who: Principal) -> int:
@@ -111,8 +126,7 @@ class DomainService:
         with self._sessions() as session:
             where: list[ColumnElement[bool]] = [DnsDomain.team_id.in_(who.team_ids)]
             if keyword:
-                pattern = "%" + keyword.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-                where.append(or_(DnsDomain.name.like(pattern), DnsDomain.display_name.like(pattern)))
+                where.append(containing(keyword, DnsDomain.name, DnsDomain.display_name))
             total = int(session.scalar(select(func.count()).select_from(DnsDomain).where(*where)) or 0)
             rows = session.scalars(
                 select(DnsDomain)

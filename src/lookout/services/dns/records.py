@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.services.dns import rules, switches
-from lookout.services.dns.domains import DomainRef, domain_view, find_domain
+from lookout.services.dns.domains import DomainRef, containing, domain_view, find_domain, same_name
 from lookout.services.dns.errors import DnsRefused
 from lookout.services.dns.publish import Publisher
 from lookout.services.dns.views import RecordPage, RecordView
@@ -155,10 +155,9 @@ class RecordService:
             domain = find_domain(session, who, ref)
             where: list[ColumnElement[bool]] = [DnsRecord.domain_id == domain.id]
             if sub_domain:
-                where.append(DnsRecord.sub_domain == sub_domain.strip().lower())
+                where.append(same_name(DnsRecord.sub_domain, sub_domain))
             if keyword:
-                pattern = "%" + keyword.lower().replace("%", "").replace("_", "").replace("\\", "") + "%"
-                where.append(DnsRecord.sub_domain.like(pattern) | DnsRecord.value.like(pattern))
+                where.append(containing(keyword, DnsRecord.sub_domain, DnsRecord.value))
             total = int(session.scalar(select(func.count()).select_from(DnsRecord).where(*where)) or 0)
             subs = int(
                 session.scalar(
