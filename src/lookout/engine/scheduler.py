@@ -15,7 +15,6 @@ import contextlib
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -128,7 +127,6 @@ class Scheduler:
         self._cache = settings_cache
         # Checks enqueued by this process whose result is not stored yet.
         self.pending: dict[int, datetime] = {}
-        self.lag_seconds: deque[float] = deque(maxlen=100_000)
         self._stopping = asyncio.Event()
         # When the last tick finished (monotonic); /ready reports a scheduler that stopped ticking.
         self.last_tick_at: float | None = None
@@ -186,7 +184,6 @@ class Scheduler:
                 continue
             if track:
                 self.pending[job.check_id] = job.due_at
-            self.lag_seconds.append(max(0.0, (now - job.due_at).total_seconds()))
             put += 1
         return put
 
