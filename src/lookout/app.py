@@ -159,6 +159,7 @@ def build_engine(settings: Settings, store: Store, *, schedule: bool = True) -> 
         runs_kept_per_check=settings.runs_kept_per_check,
         team_share=settings.engine_team_share,
         other_locations=settings.other_locations,
+        dmonitor_points=settings.dmonitor_points,
     )
     ctx = with_monitor_options(with_cron_tasks(build_check_context(settings), store.sessions), store.sessions)
     ctx = with_health_snoozes(ctx, store.sessions)

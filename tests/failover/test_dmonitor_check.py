@@ -5,6 +5,7 @@ the scheduler carries connect_ip to the runner. Oh Dear monitors keep their sett
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from lookout.engine.scheduler import Locations, job_for
 from lookout.engine.settings_cache import SettingsCache
 from lookout.model.check_settings import HttpUptimeSettings
 from lookout.model.check_type import CheckType, MonitorType
+from lookout.model.dmonitor_points import PointMap
 from lookout.model.result import Outcome
 from lookout.store.repositories.engine import DueCheck
 from tests.servers.fixtures import ca_file, ctx, guard, http_server, resolver, test_ca  # noqa: F401
@@ -81,3 +83,38 @@ def test_the_scheduler_puts_connect_ip_in_the_job() -> None:
     plain = DueCheck(2, 2, "uptime", "http", "http://www.example.test/", {}, datetime.now(UTC))
     job = job_for(plain, Locations(), cache)
     assert job is not None and job.extra == {} and job.host == "www.example.test"
+
+
+def test_a_dmonitors_failure_is_confirmed_at_one_of_its_points_locations() -> None:
+    """Only a point's location gives the failover a verdict: a confirmation elsewhere (the
+    first other location by name, as for any check) left a point without one, and two
+    points of two was never a majority."""
+    cache = SettingsCache(CHECKS)
+    where = Locations(
+        "beijing",
+        frozenset({"amsterdam", "tokyo", "shanghai"}),
+        PointMap.from_setting("beijing", "cuc=shanghai,cmc=tokyo"),
+    )
+
+    def confirmed_at(points: str | None, location: str = "paris") -> str | None:
+        raw = {**DMONITOR, "connect_ip": "192.0.2.7", "location": location}
+        if points is not None:
+            raw["dmonitor_points"] = points
+        settings = HttpUptimeSettings.model_validate(raw).model_dump(mode="json")
+        due = DueCheck(
+            1, 1, "uptime", "http", "http://www.example.test/", settings, datetime.now(UTC), 1, True
+        )
+        job = job_for(due, where, cache)
+        return None if job is None else job.location
+
+    assert confirmed_at("ctc,cmc") == "tokyo"  # not amsterdam, the first by name
+    assert confirmed_at("cmc,cuc") == "tokyo"  # the points' order
+    assert confirmed_at("ctc,cuc,cmc") == "shanghai"
+    assert confirmed_at("cuc,cmc", location="shanghai") == "tokyo"  # never the primary itself
+    assert confirmed_at("cuc,ctc", location="shanghai") == "beijing"  # ctc: this location
+    assert confirmed_at("ctc") == "amsterdam"  # no point elsewhere: the first other by name
+    assert confirmed_at(None) == "amsterdam"  # an Oh Dear monitor, as before
+    # A point's location without workers is not in the scheduler's routes: it is skipped.
+    where = replace(where, others=frozenset({"amsterdam", "shanghai"}))
+    assert confirmed_at("ctc,cmc") == "amsterdam"
+    assert confirmed_at("ctc,cmc,cuc") == "shanghai"

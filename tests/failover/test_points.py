@@ -8,17 +8,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
 from lookout.failover.callbacks import CallbackSender, CallbackTuning
 from lookout.failover.consumer import ConsumerTuning, FailoverConsumer
-from lookout.failover.points import PointMap
 from lookout.failover.policy import majority_down, point_verdicts
 from lookout.failover.providers.memory import MemoryProvider
+from lookout.model.dmonitor_points import PointMap
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver
 from lookout.store.db import transaction
+from lookout.store.migrate import alembic_config, upgrade_to_head
 from lookout.store.tables.dns import DMonitor, DMonitorDown
 from lookout.store.tables.monitor import Check
 from lookout.store.tables.runs import CheckRun
@@ -151,9 +153,33 @@ async def test_every_point_local_is_the_local_verdict(fresh_world: World) -> Non
 
 
 def test_the_points_setting_maps_dnspod_codes_to_locations() -> None:
-    from lookout.failover.points import PointMap
+    from lookout.model.dmonitor_points import PointMap
 
     mapped = PointMap.from_setting("local", "ctc=beijing, cuc = shanghai,broken,=x,y=")
     assert mapped.locations == {"ctc": "beijing", "cuc": "shanghai"}
     assert [mapped.location_of(p) for p in ("ctc", "cuc", "cmc")] == ["beijing", "shanghai", "local"]
     assert not mapped.only_own(["ctc", "cmc"]) and PointMap.from_setting("local", None).only_own(["ctc"])
+
+
+def _uptime_settings(world: World) -> dict[str, object]:
+    with world.store.sessions() as session:
+        row = session.get(DMonitor, world.d_monitor_id)
+        assert row is not None and row.monitor_id is not None
+        return dict(
+            session.scalars(
+                select(Check.settings).where(Check.monitor_id == row.monitor_id, Check.type == "uptime")
+            ).one()
+        )
+
+
+async def test_d_monitors_made_before_0025_get_their_points_in_their_settings(fresh_world: World) -> None:
+    """The scheduler reads a D-Monitor's points from its uptime check's settings (where to
+    confirm a failure); migration 0025 writes them for D-Monitors made before it."""
+    assert _uptime_settings(fresh_world)["dmonitor_points"] == "ctc"
+    config = alembic_config(fresh_world.store.engine)
+    command.downgrade(config, "0024")
+    assert "dmonitor_points" not in _uptime_settings(fresh_world)
+    set_points(fresh_world, "ctc,cmc")
+    upgrade_to_head(fresh_world.store.engine)
+    settings = _uptime_settings(fresh_world)
+    assert settings["dmonitor_points"] == "ctc,cmc" and settings["connect_ip"] == ORIGINAL

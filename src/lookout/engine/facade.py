@@ -36,6 +36,7 @@ from lookout.engine.settings_cache import SettingsCache
 from lookout.engine.sweeps import HOURLY_ROLLUP_DAYS, RetentionSweep, aging_finding_types
 from lookout.engine.writer import ResultWriter
 from lookout.model.check_type import CheckType
+from lookout.model.dmonitor_points import PointMap
 from lookout.model.result import CheckResult
 from lookout.store.repositories.engine import EngineStore, engine_store_for
 
@@ -74,6 +75,8 @@ class EngineSettings:
     # Locations besides this engine's own whose checks it schedules (LOOKOUT_LOCATIONS):
     # `lookout worker --location NAME` processes run them, over the shared queue.
     other_locations: frozenset[str] = frozenset()
+    # LOOKOUT_DMONITOR_POINTS: where a D-Monitor's failure is confirmed (scheduler.Locations).
+    dmonitor_points: str | None = None
     # Allocations between young-generation collections while the engine runs (CPython's
     # default is 700). Every check allocates a few hundred objects, so at the default the
     # cyclic GC runs every few checks and costs about a quarter of the engine's CPU;
@@ -118,7 +121,11 @@ class Engine:
         validate(self.checks)
         # Shared so the runner and writer find the settings the scheduler validated.
         self.settings_cache = SettingsCache(self.checks)
-        self.locations = Locations(ctx.location, settings.other_locations - {ctx.location})
+        self.locations = Locations(
+            ctx.location,
+            settings.other_locations - {ctx.location},
+            PointMap.from_setting(ctx.location, settings.dmonitor_points),
+        )
         self.scheduler = Scheduler(
             self.db,
             self.store,

@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from lookout.engine.database import Database
 from lookout.engine.queue.base import Job, Queue
 from lookout.engine.settings_cache import SettingsCache
 from lookout.model.check_type import CheckType
+from lookout.model.dmonitor_points import PointMap
 from lookout.store.repositories import engine as repo
 
 log = logging.getLogger(__name__)
@@ -45,21 +46,31 @@ class Locations:
     processes run them), as Oh Dear's `location` setting ("paris" by default) picks one.
 
     A failure is confirmed from a second location, as Oh Dear does: the quick re-check of a
-    failure not yet confirmed runs at the first other location (by name), so that a check
-    goes down only when two places saw it fail (its threshold counts both), and a network
-    problem near one of them is not an outage. The scheduler's `routes` hold only the
+    failure not yet confirmed runs at another location, so that a check goes down only when
+    two places saw it fail (its threshold counts both), and a network problem near one of
+    them is not an outage. For a D-Monitor that is the first of its points' locations
+    (`points`, LOOKOUT_DMONITOR_POINTS) other than the primary, since only a point's
+    location gives the failover a verdict; for any other check, or when none of those has
+    workers, the first other location by name. The scheduler's `routes` hold only the
     others where a worker takes jobs now: a location without one has its checks run at home
     (never left waiting, an outage unseen)."""
 
     home: str = "local"
     others: frozenset[str] = frozenset()
+    points: PointMap = field(default_factory=PointMap)
 
     def of(self, settings: object, confirming: bool = False) -> str:
         named = getattr(settings, "location", None)
         primary = named if named in self.others else self.home
-        if confirming and self.others:
-            return min((self.others | {self.home}) - {primary})
-        return primary
+        if not (confirming and self.others):
+            return primary
+        elsewhere = (self.others | {self.home}) - {primary}
+        dmonitor_points = getattr(settings, "dmonitor_points", None)
+        if dmonitor_points:
+            for point in self.points.points(dmonitor_points):
+                if self.points.location_of(point) in elsewhere:
+                    return self.points.location_of(point)
+        return min(elsewhere)
 
 
 def job_for(
@@ -198,7 +209,7 @@ class Scheduler:
             log.warning("no worker takes checks at %s: they run at %s until one does", gone, self.routes.home)
         for back in sorted(live - self.routes.others):
             log.info("workers take checks at %s again", back)
-        self.routes = Locations(self._locations.home, live)
+        self.routes = replace(self._locations, others=live)
 
     def stored(self, check_ids: Iterable[int]) -> None:
         for check_id in check_ids:

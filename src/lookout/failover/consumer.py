@@ -56,11 +56,12 @@ from lookout.failover.callbacks import (
 )
 from lookout.failover.executor import PENDING as SWITCH_PENDING
 from lookout.failover.executor import TIME_FORMAT, ExecutorTuning, FailoverExecutor, latest_down
-from lookout.failover.points import PointMap, points_down
+from lookout.failover.points import points_down
 from lookout.failover.policy import BakIp
 from lookout.failover.probe import Prober
 from lookout.failover.providers.records import RecordsProvider
 from lookout.failover.providers.rfc2136 import Rfc2136Provider, UpdateServer
+from lookout.model.dmonitor_points import PointMap
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
 from lookout.net.resolve import Resolver

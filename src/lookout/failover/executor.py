@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.failover import policy
 from lookout.failover.base import ChangeSet, DnsProvider, DnsProviderError, RecordSet
-from lookout.failover.points import PointMap, points_down
+from lookout.failover.points import points_down
 from lookout.failover.probe import Probe, Prober, Site
+from lookout.model.dmonitor_points import PointMap
 from lookout.store.db import transaction
 from lookout.store.tables.dns import DMonitor, DMonitorDown, DnsDomain, DnsRecord
 from lookout.store.tables.failover import FailoverSwitch

@@ -2,58 +2,31 @@
 check found from each: the rule "down only when a majority of points agree"
 (`policy.majority_down`) over the store's verdicts per location.
 
-A point maps to a location (`PointMap`; every point maps to this process's location in
-the embedded default). The verdict of this process's location is the engine's confirmed
-check state (down only after its quick re-checks). Another location's verdict is its
-latest run of the check in the last two intervals, stored by a `lookout worker --location`
-there: with `LOOKOUT_LOCATIONS`, the quick re-check of a failure runs at another location
-(engine/scheduler.py `Locations`), so a confirmed down has that location's run beside this
-one's. Where every point is the local one (the embedded default) the rule is this
-location's verdict, read without a query.
+A point maps to a location (`model/dmonitor_points.PointMap`; every point maps to this
+process's location in the embedded default). The verdict of this process's location is the
+engine's confirmed check state (down only after its quick re-checks). Another location's
+verdict is its latest run of the check in the last two intervals, stored by a `lookout
+worker --location` there: with `LOOKOUT_LOCATIONS`, the quick re-check of a failure runs at
+another location, one of the D-Monitor's points' where it has workers (engine/scheduler.py
+`Locations`), so a confirmed down has that location's run beside this one's. Where every
+point is the local one (the embedded default) the rule is this location's verdict, read
+without a query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lookout.failover.policy import majority_down, point_verdicts
+from lookout.model.dmonitor_points import PointMap
 from lookout.model.result import Outcome
 from lookout.store.tables.runs import CheckRun
 
 # Runs read per decision: enough for each of a few locations' latest.
 MAX_RUNS_READ = 50
-
-
-@dataclass(frozen=True, slots=True)
-class PointMap:
-    own_location: str = "local"
-    # point -> location; a point not listed is checked from `own_location`.
-    locations: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_setting(cls, own_location: str, text: str | None) -> PointMap:
-        """`LOOKOUT_DMONITOR_POINTS`: `ctc=beijing,cuc=shanghai` (point=location, comma-separated)."""
-        locations: dict[str, str] = {}
-        for pair in (text or "").split(","):
-            point, sep, location = pair.partition("=")
-            if sep and point.strip() and location.strip():
-                locations[point.strip()] = location.strip()
-        return cls(own_location, locations)
-
-    def location_of(self, point: str) -> str:
-        return self.locations.get(point, self.own_location)
-
-    def points(self, text: str) -> list[str]:
-        found = [part.strip() for part in text.split(",") if part.strip()]
-        return found or [self.own_location]
-
-    def only_own(self, points: Sequence[str]) -> bool:
-        return all(self.location_of(point) == self.own_location for point in points)
 
 
 def points_down(

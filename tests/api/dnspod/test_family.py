@@ -176,6 +176,13 @@ def test_the_monitor_family(pod: DnsPod, other: DnsPod) -> None:
         "pause2",
         f"www.{name}",
     )
+    # The points go into the uptime check's settings: a failure is confirmed at one of theirs.
+    lookout = pod.client.get(
+        f"/api/monitors/{info['lookout_monitor_id']}",
+        headers={"Authorization": f"Bearer {pod.token.split(',', 1)[1]}"},
+    ).json()
+    (uptime,) = [check for check in lookout["checks"] if check["type"] == "uptime"]
+    assert uptime["settings"]["dmonitor_points"] == "ctc,cuc"
     assert pod.code("Monitor.Modify", monitor_id=monitor_id, port=99999) == "9"
     assert pod.code("Monitor.Modify", monitor_id="12345678") == "7"
     assert pod.code("Monitor.Setstatus", monitor_id=monitor_id, status="disable") == "1"

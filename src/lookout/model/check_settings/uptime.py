@@ -107,9 +107,11 @@ class HttpUptimeSettings(ScheduledSettings):
     http_client_headers: list[HeaderField] = Field(default_factory=list, max_length=10)
     # D-Monitors (DNSPod): dial this IP for the url's host (Host header and SNI stay the
     # host), and count these statuses as a warning rather than a failure (4xx is Warn).
-    # Neither is part of Oh Dear's settings: left out of the stored JSON while unset.
+    # None is part of Oh Dear's settings: left out of the stored JSON while unset.
     connect_ip: str | None = Field(default=None, max_length=45)
     warning_status_codes: list[str] = Field(default_factory=list, max_length=50)
+    # A D-Monitor's points (`ctc,cuc`): a failure is confirmed at one of their locations.
+    dmonitor_points: str | None = Field(default=None, max_length=255)
 
     @field_validator("connect_ip")
     @classmethod
@@ -130,6 +132,8 @@ class HttpUptimeSettings(ScheduledSettings):
             del dumped["connect_ip"]
         if dumped.get("warning_status_codes") == []:
             del dumped["warning_status_codes"]
+        if dumped.get("dmonitor_points", "") is None:
+            del dumped["dmonitor_points"]
         return dumped
 
     @field_validator("look_for_string", mode="before")

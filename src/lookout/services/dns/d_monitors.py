@@ -57,7 +57,8 @@ def uptime_settings(
     settings: MonitorSettings, connect_ip: str | None, interval: int | None = None
 ) -> dict[str, Any]:
     """The Lookout uptime settings of a D-Monitor: no answer or 5xx is a failure, 4xx a
-    warning (DNSPod's Warn), redirects are answers (not followed: the IP answered).
+    warning (DNSPod's Warn), redirects are answers (not followed: the IP answered); its points
+    go along, so that a failure is confirmed where one of them is checked from.
     `interval` replaces monitor_interval (LOOKOUT_DMONITOR_INTERVAL_SECONDS, a fast clock)."""
     model = settings_model_for(CheckType.UPTIME, MonitorType.HTTP)
     raw: dict[str, Any] = {
@@ -68,6 +69,7 @@ def uptime_settings(
         "warning_status_codes": ["4*"],
         "failed_notification_threshold": 2,
         "connect_ip": connect_ip,
+        "dmonitor_points": settings.points,
     }
     return model.model_validate(raw).model_dump(mode="json")
 
