@@ -30,6 +30,8 @@ from tests.engine.test_engine import factory as factory  # the fixtures
 from tests.engine.test_engine import target as target
 from tests.engine.test_queue import Queues
 from tests.engine.test_queue import queues as queues
+from tests.servers.fixtures import http_server  # noqa: F401
+from tests.servers.http import RunningServer
 
 
 def part(
@@ -41,13 +43,20 @@ def part(
     location: str = "local",
     others: frozenset[str] = frozenset(),
     reaches_loopback: bool = True,
+    dmonitor_points: str | None = None,
 ) -> Engine:
     resolver = Resolver()
     # A worker whose guard refuses loopback sees every target here fail (before any socket):
     # a network problem near one location.
     guard = TargetGuard(resolver, allow_private=reaches_loopback)
     ctx = CheckContext(resolver=resolver, guard=guard, clock=clock, location=location)
-    settings = EngineSettings(tick_interval=0.02, flush_interval=0.02, claim_ttl=60, other_locations=others)
+    settings = EngineSettings(
+        tick_interval=0.02,
+        flush_interval=0.02,
+        claim_ttl=60,
+        other_locations=others,
+        dmonitor_points=dmonitor_points,
+    )
     return Engine(factory, ctx, settings, queue=queues(), schedule=schedule, run_checks=not schedule)
 
 
@@ -156,6 +165,35 @@ async def test_a_failure_is_confirmed_from_a_second_location_before_the_check_go
     # It went down only after home, too, saw it fail.
     assert [tuple(change) for change in changes] == [("down",)]
     assert runs[first_down - 1][0] == "paris"
+
+
+async def test_a_d_monitors_failure_is_confirmed_where_one_of_its_points_is_checked(
+    factory: sessionmaker[Session],
+    http_server: RunningServer,  # noqa: F811
+    queues: Queues,
+) -> None:
+    """Points ctc (here) and cmc (tokyo): the failures seen here are re-checked in tokyo, never
+    in amsterdam, the first other location by name, which gives no point a verdict."""
+    settings = {**UPTIME, "location": "local", "dmonitor_points": "ctc,cmc"}
+    url = http_server.url("/ok")
+    check = add_monitor(factory, url, monitor_type="http", checks={"uptime": settings})["uptime"]
+    clock = FastClock()
+    others = frozenset({"amsterdam", "tokyo"})
+    serve = part(factory, clock, queues, schedule=True, others=others, dmonitor_points="cmc=tokyo")
+    home = part(factory, clock, queues, schedule=False, reaches_loopback=False)
+    amsterdam = part(factory, clock, queues, schedule=False, location="amsterdam")
+    tokyo = part(factory, clock, queues, schedule=False, location="tokyo")
+    await start_workers_then(serve, home, amsterdam, tokyo)
+    try:
+        await until(factory, lambda s: run_counts(s, [check]).get(check, 0) >= 6)
+    finally:
+        for engine in (serve, home, amsterdam, tokyo):
+            await engine.stop()
+    with factory() as session:
+        runs = session.execute(
+            select(CheckRun.location, CheckRun.result).where(CheckRun.check_id == check).order_by(CheckRun.id)
+        ).all()
+    assert {tuple(run) for run in runs} == {("local", "failed"), ("tokyo", "succeeded")}, runs
 
 
 async def test_a_location_without_workers_has_its_checks_run_at_home_until_one_comes(
