@@ -49,11 +49,11 @@ class Locations:
     failure not yet confirmed runs at another location, so that a check goes down only when
     two places saw it fail (its threshold counts both), and a network problem near one of
     them is not an outage. For a D-Monitor that is the first of its points' locations
-    (`points`, LOOKOUT_DMONITOR_POINTS) other than the primary, since only a point's
-    location gives the failover a verdict; for any other check, or when none of those has
-    workers, the first other location by name. The scheduler's `routes` hold only the
-    others where a worker takes jobs now: a location without one has its checks run at home
-    (never left waiting, an outage unseen)."""
+    (`dmonitor_points` in its settings, located by `points`: LOOKOUT_DMONITOR_POINTS) other
+    than the primary, since only a point's location gives the failover a verdict; for any
+    other check, or when none of those has workers, the first other location by name. The
+    scheduler's `routes` hold only the others where a worker takes jobs now: a location
+    without one has its checks run at home (never left waiting, an outage unseen)."""
 
     home: str = "local"
     others: frozenset[str] = frozenset()

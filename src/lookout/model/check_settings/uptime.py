@@ -106,11 +106,11 @@ class HttpUptimeSettings(ScheduledSettings):
     expected_final_redirect_url: str | None = Field(default=None, max_length=2048)
     http_client_headers: list[HeaderField] = Field(default_factory=list, max_length=10)
     # D-Monitors (DNSPod): dial this IP for the url's host (Host header and SNI stay the
-    # host), and count these statuses as a warning rather than a failure (4xx is Warn).
-    # None is part of Oh Dear's settings: left out of the stored JSON while unset.
+    # host), count these statuses as a warning rather than a failure (4xx is Warn), and
+    # confirm a failure where one of these points (`ctc,cuc`) is checked from. None of the
+    # three is part of Oh Dear's settings: left out of the stored JSON while unset.
     connect_ip: str | None = Field(default=None, max_length=45)
     warning_status_codes: list[str] = Field(default_factory=list, max_length=50)
-    # A D-Monitor's points (`ctc,cuc`): a failure is confirmed at one of their locations.
     dmonitor_points: str | None = Field(default=None, max_length=255)
 
     @field_validator("connect_ip")
