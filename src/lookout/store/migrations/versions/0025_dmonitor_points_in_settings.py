@@ -12,8 +12,6 @@ Create Date: 2026-12-02 14:00:00
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -31,20 +29,18 @@ _SET = sa.text("UPDATE checks SET settings = :settings WHERE id = :id").bindpara
 )
 
 
-def _rewrite(points_of: Any) -> None:
+def _rewrite(with_points: bool) -> None:
     bind = op.get_bind()
     for check_id, settings, points in bind.execute(_UPTIME_CHECKS).all():
-        changed = dict(settings or {})
-        if points_of(points) is None:
-            changed.pop("dmonitor_points", None)
-        else:
-            changed["dmonitor_points"] = points_of(points)
+        changed = {key: value for key, value in (settings or {}).items() if key != "dmonitor_points"}
+        if with_points:
+            changed["dmonitor_points"] = points
         bind.execute(_SET, {"settings": changed, "id": check_id})
 
 
 def upgrade() -> None:
-    _rewrite(lambda points: points)
+    _rewrite(with_points=True)
 
 
 def downgrade() -> None:
-    _rewrite(lambda _points: None)
+    _rewrite(with_points=False)
