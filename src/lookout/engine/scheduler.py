@@ -68,8 +68,9 @@ class Locations:
         dmonitor_points = getattr(settings, "dmonitor_points", None)
         if dmonitor_points:
             for point in self.points.points(dmonitor_points):
-                if self.points.location_of(point) in elsewhere:
-                    return self.points.location_of(point)
+                location = self.points.location_of(point)
+                if location in elsewhere:
+                    return location
         return min(elsewhere)
 
 

@@ -34,6 +34,18 @@ def dnspod_client(dnspod_store: Store) -> Iterator[TestClient]:
         yield client
 
 
+# A Monitor.Create form that is taken (with a domain_id and a record_id added).
+MONITOR_FORM = {
+    "port": 80,
+    "monitor_type": "http",
+    "monitor_path": "/",
+    "monitor_interval": 360,
+    "points": "ctc,cuc,cmc",
+    "bak_ip": "pass",
+    "host": "testapi.com",
+}
+
+
 @dataclass
 class DnsPod:
     client: TestClient

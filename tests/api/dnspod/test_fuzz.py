@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from lookout.api.dnspod.envelope import COMMON
 from lookout.api.dnspod.router import ACTIONS
-from tests.api.dnspod.conftest import DnsPod
+from tests.api.dnspod.conftest import MONITOR_FORM, DnsPod
 
 EXAMPLES = 1500
 # The form fields each family of actions reads (the DNSPod docs' names), and all of them.
@@ -73,18 +73,7 @@ TAKEN: dict[str, dict[str, str]] = {
 def _watched(pod: DnsPod) -> dict[str, str]:
     """A domain with a record and a D-Monitor on it: what forms refer to."""
     domain_id, record_id, name = pod.domain_with_record()
-    created = pod.call(
-        "Monitor.Create",
-        domain_id=domain_id,
-        record_id=record_id,
-        port=80,
-        monitor_type="http",
-        monitor_path="/",
-        monitor_interval=360,
-        points="ctc,cuc,cmc",
-        bak_ip="pass",
-        host="testapi.com",
-    )
+    created = pod.call("Monitor.Create", domain_id=domain_id, record_id=record_id, **MONITOR_FORM)
     monitor_id = created["monitor"]["monitor_id"]
     spare = pod.call(
         "Record.Create",

@@ -7,21 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.dnspod.conftest import DnsPod
-
-GOOD = {
-    "port": 80,
-    "monitor_type": "http",
-    "monitor_path": "/",
-    "monitor_interval": 360,
-    "points": "ctc,cuc,cmc",
-    "bak_ip": "pass",
-    "host": "testapi.com",
-}
+from tests.api.dnspod.conftest import MONITOR_FORM, DnsPod
 
 
 def _create(pod: DnsPod, domain_id: Any, record_id: Any, **overrides: Any) -> dict[str, Any]:
-    params = {"domain_id": domain_id, "record_id": record_id, **GOOD, **overrides}
+    params = {"domain_id": domain_id, "record_id": record_id, **MONITOR_FORM, **overrides}
     return pod.call("Monitor.Create", **{k: v for k, v in params.items() if v is not None})
 
 
