@@ -1,7 +1,8 @@
-"""Points: down only when a majority of a D-Monitor's points agree. The pure rule, then the
-consumer using it over the verdicts per location the store holds (this location's
-confirmed check state, another location's latest run). Every point maps to the local
-location by default, where the rule is that location's verdict."""
+"""Points: down only when a majority of a D-Monitor's points agree (of all of them, or of
+those whose locations looked, when at least two did). The pure rule, then the consumer
+using it over the verdicts per location the store holds (this location's confirmed check
+state, another location's latest run). Every point maps to the local location by default,
+where the rule is that location's verdict."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from lookout.failover.callbacks import CallbackSender, CallbackTuning
 from lookout.failover.consumer import ConsumerTuning, FailoverConsumer
-from lookout.failover.policy import majority_down, point_verdicts
+from lookout.failover.policy import majority_down, point_verdicts, points_agree_down
 from lookout.failover.providers.memory import MemoryProvider
 from lookout.model.dmonitor_points import PointMap
 from lookout.net.guard import TargetGuard
@@ -54,9 +55,41 @@ def test_points_take_the_verdict_of_their_location() -> None:
     assert verdicts == [True, None, True]
     assert majority_down(verdicts)
     assert majority_down(point_verdicts(["ctc", "cuc"], where.location_of, by_location)) is False
+    assert points_agree_down(["ctc", "cuc"], where.location_of, by_location) is False  # paris abstains
     # The embedded default: every point is the local location.
     assert PointMap("local").only_own(["ctc", "cuc", "cmc"])
     assert PointMap("local").points("") == ["local"]
+
+
+# Points a..e at the locations of the same name; "x1" and "x2" share location x.
+@pytest.mark.parametrize(
+    ("points", "by_location", "down"),
+    [
+        # Four or more locations: the run's and the confirmation's agree, the rest abstain.
+        ("a,b,c,d", {"a": True, "b": True}, True),
+        ("a,b,c,d,e", {"a": True, "b": True}, True),
+        ("a,b,c,d", {"a": True, "b": False}, False),  # a tie among those that looked
+        ("a,b,c,d,e", {"a": True, "b": True, "c": False}, True),  # 2 of the 3 that looked
+        ("a,b,c,d,e", {"a": True, "b": False, "c": False}, False),
+        # One location's view alone is not a down, unless it holds most of the points.
+        ("a,b,c,d", {"a": True}, False),
+        ("a,b,c", {"a": True}, False),
+        ("a,b", {"a": True}, False),
+        ("x1,x2,b", {"x": True}, True),  # x holds 2 of the 3 points
+        ("x1,x2,b,c", {"x": True}, False),  # half is not most; x is one location
+        ("x1,x2,b,c", {"x": True, "b": True}, True),
+        # Points at one location between them: its verdict.
+        ("x1,x2", {"x": True}, True),
+        ("x1,x2", {"x": False}, False),
+        ("x1,x2", {}, False),
+        # A location no point maps to says nothing.
+        ("a,b,c,d", {"a": True, "z": True}, False),
+        ("", {"a": True}, False),
+    ],
+)
+def test_points_agree_down(points: str, by_location: dict[str, bool], down: bool) -> None:
+    named = [point for point in points.split(",") if point]
+    assert points_agree_down(named, lambda point: point.rstrip("12"), by_location) is down
 
 
 def consumer(world: World, where: PointMap) -> FailoverConsumer:
@@ -135,6 +168,27 @@ async def test_two_of_three_points_down_is_a_down(fresh_world: World) -> None:
     run_at(world, "tokyo", failed=True)
     change(world, "failed", "down")
     taker = consumer(world, THREE)
+    assert await taker.run_once() == 1
+    (down,) = downs(world)
+    assert down.ip == ORIGINAL and world.d_monitor().status == "Down"
+    assert world.record().value == BACKUP
+
+
+FIVE = PointMap("local", {"cuc": "paris", "cmc": "tokyo", "edu": "sydney", "hk": "lima"})
+
+
+async def test_points_at_five_locations_are_down_when_the_two_that_looked_agree(fresh_world: World) -> None:
+    """The check runs here and a failure is confirmed at one other point location; the
+    other three never run it. They abstain, so the two that looked decide."""
+    world = fresh_world  # the consumer takes every state change in its database
+    set_points(world, "ctc,cuc,cmc,edu,hk")
+    run_at(world, "paris", failed=False)
+    change(world, "failed", "down")
+    taker = consumer(world, FIVE)
+    assert await taker.run_once() == 1
+    assert downs(world) == [] and world.record().value == ORIGINAL  # here down, paris up
+    run_at(world, "paris", failed=True)  # paris's latest run now finds it down too
+    change(world, "failed", "down")
     assert await taker.run_once() == 1
     (down,) = downs(world)
     assert down.ip == ORIGINAL and world.d_monitor().status == "Down"

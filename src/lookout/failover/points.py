@@ -1,6 +1,7 @@
 """A D-Monitor's points (DNSPod's `ctc`, `cuc`, ... or Lookout location names) and what the
 check found from each: the rule "down only when a majority of points agree"
-(`policy.majority_down`) over the store's verdicts per location.
+(`policy.points_agree_down`: of all points, or of the points whose locations looked when
+at least two did) over the store's verdicts per location.
 
 A point maps to a location (`model/dmonitor_points.PointMap`; every point maps to this
 process's location in the embedded default). The verdict of this process's location is the
@@ -20,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lookout.failover.policy import majority_down, point_verdicts
+from lookout.failover.policy import points_agree_down
 from lookout.model.dmonitor_points import PointMap
 from lookout.model.result import Outcome
 from lookout.store.tables.runs import CheckRun
@@ -37,8 +38,9 @@ def points_down(
     own_down: bool,
     since: datetime,
 ) -> bool:
-    """Whether a majority of the D-Monitor's points find its IP down: this location says
-    `own_down`; another location says what its latest run since `since` found."""
+    """Whether the D-Monitor's points find its IP down (`policy.points_agree_down`): this
+    location says `own_down`; another location says what its latest run since `since`
+    found; a location with no run since then abstains."""
     points = point_map.points(points_text)
     if point_map.only_own(points):
         return own_down
@@ -56,4 +58,4 @@ def points_down(
     up = {Outcome.SUCCEEDED.value, Outcome.WARNING.value}
     for location, result in runs:
         by_location.setdefault(location, result not in up)
-    return majority_down(point_verdicts(points, point_map.location_of, by_location))
+    return points_agree_down(points, point_map.location_of, by_location)

@@ -321,3 +321,24 @@ def point_verdicts(
     """Each point's verdict: that of the location it maps to (None when that location has
     none). Several points may share a location; each still counts once."""
     return [by_location.get(location_of(point)) for point in points]
+
+
+def points_agree_down(
+    points: Sequence[str], location_of: Callable[[str], str], by_location: Mapping[str, bool]
+) -> bool:
+    """Down when most of the points say so, or, where some points have no verdict, when
+    most of those that have one say so and they come from at least two of the points'
+    locations (one, if the points have one location between them).
+
+    A point whose location did not look abstains rather than counting as up: a D-Monitor's
+    check runs at one location and is confirmed at one other, so with points at four or
+    more locations a majority of all points could never be reached and the IP would never
+    be found down. Two locations is the quorum: one location's view alone (a network
+    fault near it) is never a down unless it holds most of the points."""
+    verdicts = point_verdicts(points, location_of, by_location)
+    if majority_down(verdicts):
+        return True
+    locations = {location_of(point) for point in points}
+    looked = locations & by_location.keys()
+    heard = [verdict for verdict in verdicts if verdict is not None]
+    return len(looked) >= min(2, len(locations)) and majority_down(heard)
