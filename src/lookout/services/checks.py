@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.registry import CHECKS
+from lookout.checks.registry import RUNNABLE_TYPES
 from lookout.errors import NotFoundError, ValidationFailed
 from lookout.model import http_fields
 from lookout.model.check_type import CheckType
@@ -29,10 +29,6 @@ from lookout.store.repositories import runs as runs_repo
 MAX_SNOOZE_MINUTES = 525_600  # a year
 SNOOZE_SOURCE = "API"
 
-# Checks of a type this build does not implement yet never get a result; counting them
-# would keep their monitor `pending` for ever (the engine's writer leaves them out too).
-RUNNABLE_HERE = frozenset(check_type.value for check_type in CHECKS)
-
 
 class CheckService:
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
@@ -42,6 +38,13 @@ class CheckService:
     def get(self, who: Principal, check_id: int) -> CheckView:
         with self._sessions() as session:
             return self._view(session, self._record(session, who, check_id))
+
+    def to_run(self, who: Principal, check_id: int) -> CheckView:
+        """The check a caller asks to run now; a type this build does not run is a 422."""
+        view = self.get(who, check_id)
+        if view.check.type not in RUNNABLE_TYPES:
+            raise ValidationFailed({"check": [f"The {view.check.type} check does not run in Lookout yet."]})
+        return view
 
     def enable(self, who: Principal, check_id: int) -> CheckView:
         return self._set_enabled(who, check_id, True)
@@ -84,7 +87,7 @@ class CheckService:
                 results = [
                     c.latest_run_result
                     for c in siblings
-                    if (enabled if c.id == check_id else c.enabled) and c.type in RUNNABLE_HERE
+                    if (enabled if c.id == check_id else c.enabled) and c.type in RUNNABLE_TYPES
                 ]
                 repo.update_monitor(
                     session, record.monitor_id, {"summarized_check_result": summarize(results)}
