@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from lookout.checks.base import CheckContext
 from lookout.checks.dns_blocklist import load_blocklists
 from lookout.net import rdap, whois
+from lookout.net.chat import ChatClient
 from lookout.net.curl import CurlDriver
 from lookout.net.dns import DnsClient
 from lookout.net.guard import TargetGuard
@@ -35,6 +36,16 @@ def build_check_context(settings: Settings) -> CheckContext:
     extra_roots = str(settings.ca_bundle) if settings.ca_bundle else None
     http_roots = trust_bundle(extra_roots, settings.data_dir) if extra_roots else None
     blocklists_file = settings.dns_blocklists_file
+    ai = None
+    if settings.ai_url:
+        # The operator's endpoint: a model on the LAN is allowed, metadata addresses never.
+        ai = ChatClient(
+            base_url=settings.ai_url,
+            model=settings.ai_model,
+            timeout_s=settings.ai_timeout_seconds,
+            http=HttpClient(TargetGuard(resolver, allow_private=True), driver=driver, ca_file=http_roots),
+            api_key=settings.ai_api_key.get_secret_value() if settings.ai_api_key else None,
+        )
     return CheckContext(
         resolver=resolver,
         guard=guard,
@@ -57,4 +68,5 @@ def build_check_context(settings: Settings) -> CheckContext:
             servers=whois.parse_servers(settings.whois_servers),
             referral_server=whois.parse_server(settings.whois_referral_server),
         ),
+        ai=ai,
     )

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     # this one restarted) delivers it once this has passed. Keep it well above the slowest
     # channel's timeout (webhook 3 s, Apprise 20 s), or a slow send may be sent twice.
     notification_claim_seconds: int = Field(default=120, ge=10, le=3600)
+    # The AI check's model: an OpenAI-compatible chat completions API (OpenAI, a local Ollama
+    # or vLLM at its /v1) that the operator chooses; unset, AI checks say it is missing.
+    ai_url: str | None = Field(default=None, max_length=2048)
+    ai_api_key: SecretStr | None = None
+    ai_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=255)
+    ai_timeout_seconds: float = Field(default=60, ge=1, le=600)
     # Run the checks in this process (`lookout serve`); off for an API-only process.
     run_engine: bool = True
     # Processes that answer the API beside the engine's (`workers.py`); 0: the API runs in

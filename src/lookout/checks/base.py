@@ -30,6 +30,7 @@ from lookout.net.http import HttpClient
 if TYPE_CHECKING:
     from lookout.model.cron import TaskSource
     from lookout.model.monitor import MonitorOptionSource
+    from lookout.net.chat import ChatClient
     from lookout.net.dns import DnsClient
     from lookout.net.guard import TargetGuard
     from lookout.net.rdap import RdapClient
@@ -107,6 +108,8 @@ class CheckContext:
     # Snoozes of an app's health checks (the application health check reads them to say
     # when its failure is only snoozed ones); the composition root supplies it.
     health_snoozes: SnoozeSource | None = None
+    # The operator's language model (LOOKOUT_AI_URL) the AI check asks; None: not configured.
+    ai: ChatClient | None = None
 
 
 @dataclass(frozen=True, slots=True)

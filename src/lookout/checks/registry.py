@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lookout.checks.ai import AiCheck
 from lookout.checks.application_health import ApplicationHealthCheck
 from lookout.checks.base import AnyCheck, Check, DerivedCheck, FindingsSpec, Pool
 from lookout.checks.broken_links import BrokenLinksCheck
@@ -87,6 +88,7 @@ CHECKS: dict[CheckType, AnyCheck] = {
     CheckType.MIXED_CONTENT: MixedContentCheck(),
     CheckType.SITEMAP: SitemapCheck(),
     CheckType.CRON: CronCheck(),
+    CheckType.AI: AiCheck(),
 }
 
 validate(CHECKS)

@@ -1,4 +1,5 @@
-"""The DNS, ports and DNS blocklist history of a monitor, for its owners (Oh Dear A14).
+"""The DNS, ports and DNS blocklist history and the AI responses of a monitor, for its
+owners (Oh Dear A14).
 
 A history item is one finished run of the check: its details are the item (the checks
 write them in the A14 shape), its id is the run's id, its date the run's start. The DNS
@@ -25,13 +26,18 @@ from lookout.services.tokens import Principal
 from lookout.services.views import Page
 from lookout.store.repositories import network_history as repo
 
-HistoryKind = Literal["dns", "ports", "dns_blocklist"]
+HistoryKind = Literal["dns", "ports", "dns_blocklist", "ai"]
 _CHECK_TYPES: dict[HistoryKind, CheckType] = {
     "dns": CheckType.DNS,
     "ports": CheckType.PORTS,
     "dns_blocklist": CheckType.DNS_BLOCKLIST,
+    "ai": CheckType.AI,
 }
 _FINISHED = ("succeeded", "warning", "failed")
+# An AI response is every run, the model's errors included (its result is then "error").
+_RESULTS_OF: dict[HistoryKind, tuple[str, ...]] = {
+    "ai": (*_FINISHED, "errored-or-timed-out"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,24 @@ class BlocklistHistoryItem:
     created_at: datetime
 
 
-HistoryItem = DnsHistoryItem | PortsHistoryItem | BlocklistHistoryItem
+@dataclass(frozen=True, slots=True)
+class AiResponseItem:
+    id: int
+    result: str
+    finish_reason: str
+    prompt: str
+    text: str
+    notification_title: str
+    notification_body: str
+    used_tools: list[dict[str, Any]]
+    used_prompt_tokens: int
+    used_completion_tokens: int
+    raw_response: str
+    started_at: datetime
+    ended_at: datetime
+
+
+HistoryItem = DnsHistoryItem | PortsHistoryItem | BlocklistHistoryItem | AiResponseItem
 
 
 class NetworkHistoryService:
@@ -93,16 +116,25 @@ class NetworkHistoryService:
             check_id = self._check_id(session, who, monitor_id, kind)
             if check_id is None:
                 return Page([], 0)
-            rows, total = repo.items_page(session, check_id, _FINISHED, (page - 1) * size, size)
+            results = _RESULTS_OF.get(kind, _FINISHED)
+            rows, total = repo.items_page(session, check_id, results, (page - 1) * size, size)
             return Page([_view(kind, row) for row in rows], total)
 
     def item(self, who: Principal, monitor_id: int, kind: HistoryKind, item_id: int) -> HistoryItem:
         with self._sessions() as session:
             check_id = self._check_id(session, who, monitor_id, kind)
-            row = repo.item(session, check_id, item_id, _FINISHED) if check_id is not None else None
+            results = _RESULTS_OF.get(kind, _FINISHED)
+            row = repo.item(session, check_id, item_id, results) if check_id is not None else None
             if row is None:
                 raise NotFoundError("History item not found.")
             return _view(kind, row)
+
+    def latest(self, who: Principal, monitor_id: int, kind: HistoryKind) -> HistoryItem:
+        """The newest item; not found when there is none yet."""
+        page = self.items(who, monitor_id, kind, 1, 1)
+        if not page.items:
+            raise NotFoundError("History item not found.")
+        return page.items[0]
 
     @staticmethod
     def _check_id(session: Session, who: Principal, monitor_id: int, kind: HistoryKind) -> int | None:
@@ -117,6 +149,22 @@ class NetworkHistoryService:
 
 def _view(kind: HistoryKind, row: Row[Any]) -> HistoryItem:
     details: Mapping[str, Any] = row.details if isinstance(row.details, Mapping) else {}
+    if kind == "ai":
+        return AiResponseItem(
+            id=row.id,
+            result=str(details.get("result") or ("ok" if row.result == "succeeded" else "failed")),
+            finish_reason=str(details.get("finish_reason") or ""),
+            prompt=str(details.get("prompt") or ""),
+            text=str(details.get("text") or ""),
+            notification_title=str(details.get("notification_title") or ""),
+            notification_body=str(details.get("notification_body") or ""),
+            used_tools=[t for t in _list(details.get("used_tools")) if isinstance(t, dict)],
+            used_prompt_tokens=_int(details.get("used_prompt_tokens")),
+            used_completion_tokens=_int(details.get("used_completion_tokens")),
+            raw_response=str(details.get("raw_response") or ""),
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+        )
     if kind == "dns":
         changes = details.get("findings_changes")
         return DnsHistoryItem(
@@ -175,6 +223,10 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _strings(value: Any) -> list[str]:
     return [str(item) for item in _list(value)]
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _optional_str(value: Any) -> str | None:

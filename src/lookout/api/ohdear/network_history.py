@@ -1,4 +1,4 @@
-"""DNS, ports and DNS blocklist history items of a monitor (Oh Dear A14).
+"""DNS, ports and DNS blocklist history items and AI responses of a monitor (Oh Dear A14).
 
 `build_router` is mounted under /monitors and, like the monitors router, /sites. Lists are
 paginated like every other list; an item is answered bare, as Oh Dear's are.
@@ -17,6 +17,7 @@ from lookout.api.ohdear.pagination import PageNumber, PageSize, page_request, pa
 from lookout.api.ohdear.responses import FastJSONResponse
 from lookout.api.ohdear.timefmt import stamp
 from lookout.services.network_history import (
+    AiResponseItem,
     BlocklistHistoryItem,
     DnsHistoryItem,
     HistoryItem,
@@ -32,10 +33,33 @@ _ROUTES: tuple[tuple[str, HistoryKind, str], ...] = (
     ("dns-history-items", "dns", "DNS"),
     ("ports-history-items", "ports", "Ports"),
     ("dns-blocklist-history-items", "dns_blocklist", "DnsBlocklist"),
+    ("ai-responses", "ai", "Ai"),
 )
 
 
-def item_json(item: HistoryItem) -> dict[str, Any]:
+def item_json(item: HistoryItem, *, full: bool = True) -> dict[str, Any]:
+    """An item as Oh Dear shows it; an AI response's raw answer only when `full` (one item)."""
+    if isinstance(item, AiResponseItem):
+        body: dict[str, Any] = {
+            "id": item.id,
+            "result": item.result,
+            "finish_reason": item.finish_reason,
+            "prompt": item.prompt,
+            "text": item.text,
+            "notification_title": item.notification_title,
+            "notification_body": item.notification_body,
+            "used_tools": item.used_tools,
+            "used_prompt_tokens": item.used_prompt_tokens,
+            "used_completion_tokens": item.used_completion_tokens,
+        }
+        if full:
+            body["raw_response"] = item.raw_response
+        return {
+            **body,
+            "started_at": stamp(item.started_at),
+            "ended_at": stamp(item.ended_at),
+            "created_at": stamp(item.started_at),
+        }
     if isinstance(item, DnsHistoryItem):
         return {
             "id": item.id,
@@ -79,16 +103,28 @@ def item_json(item: HistoryItem) -> dict[str, Any]:
 
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[prefix.strip("/")])
+    _add_latest(router, prefix.strip("/"))  # before /ai-responses/{item_id}
     for segment, kind, words in _ROUTES:
         _add_routes(router, prefix.strip("/"), segment, kind, words)
     return router
+
+
+def _add_latest(router: APIRouter, name: str) -> None:
+    @router.get(
+        "/{monitor_id}/ai-responses/latest",
+        responses=schemas.WITH_422,
+        summary="The newest AI response of a monitor",
+        operation_id=f"get{name}LatestAiResponse",
+    )
+    def latest(monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep) -> Response:
+        return FastJSONResponse(item_json(services.network_history.latest(who, monitor_id, "ai")))
 
 
 def _add_routes(router: APIRouter, name: str, segment: str, kind: HistoryKind, words: str) -> None:
     @router.get(
         f"/{{monitor_id}}/{segment}",
         responses=schemas.WITH_422,
-        summary=f"{words} history items of a monitor, newest first",
+        summary=f"{words} history items (or responses) of a monitor, newest first",
         operation_id=f"list{name}{words}HistoryItems",
     )
     def list_items(
@@ -101,13 +137,13 @@ def _add_routes(router: APIRouter, name: str, segment: str, kind: HistoryKind, w
     ) -> Response:
         page, size = page_request(request.query_params)
         result = services.network_history.items(who, monitor_id, kind, page, size)
-        data = [item_json(item) for item in result.items]
+        data = [item_json(item, full=False) for item in result.items]
         return FastJSONResponse(paginated(data, request.url, page, size, result.total))
 
     @router.get(
         f"/{{monitor_id}}/{segment}/{{item_id}}",
         responses=schemas.WITH_422,
-        summary=f"One {words} history item",
+        summary=f"One {words} history item (or response)",
         operation_id=f"get{name}{words}HistoryItem",
     )
     def get_item(

@@ -1,5 +1,5 @@
-"""Reads for the DNS, ports and DNS blocklist history: a check's finished runs with their
-details, newest first. The history items of these checks are their runs (see
+"""Reads for the DNS, ports and DNS blocklist history and the AI responses: a check's
+finished runs with their details, newest first. The history items of these checks are their runs (see
 services/network_history.py); nothing here writes."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lookout.store.tables import Check, CheckRun, Monitor
 
-_ITEM_COLUMNS = (CheckRun.id, CheckRun.result, CheckRun.started_at, CheckRun.details)
+_ITEM_COLUMNS = (CheckRun.id, CheckRun.result, CheckRun.started_at, CheckRun.ended_at, CheckRun.details)
 
 
 def team_check_id(
@@ -35,7 +35,7 @@ def monitor_visible(session: Session, monitor_id: int, team_ids: Collection[int]
 def items_page(
     session: Session, check_id: int, results: Collection[str], offset: int, limit: int
 ) -> tuple[list[Row[Any]], int]:
-    """(id, result, started_at, details) of the check's runs with one of `results`, newest first,
+    """(id, result, started_at, ended_at, details) of the check's runs with one of `results`, newest first,
     and how many there are."""
     where = (CheckRun.check_id == check_id, CheckRun.result.in_(list(results)))
     total = session.scalar(select(func.count()).select_from(CheckRun).where(*where)) or 0
