@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -213,6 +214,13 @@ class Settings(BaseSettings):
                 "LOOKOUT_LOCATIONS needs LOOKOUT_QUEUE=redis: their workers take their checks there"
             )
         return self
+
+    @field_validator("ai_url")
+    @classmethod
+    def _ai_url_is_http(cls, value: str | None) -> str | None:
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("an http(s) URL, like https://api.openai.com/v1")
+        return value or None
 
     @field_validator("locations")
     @classmethod

@@ -7,10 +7,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from lookout.check_context import build_check_context
 from lookout.checks.ai import TEXT_LIMIT, AiCheck, BadAnswer, page_text, parse_verdict
 from lookout.checks.base import CheckContext, Target
 from lookout.model.check_settings import AiSettings
@@ -20,6 +23,7 @@ from lookout.model.result import CheckResult, Outcome
 from lookout.net.chat import ChatClient
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
+from lookout.settings import Settings
 from tests.servers.chat_model import API_KEY, RunningModel, serve_chat_model
 
 
@@ -174,3 +178,17 @@ def test_parse_verdict_bounds_what_it_keeps() -> None:
         json.dumps({"result": "ok", "notification_title": "t" * 1000, "text": "x" * 10_000})
     )
     assert len(verdict["notification_title"]) == 255 and len(verdict["text"]) == 4000
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://", "gopher://model.example/v1"])
+def test_the_model_url_setting_is_an_http_url(url: str) -> None:
+    with pytest.raises(ValidationError, match="an http"):
+        Settings(ai_url=url)
+
+
+async def test_the_check_context_holds_the_configured_model_and_hides_its_key(tmp_path: Path) -> None:
+    assert build_check_context(Settings(data_dir=tmp_path)).ai is None
+    settings = Settings(data_dir=tmp_path, ai_url="http://127.0.0.1:9/v1", ai_api_key=API_KEY, ai_model="m")
+    ai = build_check_context(settings).ai
+    assert ai is not None and (ai.base_url, ai.model, ai.api_key) == ("http://127.0.0.1:9/v1", "m", API_KEY)
+    assert API_KEY not in repr(ai) and API_KEY not in repr(settings)
