@@ -166,7 +166,8 @@ def test_parse_verdict(content: str, result: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "content", ["", "fine", "[1, 2]", '{"result": null}', '{"verdict": "ok"}', "{not json}"]
+    "content",
+    ["", "fine", "[1, 2]", '{"result": null}', '{"verdict": "ok"}', "{not json}", "{" * 200_000, "}{"],
 )
 def test_parse_verdict_refuses(content: str) -> None:
     with pytest.raises(BadAnswer):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
-import re
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -35,6 +34,7 @@ FETCH_TIMEOUT_S = 15.0
 # What the model reads of the page: about 10,000 tokens, whatever the page's size.
 TEXT_LIMIT = 40_000
 RAW_RESPONSE_LIMIT = 16_000
+VERDICT_LIMIT = 64 * 1024  # a verdict is a few hundred bytes; anything far larger is not one
 _REMOVED_ALWAYS = ("script", "style", "noscript", "template", "svg", "iframe", "object")
 _REMOVED_AGGRESSIVELY = ("nav", "header", "footer", "aside", "form")
 _RESULTS = {"ok": "ok", "pass": "ok", "passed": "ok", "failed": "failed", "fail": "failed"}
@@ -77,15 +77,14 @@ def parse_verdict(content: str) -> dict[str, str]:
     """result, notification_title, notification_body and text from the model's answer: a
     JSON object, alone or inside other words (a fenced block)."""
     document: Any = None
-    try:
-        document = json.loads(content)
-    except ValueError:
-        found = re.search(r"\{.*\}", content, flags=re.DOTALL)
-        if found is not None:
-            try:
-                document = json.loads(found.group(0))
-            except ValueError:
-                document = None
+    # From the first brace to the last: linear in the answer, which is read on the event
+    # loop (a pattern searched from every brace would not be).
+    start, end = content.find("{"), content.rfind("}")
+    if 0 <= start < end and end - start < VERDICT_LIMIT:
+        try:
+            document = json.loads(content[start : end + 1])
+        except ValueError:
+            document = None
     if not isinstance(document, dict):
         raise BadAnswer("it is not a JSON object")
     result = _RESULTS.get(str(document.get("result", "")).strip().lower())
@@ -160,7 +159,6 @@ class AiCheck(Check[AiSettings]):
         try:
             verdict = parse_verdict(answer.content)
         except BadAnswer as exc:
-            details["text"] = answer.content[:4000]
             return _errored(ctx, started_at, f"The AI model's answer could not be read: {exc}", details)
         details.update(verdict)
         if verdict["result"] == "ok":
