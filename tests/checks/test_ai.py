@@ -113,7 +113,8 @@ async def test_a_model_that_misbehaves_is_an_error_not_a_verdict(
 async def test_a_wrong_key_or_no_model_is_an_error(model: RunningModel, ctx: CheckContext) -> None:
     wrong = await run(model, with_model(ctx, model, api_key="sk-wrong"), prompt='"Pro"')
     assert wrong.outcome is Outcome.ERRORED
-    assert wrong.summary.endswith("HTTP 401: Incorrect API key provided") and "sk-wrong" not in wrong.summary
+    assert wrong.summary.endswith("HTTP 401: Incorrect API key provided: [key]")
+    assert "sk-wrong" not in wrong.summary and "sk-wrong" not in repr(wrong.details)
     unconfigured = await run(model, ctx, prompt='"Pro"')
     assert (unconfigured.outcome, unconfigured.summary) == (
         Outcome.ERRORED,

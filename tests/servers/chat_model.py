@@ -6,7 +6,8 @@ and `/gone` (404); `state.page` replaces the pricing page. The model answers
 the answer: every phrase in double quotes in the user's prompt must appear in the page
 text it was sent. `state.mode` makes it misbehave instead: `overloaded` (503 with an
 OpenAI error), `rambling` (prose, no JSON), `unsure` (a result that is neither). It wants
-`Bearer {API_KEY}` and answers 401 otherwise; it keeps every request body and header.
+`Bearer {API_KEY}` and answers 401 otherwise (quoting the key it got); it keeps every
+request body and header.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def _handler(state: ModelState) -> type[BaseHTTPRequestHandler]:
             if self.path != "/v1/chat/completions":
                 self._send(404, '{"error": {"message": "no such route"}}')
             elif self.headers.get("Authorization") != f"Bearer {API_KEY}":
-                self._send(401, '{"error": {"message": "Incorrect API key provided"}}')
+                # As some APIs do, the refused key is quoted back.
+                presented = str(self.headers.get("Authorization", "")).removeprefix("Bearer ")
+                refused = {"error": {"message": f"Incorrect API key provided: {presented}"}}
+                self._send(401, json.dumps(refused))
             elif state.mode == "overloaded":
                 self._send(503, '{"error": {"message": "The model is overloaded"}}')
             else:

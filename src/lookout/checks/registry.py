@@ -93,7 +93,7 @@ CHECKS: dict[CheckType, AnyCheck] = {
 
 validate(CHECKS)
 
-# The check types this build runs. A check of another type (lighthouse, ai) is stored and
+# The check types this build runs. A check of another type (lighthouse) is stored and
 # shown but never gets a result, so it is left out of its monitor's summary (it would keep
 # the monitor `pending` for ever) and a request to run it is refused.
 RUNNABLE_TYPES = frozenset(check_type.value for check_type in CHECKS)

@@ -74,7 +74,10 @@ class ChatClient:
         except ValueError:
             document = None
         if not 200 <= response.status < 300:
-            raise ChatError(f"the model's API answered HTTP {response.status}{_error_text(document)}")
+            error = _error_text(document)
+            if self.api_key:  # some APIs quote the key they refused; a run's summary must not
+                error = error.replace(self.api_key, "[key]")
+            raise ChatError(f"the model's API answered HTTP {response.status}{error}")
         return answer_from(document)
 
 
