@@ -218,8 +218,11 @@ class Settings(BaseSettings):
     @field_validator("ai_url")
     @classmethod
     def _ai_url_is_http(cls, value: str | None) -> str | None:
-        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+        parts = urlsplit(value or "")
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
             raise ValueError("an http(s) URL, like https://api.openai.com/v1")
+        if parts.username or parts.password:  # errors quote the URL, and teams read them
+            raise ValueError("no credentials in the URL: put the key in LOOKOUT_AI_API_KEY")
         return value or None
 
     @field_validator("locations")

@@ -182,9 +182,17 @@ def test_parse_verdict_bounds_what_it_keeps() -> None:
     assert len(verdict["notification_title"]) == 255 and len(verdict["text"]) == 4000
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://", "gopher://model.example/v1"])
-def test_the_model_url_setting_is_an_http_url(url: str) -> None:
-    with pytest.raises(ValidationError, match="an http"):
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("file:///etc/passwd", "an http"),
+        ("http://", "an http"),
+        ("gopher://model.example/v1", "an http"),
+        ("https://me:sk-secret@model.example/v1", "no credentials"),
+    ],
+)
+def test_the_model_url_setting_is_an_http_url_without_credentials(url: str, error: str) -> None:
+    with pytest.raises(ValidationError, match=error):
         Settings(ai_url=url)
 
 
