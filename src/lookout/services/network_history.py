@@ -34,10 +34,12 @@ _CHECK_TYPES: dict[HistoryKind, CheckType] = {
     "ai": CheckType.AI,
 }
 _FINISHED = ("succeeded", "warning", "failed")
-# An AI response is every run, the model's errors included (its result is then "error").
-_RESULTS_OF: dict[HistoryKind, tuple[str, ...]] = {
-    "ai": (*_FINISHED, "errored-or-timed-out"),
-}
+
+
+def _results(kind: HistoryKind) -> tuple[str, ...]:
+    """The run results that are items: an AI response is every run, the model's errors
+    included (its result is then "error")."""
+    return (*_FINISHED, "errored-or-timed-out") if kind == "ai" else _FINISHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +118,13 @@ class NetworkHistoryService:
             check_id = self._check_id(session, who, monitor_id, kind)
             if check_id is None:
                 return Page([], 0)
-            results = _RESULTS_OF.get(kind, _FINISHED)
-            rows, total = repo.items_page(session, check_id, results, (page - 1) * size, size)
+            rows, total = repo.items_page(session, check_id, _results(kind), (page - 1) * size, size)
             return Page([_view(kind, row) for row in rows], total)
 
     def item(self, who: Principal, monitor_id: int, kind: HistoryKind, item_id: int) -> HistoryItem:
         with self._sessions() as session:
             check_id = self._check_id(session, who, monitor_id, kind)
-            results = _RESULTS_OF.get(kind, _FINISHED)
-            row = repo.item(session, check_id, item_id, results) if check_id is not None else None
+            row = repo.item(session, check_id, item_id, _results(kind)) if check_id is not None else None
             if row is None:
                 raise NotFoundError("History item not found.")
             return _view(kind, row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,15 @@ from fastapi.testclient import TestClient
 
 from lookout.app import Store, build_services, create_app, open_store
 from lookout.settings import Settings
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each kind, for a test that opens its own app (a live engine)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lookout.db'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
 
 
 @dataclass

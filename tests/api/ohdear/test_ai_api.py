@@ -34,14 +34,6 @@ LIST_KEYS = {
 }
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'lookout.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture
 def model() -> Iterator[RunningModel]:
     with serve_chat_model() as running:

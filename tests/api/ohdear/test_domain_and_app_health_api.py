@@ -20,14 +20,6 @@ from tests.servers.app_health import SECRET, RunningApp, result, results, serve_
 from tests.servers.rdap import RunningRdap, RunningWhois, rdap_domain, serve_rdap, serve_whois
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'lookout.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture
 def registries() -> Iterator[tuple[RunningRdap, RunningWhois]]:
     soon = datetime.now(UTC) + timedelta(days=10)
