@@ -26,9 +26,12 @@ def port_open(host: str, port: int) -> bool:
 
 def need_service(name: str, host: str, port: int) -> None:
     """Skip when a service is missing; under LOOKOUT_TEST_REQUIRE_SERVICES=1 fail instead."""
-    if port_open(host, port):
-        return
-    reason = f"{name} is not reachable at {host}:{port}"
+    if not port_open(host, port):
+        missing(f"{name} is not reachable at {host}:{port}")
+
+
+def missing(reason: str) -> None:
+    """Skip a test for what this machine lacks; under LOOKOUT_TEST_REQUIRE_SERVICES=1 fail."""
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} and LOOKOUT_TEST_REQUIRE_SERVICES=1", pytrace=False)
     pytest.skip(reason)

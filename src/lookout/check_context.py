@@ -4,6 +4,7 @@ about 60 MB less each) and by `lookout crawl`."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from lookout.checks.base import CheckContext
@@ -14,12 +15,15 @@ from lookout.net.curl import CurlDriver
 from lookout.net.dns import DnsClient
 from lookout.net.guard import TargetGuard
 from lookout.net.http import HttpClient
+from lookout.net.lighthouse import LighthouseRunner
 from lookout.net.rdap import RdapClient
 from lookout.net.resolve import Resolver
 from lookout.net.tls import TlsInspector
 from lookout.net.trust import trust_bundle
 from lookout.net.whois import WhoisClient
 from lookout.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def precise_utcnow() -> datetime:
@@ -46,6 +50,11 @@ def build_check_context(settings: Settings) -> CheckContext:
             http=HttpClient(TargetGuard(resolver, allow_private=True), driver=driver, ca_file=http_roots),
             api_key=settings.ai_api_key.get_secret_value() if settings.ai_api_key else None,
         )
+    lighthouse = LighthouseRunner.find(
+        settings.lighthouse_cli, settings.chromium_path, settings.lighthouse_timeout_seconds
+    )
+    if isinstance(lighthouse, str):
+        log.info("lighthouse checks cannot run here: %s", lighthouse)
     return CheckContext(
         resolver=resolver,
         guard=guard,
@@ -69,4 +78,5 @@ def build_check_context(settings: Settings) -> CheckContext:
             referral_server=whois.parse_server(settings.whois_referral_server),
         ),
         ai=ai,
+        lighthouse=None if isinstance(lighthouse, str) else lighthouse,
     )

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     ai_api_key: SecretStr | None = None
     ai_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=255)
     ai_timeout_seconds: float = Field(default=60, ge=1, le=600)
+    # The Lighthouse check: the CLI script of the lighthouse npm package and Chromium; unset,
+    # the ones `make` installed (tools/lighthouse) or found on the PATH.
+    lighthouse_cli: str | None = Field(default=None, max_length=4096)
+    chromium_path: str | None = Field(default=None, max_length=4096)
+    lighthouse_timeout_seconds: float = Field(default=120, ge=30, le=600)
     # Run the checks in this process (`lookout serve`); off for an API-only process.
     run_engine: bool = True
     # Processes that answer the API beside the engine's (`workers.py`); 0: the API runs in

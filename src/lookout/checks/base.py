@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from lookout.net.chat import ChatClient
     from lookout.net.dns import DnsClient
     from lookout.net.guard import TargetGuard
+    from lookout.net.lighthouse import LighthouseRunner
     from lookout.net.rdap import RdapClient
     from lookout.net.resolve import Resolver
     from lookout.net.tls import TlsInspector
@@ -110,6 +111,8 @@ class CheckContext:
     health_snoozes: SnoozeSource | None = None
     # The operator's language model (LOOKOUT_AI_URL) the AI check asks; None: not configured.
     ai: ChatClient | None = None
+    # Lighthouse audits (Node.js, the lighthouse package, Chromium); None: not installed here.
+    lighthouse: LighthouseRunner | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from lookout.checks.cron import CronCheck
 from lookout.checks.dns import DnsCheck
 from lookout.checks.dns_blocklist import DnsBlocklistCheck
 from lookout.checks.domain import DomainCheck
+from lookout.checks.lighthouse import LighthouseCheck
 from lookout.checks.mixed_content import MixedContentCheck
 from lookout.checks.performance import PerformanceCheck
 from lookout.checks.ports import PortsCheck
@@ -89,11 +90,7 @@ CHECKS: dict[CheckType, AnyCheck] = {
     CheckType.SITEMAP: SitemapCheck(),
     CheckType.CRON: CronCheck(),
     CheckType.AI: AiCheck(),
+    CheckType.LIGHTHOUSE: LighthouseCheck(),
 }
 
 validate(CHECKS)
-
-# The check types this build runs. A check of another type (lighthouse) is stored and
-# shown but never gets a result, so it is left out of its monitor's summary (it would keep
-# the monitor `pending` for ever) and a request to run it is refused.
-RUNNABLE_TYPES = frozenset(check_type.value for check_type in CHECKS)

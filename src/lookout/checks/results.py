@@ -23,6 +23,7 @@ def finish(
     timings: Timings | None = None,
     details: Mapping[str, Any] | None = None,
     findings: tuple[Finding, ...] | None = None,
+    report: bytes | None = None,
 ) -> CheckResult:
     return CheckResult(
         outcome=outcome,
@@ -33,6 +34,7 @@ def finish(
         timings=timings or Timings(),
         details=details or {},
         findings=findings,
+        report=report,
     )
 
 

@@ -54,3 +54,6 @@ class CheckResult:
     # None: this run observed no findings (the check has none, or it could not look, so
     # nothing found earlier may be called fixed). A tuple, even empty, is what was seen.
     findings: tuple[Finding, ...] | None = None
+    # A full report too large for the details (Lighthouse's JSON, deflated with zlib): the
+    # writer keeps it beside the run for the check's last few runs (run_reports).
+    report: bytes | None = None

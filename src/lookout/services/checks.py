@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.registry import RUNNABLE_TYPES
 from lookout.errors import NotFoundError, ValidationFailed
 from lookout.model import http_fields
 from lookout.model.check_type import CheckType
@@ -38,13 +37,6 @@ class CheckService:
     def get(self, who: Principal, check_id: int) -> CheckView:
         with self._sessions() as session:
             return self._view(session, self._record(session, who, check_id))
-
-    def to_run(self, who: Principal, check_id: int) -> CheckView:
-        """The check a caller asks to run now; a type this build does not run is a 422."""
-        view = self.get(who, check_id)
-        if view.check.type not in RUNNABLE_TYPES:
-            raise ValidationFailed({"check": [f"The {view.check.type} check does not run in Lookout yet."]})
-        return view
 
     def enable(self, who: Principal, check_id: int) -> CheckView:
         return self._set_enabled(who, check_id, True)
@@ -85,9 +77,7 @@ class CheckService:
                 )
                 siblings = repo.checks_of(session, [record.monitor_id], make_check)[record.monitor_id]
                 results = [
-                    c.latest_run_result
-                    for c in siblings
-                    if (enabled if c.id == check_id else c.enabled) and c.type in RUNNABLE_TYPES
+                    c.latest_run_result for c in siblings if (enabled if c.id == check_id else c.enabled)
                 ]
                 repo.update_monitor(
                     session, record.monitor_id, {"summarized_check_result": summarize(results)}

@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
-from lookout.checks.registry import RUNNABLE_TYPES
 from lookout.errors import NotFoundError, ValidationFailed
 from lookout.model import monitor as monitor_rules
 from lookout.model.check_settings import SETTINGS_KEYS, settings_model_for
@@ -410,7 +409,7 @@ class MonitorService:
                 changes["next_run_at"] = now if is_enabled else None
             if changes:
                 repo.update_check(session, check.id, {**changes, "updated_at": now})
-            if is_enabled and check.type in RUNNABLE_TYPES:
+            if is_enabled:
                 results.append(check.latest_run_result)
         values["summarized_check_result"] = summarize(results)
         repo.update_monitor(session, monitor.id, values)

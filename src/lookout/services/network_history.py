@@ -1,37 +1,44 @@
-"""The DNS, ports and DNS blocklist history and the AI responses of a monitor, for its
-owners (Oh Dear A14).
+"""The DNS, ports and DNS blocklist history, the AI responses and the Lighthouse reports
+of a monitor, for its owners (Oh Dear A14).
 
 A history item is one finished run of the check: its details are the item (the checks
 write them in the A14 shape), its id is the run's id, its date the run's start. The DNS
 item's `diff_summary` reads the before/after record sets the writer put in the run when
 they changed (`findings_changes`); a run without them changed nothing. Runs are kept as
 the engine keeps them: the last `runs_kept_per_check` successes, and every warning and
-failure (a DNS change is a warning) for `run_retention_days`.
+failure (a DNS change is a warning) for `run_retention_days`. A Lighthouse report's full
+JSON is kept beside the check's last few runs (store/repositories/reports.py): one item
+shows it while it is kept, and null after.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.checks.dns import describe_changes
+from lookout.checks.lighthouse import REPORT_FIELDS as LIGHTHOUSE_FIELDS
 from lookout.errors import NotFoundError
 from lookout.model.check_type import CheckType
 from lookout.services.tokens import Principal
 from lookout.services.views import Page
 from lookout.store.repositories import network_history as repo
+from lookout.store.repositories import reports as reports_repo
 
-HistoryKind = Literal["dns", "ports", "dns_blocklist", "ai"]
+HistoryKind = Literal["dns", "ports", "dns_blocklist", "ai", "lighthouse"]
 _CHECK_TYPES: dict[HistoryKind, CheckType] = {
     "dns": CheckType.DNS,
     "ports": CheckType.PORTS,
     "dns_blocklist": CheckType.DNS_BLOCKLIST,
     "ai": CheckType.AI,
+    "lighthouse": CheckType.LIGHTHOUSE,
 }
 _FINISHED = ("succeeded", "warning", "failed")
 
@@ -104,7 +111,19 @@ class AiResponseItem:
     ended_at: datetime
 
 
-HistoryItem = DnsHistoryItem | PortsHistoryItem | BlocklistHistoryItem | AiResponseItem
+@dataclass(frozen=True, slots=True)
+class LighthouseReportItem:
+    id: int
+    result: str
+    # The A14 fields (scores 0-100, timings in ms), as the check wrote them in the run.
+    fields: dict[str, Any]
+    issues: list[str]
+    created_at: datetime
+    # Lighthouse's JSON report, on one item while it is kept; None in lists and after.
+    json_report: dict[str, Any] | None = None
+
+
+HistoryItem = DnsHistoryItem | PortsHistoryItem | BlocklistHistoryItem | AiResponseItem | LighthouseReportItem
 
 
 class NetworkHistoryService:
@@ -125,16 +144,18 @@ class NetworkHistoryService:
         with self._sessions() as session:
             check_id = self._check_id(session, who, monitor_id, kind)
             row = repo.item(session, check_id, item_id, _results(kind)) if check_id is not None else None
-            if row is None:
+            if check_id is None or row is None:
                 raise NotFoundError("History item not found.")
-            return _view(kind, row)
+            return _full(session, check_id, _view(kind, row), row)
 
     def latest(self, who: Principal, monitor_id: int, kind: HistoryKind) -> HistoryItem:
         """The newest item; not found when there is none yet."""
-        page = self.items(who, monitor_id, kind, 1, 1)
-        if not page.items:
-            raise NotFoundError("History item not found.")
-        return page.items[0]
+        with self._sessions() as session:
+            check_id = self._check_id(session, who, monitor_id, kind)
+            rows = repo.items_page(session, check_id, _results(kind), 0, 1)[0] if check_id is not None else []
+            if check_id is None or not rows:
+                raise NotFoundError("History item not found.")
+            return _full(session, check_id, _view(kind, rows[0]), rows[0])
 
     @staticmethod
     def _check_id(session: Session, who: Principal, monitor_id: int, kind: HistoryKind) -> int | None:
@@ -147,8 +168,26 @@ class NetworkHistoryService:
         return check_id
 
 
+def _full(session: Session, check_id: int, item: HistoryItem, row: Row[Any]) -> HistoryItem:
+    """One item as shown alone: a Lighthouse report with its JSON report while it is kept."""
+    if not isinstance(item, LighthouseReportItem):
+        return item
+    deflated = reports_repo.report(session, check_id, row.started_at)
+    if deflated is None:
+        return item
+    return replace(item, json_report=orjson.loads(zlib.decompress(deflated)))
+
+
 def _view(kind: HistoryKind, row: Row[Any]) -> HistoryItem:
     details: Mapping[str, Any] = row.details if isinstance(row.details, Mapping) else {}
+    if kind == "lighthouse":
+        return LighthouseReportItem(
+            id=row.id,
+            result=row.result,
+            fields={name: details.get(name) for name in LIGHTHOUSE_FIELDS},
+            issues=_strings(details.get("issues")),
+            created_at=row.started_at,
+        )
     if kind == "ai":
         return AiResponseItem(
             id=row.id,

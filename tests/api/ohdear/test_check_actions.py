@@ -66,29 +66,28 @@ def test_summarized_check_result_follows_enable_and_disable(store: Store, alice:
     assert alice.get(f"/api/monitors/{monitor['id']}").json()["summarized_check_result"] == "pending"
 
 
-def test_a_check_this_build_does_not_run_neither_holds_its_monitor_pending_nor_runs(
+def test_every_enabled_check_counts_in_its_monitor_summary_and_can_be_asked_to_run(
     store: Store, alice: Caller
 ) -> None:
-    """Lighthouse is stored and shown for Oh Dear clients, but nothing runs it: the monitor's
-    summary leaves it out (on enable and on an update alike), and request-run says so."""
-    monitor = make(alice, "10.1.2.4", "ping")
-    record(store, monitor, "uptime", [(datetime.now(UTC) - timedelta(minutes=1), UP)])
-    record(store, monitor, "performance", [(datetime.now(UTC) - timedelta(minutes=1), UP)])
+    """Lighthouse runs too: enabled and not yet run, it keeps its monitor pending (on enable
+    and on an update alike) until its first result, and request-run accepts it."""
     http = make(alice, "https://lighthouse.example")
     lighthouse = check_of(http, "lighthouse")
-    assert alice.post(f"/api/checks/{lighthouse['id']}/enable").json()["enabled"] is True
     for check_type in ("uptime", "performance", "certificate_health", "broken_links"):
         record(store, http, check_type, [(datetime.now(UTC) - timedelta(minutes=1), UP)])
     updated = alice.put(f"/api/monitors/{http['id']}", json={"friendly_name": "Lit"})
-    assert updated.status_code == 200, updated.text
     assert updated.json()["summarized_check_result"] == "succeeded"
-    assert check_of(updated.json(), "lighthouse")["enabled"] is True
 
-    refused = alice.post(f"/api/checks/{lighthouse['id']}/request-run")
-    assert refused.status_code == 422
-    assert refused.json()["errors"] == {"check": ["The lighthouse check does not run in Lookout yet."]}
-    uptime = check_of(monitor, "uptime")
-    assert alice.post(f"/api/checks/{uptime['id']}/request-run").status_code == 200
+    assert alice.post(f"/api/checks/{lighthouse['id']}/enable").json()["enabled"] is True
+    assert alice.get(f"/api/monitors/{http['id']}").json()["summarized_check_result"] == "pending"
+    updated = alice.put(f"/api/monitors/{http['id']}", json={"friendly_name": "Lit again"})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["summarized_check_result"] == "pending"
+    assert alice.post(f"/api/checks/{lighthouse['id']}/request-run").status_code == 200
+
+    record(store, http, "lighthouse", [(datetime.now(UTC) - timedelta(seconds=5), UP)])
+    updated = alice.put(f"/api/monitors/{http['id']}", json={"friendly_name": "Lit at last"})
+    assert updated.json()["summarized_check_result"] == "succeeded"
 
 
 def test_snooze_and_unsnooze(cast: Cast) -> None:

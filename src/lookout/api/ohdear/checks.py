@@ -53,7 +53,7 @@ async def request_run(
 ) -> Response:
     # Accepted for compatibility; runs use the monitor's own headers.
     run_request_headers(payload)
-    view = await run_in_threadpool(services.checks.to_run, who, check_id)
+    view = await run_in_threadpool(services.checks.get, who, check_id)
     engine: RunRequester | None = getattr(request.app.state, "engine", None)
     if engine is not None:
         await engine.request_run(check_id)

@@ -1,4 +1,5 @@
-"""DNS, ports and DNS blocklist history items and AI responses of a monitor (Oh Dear A14).
+"""DNS, ports and DNS blocklist history items, AI responses and Lighthouse reports of a
+monitor (Oh Dear A14).
 
 `build_router` is mounted under /monitors and, like the monitors router, /sites. Lists are
 paginated like every other list; an item is answered bare, as Oh Dear's are.
@@ -22,6 +23,7 @@ from lookout.services.network_history import (
     DnsHistoryItem,
     HistoryItem,
     HistoryKind,
+    LighthouseReportItem,
     PortsHistoryItem,
 )
 
@@ -34,11 +36,23 @@ _ROUTES: tuple[tuple[str, HistoryKind, str], ...] = (
     ("ports-history-items", "ports", "Ports"),
     ("dns-blocklist-history-items", "dns_blocklist", "DnsBlocklist"),
     ("ai-responses", "ai", "Ai"),
+    ("lighthouse-reports", "lighthouse", "Lighthouse"),
+)
+# The kinds with a /latest route: (URL segment, kind, words).
+_LATEST: tuple[tuple[str, HistoryKind, str], ...] = (
+    ("ai-responses", "ai", "AI response"),
+    ("lighthouse-reports", "lighthouse", "Lighthouse report"),
 )
 
 
 def item_json(item: HistoryItem, *, full: bool = True) -> dict[str, Any]:
-    """An item as Oh Dear shows it; an AI response's raw answer only when `full` (one item)."""
+    """An item as Oh Dear shows it; an AI response's raw answer and a Lighthouse report's JSON
+    report only when `full` (one item)."""
+    if isinstance(item, LighthouseReportItem):
+        report: dict[str, Any] = {"id": item.id, **item.fields, "issues": item.issues}
+        if full:
+            report["json_report"] = item.json_report
+        return {**report, "created_at": stamp(item.created_at)}
     if isinstance(item, AiResponseItem):
         body: dict[str, Any] = {
             "id": item.id,
@@ -103,21 +117,22 @@ def item_json(item: HistoryItem, *, full: bool = True) -> dict[str, Any]:
 
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[prefix.strip("/")])
-    _add_latest(router, prefix.strip("/"))  # before /ai-responses/{item_id}
+    for segment, kind, words in _LATEST:  # before /{segment}/{item_id}
+        _add_latest(router, prefix.strip("/"), segment, kind, words)
     for segment, kind, words in _ROUTES:
         _add_routes(router, prefix.strip("/"), segment, kind, words)
     return router
 
 
-def _add_latest(router: APIRouter, name: str) -> None:
+def _add_latest(router: APIRouter, name: str, segment: str, kind: HistoryKind, words: str) -> None:
     @router.get(
-        "/{monitor_id}/ai-responses/latest",
+        f"/{{monitor_id}}/{segment}/latest",
         responses=schemas.WITH_422,
-        summary="The newest AI response of a monitor",
-        operation_id=f"get{name}LatestAiResponse",
+        summary=f"The newest {words} of a monitor",
+        operation_id=f"get{name}Latest{words.title().replace(' ', '')}",
     )
     def latest(monitor_id: MonitorId, who: PrincipalDep, services: ServicesDep) -> Response:
-        return FastJSONResponse(item_json(services.network_history.latest(who, monitor_id, "ai")))
+        return FastJSONResponse(item_json(services.network_history.latest(who, monitor_id, kind)))
 
 
 def _add_routes(router: APIRouter, name: str, segment: str, kind: HistoryKind, words: str) -> None:

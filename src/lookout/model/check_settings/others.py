@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -78,12 +79,52 @@ class DeviceEmulation(StrEnum):
     MOBILE = "mobile"
 
 
+# A Lighthouse run fails when a score is below its minimum or a timing above its maximum.
+# Without notification_settings every score's minimum is 50: Lighthouse itself calls 0-49 poor.
+LIGHTHOUSE_MIN_SCORES = ("performance_score", "accessibility_score", "best_practices_score", "seo_score")
+LIGHTHOUSE_MAX_TIMINGS = (
+    "first_contentful_paint_in_ms",
+    "speed_index_in_ms",
+    "largest_contentful_paint_in_ms",
+    "time_to_interactive_in_ms",
+    "total_blocking_time_in_ms",
+)
+LIGHTHOUSE_DEFAULT_MIN_SCORE = 50
+
+
 class LighthouseSettings(ScheduledSettings):
     check_interval_in_seconds: int = Field(default=86_400, ge=300, le=604_800)
+    # Lookout audits from its own location; the continent is kept for Oh Dear's clients.
     continent: Continent = Continent.EUROPE
     device_emulation: DeviceEmulation = DeviceEmulation.DESKTOP
-    notification_settings: dict[str, int] | None = None
+    notification_settings: dict[str, Annotated[int, Field(ge=0, le=600_000)]] | None = None
     http_client_headers: list[HeaderField] = Field(default_factory=list, max_length=10)
+
+    @field_validator("notification_settings")
+    @classmethod
+    def _thresholds(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        if value is None:
+            return None
+        for name, limit in value.items():
+            if name in LIGHTHOUSE_MIN_SCORES:
+                if limit > 100:
+                    raise ValueError(f"must give {name} as a score from 0 to 100")
+            elif name in LIGHTHOUSE_MAX_TIMINGS:
+                if limit < 1:
+                    raise ValueError(f"must give {name} in milliseconds from 1 to 600000")
+            else:
+                known = ", ".join((*LIGHTHOUSE_MIN_SCORES, *LIGHTHOUSE_MAX_TIMINGS))
+                raise ValueError(f"must only name {known}")
+        return value
+
+    def thresholds(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(minimum of each score, maximum of each timing) a run must keep."""
+        if self.notification_settings is None:
+            return dict.fromkeys(LIGHTHOUSE_MIN_SCORES, LIGHTHOUSE_DEFAULT_MIN_SCORE), {}
+        settings = self.notification_settings
+        minimums = {name: limit for name, limit in settings.items() if name in LIGHTHOUSE_MIN_SCORES}
+        maximums = {name: limit for name, limit in settings.items() if name in LIGHTHOUSE_MAX_TIMINGS}
+        return minimums, maximums
 
 
 class CronSettings(SettingsModel):

@@ -34,6 +34,7 @@ from lookout.store.tables.notifications import (
     NotificationDestination,
     NotificationMessage,
 )
+from lookout.store.tables.reports import RunReport
 from lookout.store.tables.runs import (
     CheckRun,
     CheckState,
@@ -113,6 +114,7 @@ __all__ = [
     "NotificationDestination",
     "NotificationMessage",
     "RecurringMaintenancePeriod",
+    "RunReport",
     "Snooze",
     "StateChange",
     "Tag",
