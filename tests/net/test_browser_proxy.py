@@ -140,6 +140,18 @@ async def test_an_endless_request_head_is_refused() -> None:
     assert answer.startswith(b"HTTP/1.1 431 ") and dialled.addresses == []
 
 
+async def test_an_invalid_name_is_a_502_without_asking_the_resolver() -> None:
+    class NoResolver(Resolver):
+        async def resolve(self, host: str) -> list[str]:
+            raise AssertionError(f"asked to resolve {host}")
+
+    dialled = Dialled()
+    strict = TargetGuard(NoResolver(), allow_private=True)
+    async with GuardProxy(strict, connect=dialled) as proxy:
+        answer = await exchange(proxy, b"CONNECT browser-service.invalid:443 HTTP/1.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 502 ") and dialled.addresses == [] and proxy.refusals == []
+
+
 async def test_a_host_that_answers_nothing_is_a_502() -> None:
     async with GuardProxy(guard(allow_private=True)) as proxy:
         # Port 9 (discard) on loopback has no listener here: refused at once.

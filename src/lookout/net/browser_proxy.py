@@ -113,6 +113,8 @@ class GuardProxy:
             request = parse_head(head)
         except BadRequest as exc:
             return await _answer(writer, 400, str(exc))
+        if request.host.rstrip(".").lower().endswith(".invalid"):  # RFC 6761: never resolves
+            return await _answer(writer, 502, "No such host")
         try:
             addresses = await self.guard.check(request.host)
         except TargetRefused as refused:

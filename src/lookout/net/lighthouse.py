@@ -37,6 +37,18 @@ _STDERR_KEPT = 2000
 _STDERR_READ = 64 * 1024
 # The npm package's CLI where `make` installs it (tools/lighthouse), from a source checkout.
 _PROJECT_CLI = Path(__file__).resolve().parents[3] / "tools/lighthouse/node_modules/lighthouse/cli/index.js"
+_DISABLED_FEATURES = (
+    "Translate",
+    "OptimizationHints",
+    "OptimizationGuideModelDownloading",
+    "MediaRouter",
+    "DialMediaRouteProvider",
+    "InterestFeedContentSuggestions",
+    "CertificateTransparencyComponentUpdater",
+    "AutofillServerCommunication",
+    "PrivacySandboxSettings4",
+    "NetworkTimeServiceQuerying",
+)
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -125,11 +137,32 @@ class LighthouseRunner:
             "--proxy-bypass-list=<-loopback>",  # loopback too goes through the guard
             "--disable-quic",  # QUIC is UDP, which an HTTP proxy does not carry
             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+            # No traffic of the browser's own (updates, translation, hints, sync, reports):
+            # the page's requests are the only ones, and the audit measures only them.
+            f"--disable-features={','.join(_DISABLED_FEATURES)}",
             "--disable-background-networking",
             "--disable-component-update",
+            "--disable-component-extensions-with-background-pages",
+            "--disable-client-side-phishing-detection",
+            "--disable-domain-reliability",
             "--disable-default-apps",
             "--disable-extensions",
             "--disable-sync",
+            "--metrics-recording-only",
+            "--no-pings",
+            # Sign-in, component updates and Google APIs the browser would call on its own
+            # point at a name that never resolves (the proxy answers .invalid at once).
+            "--gaia-url=https://lookout-browser-service.invalid",
+            "--google-apis-url=https://lookout-browser-service.invalid",
+            "--component-updater=url-source=https://lookout-browser-service.invalid",
+            # A headless tab is never in front: without these its timers and renderer would
+            # be throttled as a background tab's, and the timings would be wrong.
+            "--disable-background-timer-throttling",
+            "--disable-backgrounding-occluded-windows",
+            "--disable-renderer-backgrounding",
+            "--disable-ipc-flooding-protection",
+            "--disable-hang-monitor",
+            "--password-store=basic",
             "--disable-gpu",
             "--disable-dev-shm-usage",
             "--no-first-run",
