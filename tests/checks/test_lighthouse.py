@@ -67,6 +67,18 @@ def runner(tmp_path: Path, dialled: Dialled, timeout_s: float = 90) -> Lighthous
     return dataclasses.replace(found, connect=dialled.loopback_only, profile_root=str(tmp_path))
 
 
+class RecordingGuard(TargetGuard):
+    """The test's guard, remembering every host it was asked about."""
+
+    def __init__(self, guard: TargetGuard) -> None:
+        super().__init__(guard.resolver, allow_private=guard.allow_private)
+        self.hosts: set[str] = set()
+
+    async def check(self, host: str) -> list[str]:
+        self.hosts.add(host)
+        return await super().check(host)
+
+
 async def audit(
     ctx: CheckContext, site: AuditSite, path: str, lighthouse: LighthouseRunner | None, **settings: Any
 ) -> CheckResult:
@@ -85,8 +97,9 @@ async def test_a_good_page_succeeds_with_its_scores_and_the_metadata_image_refus
     ctx: CheckContext, site: AuditSite, tmp_path: Path
 ) -> None:
     dialled = Dialled()
+    guard = RecordingGuard(ctx.guard)
     result = await audit(
-        ctx,
+        dataclasses.replace(ctx, guard=guard),
         site,
         "/good",
         runner(tmp_path, dialled),
@@ -109,6 +122,8 @@ async def test_a_good_page_succeeds_with_its_scores_and_the_metadata_image_refus
     (blocked,) = details["blocked_requests"]
     assert blocked["host"] == "169.254.169.254" and "metadata" in blocked["reason"]
     assert dialled.addresses and {address for address, _ in dialled.addresses} == {"127.0.0.1"}
+    # Nothing but the page's own requests went out: none of the browser's (sign-in, updates).
+    assert guard.hosts == {"127.0.0.1", "169.254.169.254"}
     # The user's header reached the page; the report is Lighthouse's, for this page.
     assert ("/good", "lookout") in site.requests
     report = report_of(result)
