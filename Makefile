@@ -43,7 +43,8 @@ lighthouse: $(LIGHTHOUSE_STAMP)
 # Lighthouse is optional for serving: installed where npm is, left out (its checks say what
 # is missing) where it is not.
 serve: $(RUNTIME_STAMP)
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LIGHTHOUSE_STAMP); \
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LIGHTHOUSE_STAMP) \
+		|| echo "Could not install lighthouse: Lighthouse checks will say it is missing"; \
 	else echo "npm not found: Lighthouse checks will say it is missing (make lighthouse installs it)"; fi
 	$(BIN)/lookout serve
 

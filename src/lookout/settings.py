@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     # How many checks of each pool may run at once: crawls (broken links, mixed content,
     # sitemaps) and headless browsers (Lighthouse) each have their own slots.
     engine_crawl_concurrency: int = Field(default=20, ge=1, le=1000)
-    engine_browser_concurrency: int = Field(default=2, ge=1, le=100)
+    # One at a time by default: audits side by side on the same cores slow each other's
+    # pages down, and Lighthouse's timings and performance score with them.
+    engine_browser_concurrency: int = Field(default=1, ge=1, le=100)
     # The most of each pool's slots one team's checks may hold while other teams' checks
     # wait (a team alone may use them all).
     engine_team_share: float = Field(default=0.5, gt=0, le=1)

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 class EngineSettings:
     concurrency: int = 500  # the fast pool: single requests
     crawl_concurrency: int = 20
-    browser_concurrency: int = 2
+    browser_concurrency: int = 1
     per_host: int = 4
     # The most of each pool's slots one team's checks may hold while other teams' checks
     # wait (a team alone may use them all).

@@ -56,7 +56,7 @@ class CheckCrashedError(Exception):
         self.type_name = type_name
 
 
-DEFAULT_POOLS: dict[str, int] = {Pool.FAST.value: 500, Pool.CRAWL.value: 20, Pool.BROWSER.value: 2}
+DEFAULT_POOLS: dict[str, int] = {Pool.FAST.value: 500, Pool.CRAWL.value: 20, Pool.BROWSER.value: 1}
 
 
 class _PoolState:

@@ -189,7 +189,7 @@ class LighthouseRunner:
             "--quiet",
             f"--only-categories={','.join(CATEGORIES)}",
             f"--skip-audits={','.join(SKIPPED_AUDITS)}",
-            f"--max-wait-for-load={int(max(self.timeout_s - 15, 5) * 1000)}",
+            f"--max-wait-for-load={int(max(self.timeout_s - 30, 5) * 1000)}",
         ]
         if desktop:
             command.append("--preset=desktop")
