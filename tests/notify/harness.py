@@ -85,12 +85,15 @@ def add_destination(
 
 @dataclass
 class Runs:
-    """Stores uptime results for one check through the engine's writer, one minute apart."""
+    """Stores results for one check (uptime unless `check` says) through the engine's
+    writer, one minute apart."""
 
     factory: sessionmaker[Session]
     ids: dict[str, int]
     clock: Clock
     threshold: int = 1
+    check: str = "uptime"
+    monitor_type: str = "tcp"
 
     def store(self, outcomes: str) -> None:
         for letter in outcomes:
@@ -101,10 +104,10 @@ class Runs:
                 outcome, summary, at, at + timedelta(seconds=1), timings=Timings(total_ms=10.0)
             )
             job = Job(
-                self.ids["uptime"],
+                self.ids[self.check],
                 self.ids["monitor"],
-                "uptime",
-                "tcp",
+                self.check,
+                self.monitor_type,
                 "x:1",
                 {},
                 "local",

@@ -238,6 +238,30 @@ async def test_a_reminder_while_still_down(factory: sessionmaker[Session]) -> No
     assert hooks.events() == ["uptimeCheckFailed"] * 2 + ["uptimeCheckRecovered"]
 
 
+async def test_a_failing_ai_check_is_told_again_as_its_throttle_says(factory: sessionmaker[Session]) -> None:
+    """Oh Dear's throttle_failed_interval: a failing AI check is told again every 2 hours,
+    while an uptime check down beside it waits for the instance's 24 hours."""
+    clock = Clock(start_time())
+    throttle = {"prompt": "p", "throttle_failed_interval_unit": "hours", "throttle_failed_interval_value": 2}
+    ai = add_monitor(factory, "http://127.0.0.1:9/", monitor_type="ai", checks={"ai": throttle})
+    up = add_monitor(factory, "127.0.0.1:9")
+    async with serve_hooks() as hooks:
+        team = team_of(factory, ai["monitor"])
+        add_destination(factory, team, "webhook", {"url": hooks.url()}, secret=hooks.secret)
+        outbox = make_outbox(factory, clock, policy=PolicyConfig(reminder_every=timedelta(hours=24)))
+        Runs(factory, ai, clock, check="ai", monitor_type="ai").store("f")
+        Runs(factory, up, clock).store("f")
+        await drain(outbox)
+        assert sorted(hooks.events()) == ["aiCheckFailed", "uptimeCheckFailed"]
+        for _ in range(9):  # 4.5 hours
+            clock.advance(minutes=30)
+            await drain(outbox)
+        assert [(body["run"]["reminder"], body["monitor"]["id"]) for body in hooks.received[2:]] == [
+            (1, ai["monitor"]),
+            (2, ai["monitor"]),
+        ]
+
+
 async def test_a_claim_left_by_a_dead_process_is_delivered_once_by_the_next(
     factory: sessionmaker[Session],
 ) -> None:

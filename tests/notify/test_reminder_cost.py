@@ -14,7 +14,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from lookout.store.db import transaction
-from lookout.store.repositories.notifications import down_failures
+from lookout.store.repositories.notifications import DownFailure, down_failures
 from lookout.store.tables import StateChange
 from tests.engine.seed import add_monitor
 from tests.notify.harness import (
@@ -90,7 +90,7 @@ def test_the_down_checks_are_found_without_reading_the_history(factory: sessionm
         assert long <= short + 2, (short, long)
 
 
-def down_failures_of(factory: sessionmaker[Session]) -> list[tuple[int, Any]]:
+def down_failures_of(factory: sessionmaker[Session]) -> list[DownFailure]:
     with factory() as session:
         return down_failures(session)
 

@@ -152,7 +152,7 @@ def test_old_changes_of_recovered_checks_go_and_what_a_check_needs_stays(empty_u
         changes = set(session.scalars(select(StateChange.id)))
         messages = set(session.scalars(select(NotificationMessage.id)))
         deliveries = session.scalars(select(NotificationDelivery.id)).all()
-        failures = [change_id for change_id, _ in down_failures(session)]
+        failures = [failure.change_id for failure in down_failures(session)]
     assert changes == {last_old, recent, long_failure, long_changed, waiting_failure, waiting_fix}
     assert not {old_failure, old_fix, old_warning} & changes
     assert messages == {kept_with_change, pending_reminder, recent_summary}

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lookout import metrics
 from lookout.model import events
+from lookout.model.check_settings import OWN_REMINDERS, SETTINGS_MODELS
 from lookout.model.check_type import CHECK_LABELS, CheckType
 from lookout.notify.dispatch import Attempt, Dispatcher, Target
 from lookout.notify.policy import FLAPPING, PolicyConfig, Situation, Verdict, decide, reminder_number
@@ -291,13 +292,14 @@ class Outbox:
         """Add the reminders of the checks still down whose reminder period ended after
         `since` (the last scan; None: every period, as after a start, where the dedupe keys
         keep those already made from being made twice); how many were decided."""
-        every = self.tuning.policy.reminder_every
-        if every is None:
+        default_every = self.tuning.policy.reminder_every
+        if default_every is None:
             return 0
         made = 0
         with self._sessions() as session:
-            failures = repo.down_failures(session)
-        for change_id, failed_at in failures:
+            failures = repo.down_failures(session, settings_of=OWN_REMINDERS)
+        for change_id, failed_at, check_type, settings in failures:
+            every = _reminder_every(check_type, settings) or default_every
             number = reminder_number(failed_at, now, every)
             # A check down for days is looked at once a period, not at every scan.
             if number < 1 or (since is not None and reminder_number(failed_at, since, every) == number):
@@ -421,3 +423,15 @@ def _check_label(check_type: str) -> str:
         return CHECK_LABELS[CheckType(check_type)]
     except ValueError:
         return check_type
+
+
+def _reminder_every(check_type: str, settings: dict[str, Any] | None) -> timedelta | None:
+    """The period a check's own settings give its reminders (an AI check's throttle); None:
+    the policy's."""
+    if settings is None:
+        return None
+    try:
+        model = SETTINGS_MODELS[CheckType(check_type)].model_validate(settings)
+    except (ValueError, KeyError):  # ValidationError is a ValueError
+        return None
+    return model.reminder_every()

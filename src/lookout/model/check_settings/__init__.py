@@ -59,6 +59,14 @@ SETTINGS_MODELS: dict[CheckType, type[SettingsModel]] = {
 assert set(SETTINGS_MODELS) | {CheckType.UPTIME} == set(CheckType), "a check type lacks settings"
 
 
+# The check types whose settings say how often a failure is told again (AI's throttle).
+OWN_REMINDERS = frozenset(
+    check_type.value
+    for check_type, model in SETTINGS_MODELS.items()
+    if model.reminder_every is not SettingsModel.reminder_every
+)
+
+
 def settings_model_for(check_type: CheckType, monitor_type: MonitorType) -> type[SettingsModel]:
     if check_type is CheckType.UPTIME:
         return UPTIME_SETTINGS[monitor_type]

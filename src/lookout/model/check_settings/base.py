@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lookout.model import http_fields
@@ -11,6 +13,11 @@ class SettingsModel(BaseModel):
     """Base of every settings object: unknown keys are ignored, as Oh Dear does."""
 
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    def reminder_every(self) -> timedelta | None:
+        """How often a check that stays down is told again; None: as the instance's policy
+        says (LOOKOUT_NOTIFICATION_REMINDER_HOURS)."""
+        return None
 
 
 class NameValue(SettingsModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -220,6 +221,9 @@ class TimeUnit(StrEnum):
     DAYS = "days"
 
 
+_SECONDS_PER = {TimeUnit.MINUTES: 60, TimeUnit.HOURS: 3600, TimeUnit.DAYS: 86_400}
+
+
 class HtmlStrippingLevel(StrEnum):
     BASIC = "basic"
     AGGRESSIVE = "aggressive"
@@ -238,5 +242,10 @@ class AiSettings(SettingsModel):
 
     @property
     def check_interval_in_seconds(self) -> int:
-        per_unit = {TimeUnit.MINUTES: 60, TimeUnit.HOURS: 3600, TimeUnit.DAYS: 86_400}
-        return per_unit[self.frequency_unit] * self.frequency_value
+        return _SECONDS_PER[self.frequency_unit] * self.frequency_value
+
+    def reminder_every(self) -> timedelta:
+        """Oh Dear's throttle of a failing AI check: told again once per interval while it
+        still fails (the instance's 24 hours would hide a new answer for a day)."""
+        seconds = _SECONDS_PER[self.throttle_failed_interval_unit] * self.throttle_failed_interval_value
+        return timedelta(seconds=seconds)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, null, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lookout.store.db import delete_selected
@@ -338,8 +338,16 @@ def summary_for(
 # -- reminders ------------------------------------------------------------------------------
 
 
-def down_failures(session: Session) -> list[tuple[int, datetime]]:
-    """(failed state change id, when) of the latest failure of every check now down.
+class DownFailure(NamedTuple):
+    change_id: int  # the failed state change
+    failed_at: datetime
+    check_type: str
+    # The check's settings when its type is one of those asked for (`settings_of`), else None.
+    settings: dict[str, Any] | None
+
+
+def down_failures(session: Session, settings_of: Collection[str] = ()) -> list[DownFailure]:
+    """The latest failure of every check now down.
 
     Read from the checks' states, each down one's latest failure found through its own
     changes: a read led by the state changes walked every change the store held, once a
@@ -351,14 +359,16 @@ def down_failures(session: Session) -> list[tuple[int, datetime]]:
         .correlate(CheckState)
         .scalar_subquery()
     )
+    settings = case((Check.type.in_(list(settings_of)), Check.settings), else_=null())
     rows = session.execute(
-        select(StateChange.id, StateChange.created_at)
+        select(StateChange.id, StateChange.created_at, Check.type, settings)
         .select_from(CheckState)
         .join(StateChange, StateChange.id == latest_failure)
+        .join(Check, Check.id == CheckState.check_id)
         .where(CheckState.status == "down")
         .order_by(StateChange.id)
     ).all()
-    return [(row[0], row[1]) for row in rows]
+    return [DownFailure(row[0], row[1], row[2], row[3] if isinstance(row[3], dict) else None) for row in rows]
 
 
 def delete_messages_before(session: Session, cutoff: datetime, chunk: int) -> int:
