@@ -48,14 +48,16 @@ serve: $(RUNTIME_STAMP)
 	else echo "npm not found: Lighthouse checks will say it is missing (make lighthouse installs it)"; fi
 	$(BIN)/lookout serve
 
-# Debian packages the tests drive: BIND 9 (DNS failover) and Chromium (the /docs page and
-# the Lighthouse check), and the lighthouse npm package.
+# Debian packages the tests drive: BIND 9 (DNS failover), Chromium (the /docs page and
+# the Lighthouse check) and NSS's certutil (extra roots for Chromium), and the lighthouse
+# npm package.
 # One test process per core, at most 4 (pytest-xdist): on 2 cores the suite takes about
 # half as long, since many tests wait on servers and processes they start.
 test: $(DEV_STAMP) $(LIGHTHOUSE_STAMP)
 	@missing=""; \
 	command -v named >/dev/null 2>&1 || test -x /usr/sbin/named || missing="$$missing bind9"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v certutil >/dev/null 2>&1 || missing="$$missing libnss3-tools"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing for the tests"; \
 		$(SUDO) apt-get install -y $$missing || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; }; \

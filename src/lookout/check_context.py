@@ -51,7 +51,7 @@ def build_check_context(settings: Settings) -> CheckContext:
             api_key=settings.ai_api_key.get_secret_value() if settings.ai_api_key else None,
         )
     lighthouse = LighthouseRunner.find(
-        settings.lighthouse_cli, settings.chromium_path, settings.lighthouse_timeout_seconds
+        settings.lighthouse_cli, settings.chromium_path, settings.lighthouse_timeout_seconds, extra_roots
     )
     if isinstance(lighthouse, str):
         log.info("lighthouse checks cannot run here: %s", lighthouse)

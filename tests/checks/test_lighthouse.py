@@ -12,12 +12,14 @@ import asyncio
 import dataclasses
 import json
 import os
+import shutil
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from pydantic import ValidationError
 
 from lookout.checks.base import CheckContext, Target
@@ -25,10 +27,12 @@ from lookout.checks.lighthouse import NOT_INSTALLED, LighthouseCheck, issues_of,
 from lookout.model.check_settings import LighthouseSettings
 from lookout.model.check_type import MonitorType
 from lookout.model.result import CheckResult, Outcome
+from lookout.net.browser_trust import certificates
 from lookout.net.guard import TargetGuard
 from lookout.net.lighthouse import LighthouseRunner
 from tests.conftest import missing
 from tests.servers.audit_site import AuditSite, audit_site
+from tests.servers.tls import server_context
 
 SCORE_FIELDS = ("performance_score", "accessibility_score", "best_practices_score", "seo_score")
 TIMING_FIELDS = (
@@ -181,6 +185,35 @@ def _mentions(pid: str, text: str) -> bool:
         return text.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+async def test_an_https_page_is_audited_through_the_tunnel_trusting_the_operators_roots(
+    ctx: CheckContext, test_ca: trustme.CA, ca_file: str, tmp_path: Path
+) -> None:
+    """The browser reaches an https page through the proxy's CONNECT tunnel and verifies
+    it with LOOKOUT_CA_BUNDLE's roots (an NSS database of its own); without them the same
+    page fails on its certificate."""
+    if shutil.which("certutil") is None:
+        missing("certutil (libnss3-tools) is not installed")
+    dialled = Dialled()
+    with audit_site(tls=server_context(test_ca, "127.0.0.1")) as tls_site:
+        trusting = dataclasses.replace(runner(tmp_path, dialled), ca_file=ca_file)
+        result = await audit(ctx, tls_site, "/plain", trusting)
+        assert result.outcome is Outcome.SUCCEEDED, result.summary
+        assert report_of(result)["finalDisplayedUrl"] == f"{tls_site.url}/plain"
+        assert "/plain" in tls_site.paths() and {a for a, _ in dialled.addresses} == {"127.0.0.1"}
+
+        untrusting = await audit(ctx, tls_site, "/plain", runner(tmp_path, Dialled()))
+    assert untrusting.outcome is Outcome.FAILED
+    assert "ERR_CERT_AUTHORITY_INVALID" in untrusting.summary
+
+
+def test_a_bundle_splits_into_its_certificates() -> None:
+    one = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
+    two = "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----"
+    bundle = f"# roots\n{one}\nsome words\n{two}\n"
+    assert certificates(bundle) == [f"{one}\n", f"{two}\n"]
+    assert certificates("no certificates") == []
 
 
 async def test_without_lighthouse_installed_a_run_is_errored_saying_so(

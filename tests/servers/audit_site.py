@@ -15,6 +15,7 @@ tests, the engine run elsewhere).
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -52,7 +53,8 @@ class AuditSite:
 
 
 @contextmanager
-def audit_site() -> Iterator[AuditSite]:
+def audit_site(tls: ssl.SSLContext | None = None) -> Iterator[AuditSite]:
+    """Serve the site on a free loopback port (over TLS with `tls`)."""
     site = AuditSite(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,7 +89,9 @@ def audit_site() -> Iterator[AuditSite]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    site.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield site

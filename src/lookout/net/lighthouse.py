@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lookout.net.browser_proxy import Connect, GuardProxy, Refusal, dial
+from lookout.net.browser_trust import home_trusting
 from lookout.net.guard import TargetGuard
 
 REPORT_LIMIT = 32 * 1024 * 1024
@@ -77,10 +78,16 @@ class LighthouseRunner:
     connect: Connect = field(default=dial)
     # Where each audit's browser profile is made (a fresh directory each time); None: TMPDIR.
     profile_root: str | None = None
+    # Roots the browser trusts beyond the public ones (LOOKOUT_CA_BUNDLE; net/browser_trust.py).
+    ca_file: str | None = None
 
     @classmethod
     def find(
-        cls, cli: str | None = None, chromium: str | None = None, timeout_s: float = 120.0
+        cls,
+        cli: str | None = None,
+        chromium: str | None = None,
+        timeout_s: float = 120.0,
+        ca_file: str | None = None,
     ) -> LighthouseRunner | str:
         """A runner from the settings, or the installed tools found on this machine; a string
         saying what is missing when one is not found."""
@@ -93,7 +100,7 @@ class LighthouseRunner:
             return "the lighthouse npm package is not installed (LOOKOUT_LIGHTHOUSE_CLI)"
         if browser is None:
             return "Chromium is not installed (LOOKOUT_CHROMIUM_PATH)"
-        return cls(node=node, cli=cli_path, chromium=browser, timeout_s=timeout_s)
+        return cls(node=node, cli=cli_path, chromium=browser, timeout_s=timeout_s, ca_file=ca_file)
 
     async def audit(
         self, url: str, guard: TargetGuard, *, desktop: bool, headers: Sequence[tuple[str, str]] = ()
@@ -114,7 +121,9 @@ class LighthouseRunner:
         self, url: str, proxy_url: str, work: Path, desktop: bool, headers: Sequence[tuple[str, str]]
     ) -> bytes:
         profile, report = work / "profile", work / "report.json"
-        browser = await _start(self._browser_command(proxy_url, profile), quiet=True)
+        home = await home_trusting(self.ca_file) if self.ca_file else None
+        env = {**os.environ, "HOME": home} if home else None
+        browser = await _start(self._browser_command(proxy_url, profile), quiet=True, env=env)
         try:
             port = await _devtools_port(browser, profile)
             lighthouse = await _start(self._lighthouse_command(url, port, desktop, headers, report))
@@ -225,11 +234,14 @@ def _first_found(names: Sequence[str]) -> str | None:
     return None
 
 
-async def _start(command: list[str], *, quiet: bool = False) -> asyncio.subprocess.Process:
+async def _start(
+    command: list[str], *, quiet: bool = False, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     """Start `command`, its errors piped to us (`quiet`: thrown away)."""
     try:
         return await asyncio.create_subprocess_exec(
             *command,
+            env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL if quiet else asyncio.subprocess.PIPE,
