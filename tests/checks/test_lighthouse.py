@@ -29,7 +29,7 @@ from lookout.model.check_type import MonitorType
 from lookout.model.result import CheckResult, Outcome
 from lookout.net.browser_trust import certificates
 from lookout.net.guard import TargetGuard
-from lookout.net.lighthouse import LighthouseRunner
+from lookout.net.lighthouse import Audit, LighthouseRunner
 from tests.conftest import missing
 from tests.servers.audit_site import AuditSite, audit_site
 from tests.servers.tls import server_context
@@ -231,6 +231,23 @@ async def test_a_refused_target_fails_before_any_browser_starts(
     result = await audit(strict, site, "/good", never)
     assert result.outcome is Outcome.FAILED
     assert result.summary.startswith("target refused: 127.0.0.1 is a loopback address")
+    assert result.report is None
+
+
+@dataclasses.dataclass
+class CannedRunner:
+    """Answers every audit with one report: for the judging of reports no page gives."""
+
+    report: dict[str, Any]
+
+    async def audit(self, url: str, guard: TargetGuard, **_: Any) -> Audit:
+        return Audit(self.report, ())
+
+
+async def test_a_report_without_scores_is_errored(ctx: CheckContext, site: AuditSite) -> None:
+    canned = CannedRunner({"lighthouseVersion": "12.8.2", "categories": {"seo": {"score": None}}})
+    result = await audit(ctx, site, "/good", canned)  # type: ignore[arg-type]
+    assert (result.outcome, result.summary) == (Outcome.ERRORED, "Lighthouse gave no scores")
     assert result.report is None
 
 

@@ -144,6 +144,8 @@ class LighthouseCheck(Check[LighthouseSettings]):
             message = str(runtime_error.get("message") or runtime_error.get("code") or "unknown error")
             reason = f"Lighthouse could not audit the page: {message[:900]}"
             return _failed(ctx, started_at, details, reason, deflated)
+        if all(details[field] is None for field, _ in SCORES.values()):
+            return _errored(ctx, started_at, details, "Lighthouse gave no scores")
         minimums, maximums = settings.thresholds()
         issues = issues_of(details, minimums, maximums)
         details["issues"] = issues
