@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import shutil
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,9 +176,50 @@ async def test_an_audit_past_its_timeout_is_errored_and_leaves_no_browser(
     assert result.summary == "Lighthouse could not run: the audit took longer than 6 s"
     assert result.report is None
     # Chromium, its helpers and Lighthouse were killed as a group: none names our profile.
-    survivors = [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(pid, str(tmp_path))]
-    assert survivors == []
+    assert _audit_processes(tmp_path) == []
     assert os.listdir(tmp_path) == []  # the profile is gone too
+
+
+AUDIT_IN_A_CHILD = """
+import asyncio, sys
+from lookout.net.guard import TargetGuard
+from lookout.net.lighthouse import LighthouseRunner
+from lookout.net.resolve import Resolver
+
+async def main() -> None:
+    runner = LighthouseRunner.find(timeout_s=300)
+    runner = type(runner)(runner.node, runner.cli, runner.chromium, 300, profile_root=sys.argv[2])
+    await runner.audit(sys.argv[1], TargetGuard(Resolver(), allow_private=True), desktop=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_browser_dies_with_the_process_that_started_it(site: AuditSite, tmp_path: Path) -> None:
+    """Killed outright (SIGKILL, the OOM killer), the process cannot kill the audit's process
+    groups; the kernel kills its browser and Lighthouse for it (setpriv --pdeathsig)."""
+    runner(tmp_path, Dialled())  # skips (or fails in CI) where Lighthouse cannot run
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", AUDIT_IN_A_CHILD, f"{site.url}/hang", str(tmp_path)
+    )
+    try:
+        for _ in range(600):  # until Lighthouse has asked the page
+            if "/hang" in site.paths() or child.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert child.returncode is None and _audit_processes(tmp_path)
+    finally:
+        child.kill()
+        await child.wait()
+    for _ in range(100):
+        if not _audit_processes(tmp_path):
+            break
+        await asyncio.sleep(0.05)
+    assert _audit_processes(tmp_path) == []
+
+
+def _audit_processes(root: Path) -> list[str]:
+    return [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(pid, str(root))]
 
 
 def _mentions(pid: str, text: str) -> bool:

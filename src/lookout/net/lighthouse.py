@@ -50,6 +50,10 @@ _DISABLED_FEATURES = (
     "PrivacySandboxSettings4",
     "NetworkTimeServiceQuerying",
 )
+# A process group is killed when an audit ends, but not when this process is killed outright
+# (SIGKILL, the OOM killer): util-linux's setpriv has the kernel kill the browser then too.
+_SETPRIV = shutil.which("setpriv")
+_DIES_WITH_US = (_SETPRIV, "--pdeathsig", "KILL", "--") if _SETPRIV else ()
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -240,6 +244,7 @@ async def _start(
     """Start `command`, its errors piped to us (`quiet`: thrown away)."""
     try:
         return await asyncio.create_subprocess_exec(
+            *_DIES_WITH_US,
             *command,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
