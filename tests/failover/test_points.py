@@ -26,7 +26,7 @@ from lookout.store.tables.dns import DMonitor, DMonitorDown
 from lookout.store.tables.monitor import Check
 from lookout.store.tables.runs import CheckRun
 from tests.failover.conftest import BACKUP, ORIGINAL, World
-from tests.failover.test_consumer import change
+from tests.failover.test_consumer import callbacks, change, set_callback
 
 
 @pytest.mark.parametrize(
@@ -149,6 +149,7 @@ THREE = PointMap("local", {"cuc": "paris", "cmc": "tokyo"})
 async def test_a_failure_seen_here_alone_is_not_a_down(fresh_world: World) -> None:
     world = fresh_world  # the consumer takes every state change in its database
     set_points(world, "ctc,cuc,cmc")
+    set_callback(world, "http://127.0.0.1:1/callback", "key")
     run_at(world, "paris", failed=False)
     run_at(world, "tokyo", failed=False)
     change(world, "failed", "down")
@@ -159,6 +160,11 @@ async def test_a_failure_seen_here_alone_is_not_a_down(fresh_world: World) -> No
     # Nor does the executor switch on this location's verdict alone.
     await taker.executor.reconcile(world.d_monitor_id)
     assert world.switches() == [] and world.record().value == ORIGINAL
+    assert taker.late_downs() == []  # the other points still find it up
+    # Its recovery is no news either: the owner was never told of a Down.
+    change(world, "recovered", "up")
+    assert await taker.run_once() == 1
+    assert callbacks(world) == [] and world.d_monitor().status == "Ok"
 
 
 async def test_two_of_three_points_down_is_a_down(fresh_world: World) -> None:
@@ -187,12 +193,17 @@ async def test_points_at_five_locations_are_down_when_the_two_that_looked_agree(
     taker = consumer(world, FIVE)
     assert await taker.run_once() == 1
     assert downs(world) == [] and world.record().value == ORIGINAL  # here down, paris up
-    run_at(world, "paris", failed=True)  # paris's latest run now finds it down too
-    change(world, "failed", "down")
-    assert await taker.run_once() == 1
+    assert taker.late_downs() == []  # asked again: still here down, paris up
+    # paris's next run finds it down too. The check stays down, so no change comes: the
+    # round asks the points again and opens the outage now that the two that looked agree.
+    run_at(world, "paris", failed=True)
+    assert taker.late_downs() == [world.d_monitor_id]
+    await taker.executor.reconcile(world.d_monitor_id)
     (down,) = downs(world)
     assert down.ip == ORIGINAL and world.d_monitor().status == "Down"
+    assert down.warn_reason == "Down: connection refused"
     assert world.record().value == BACKUP
+    assert taker.late_downs() == []  # once
 
 
 async def test_every_point_local_is_the_local_verdict(fresh_world: World) -> None:

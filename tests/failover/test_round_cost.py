@@ -40,6 +40,7 @@ def round_steps(tmp_path: Path, monitors: int) -> int:
     with steps_on(store.engine, per_call=1) as steps:
         consumer.take_changes()
         consumer.fresh_downs()
+        consumer.late_downs()
         consumer.active_monitors()
     store.engine.dispose()
     return steps.total

@@ -21,7 +21,10 @@ Each round it
 Never the outbox's `processed_at`: notifications and failover each see every change.
 
 A `failed` change opens an outage only when a majority of the D-Monitor's points find the
-IP down (`points.py`). And a record moved by Record.Modify to an IP the check already
+IP down (`points.py`). When they do not yet (a point location whose run comes later), the
+check stays down without another change, so step 2 asks the points again each round and
+opens the outage once they agree (`late_downs`); a recovery of a failure never confirmed
+is no callback either. And a record moved by Record.Modify to an IP the check already
 finds down makes no state change (the check stays down), so step 2 also looks for a check
 whose first runs on the new IP (since `ip_since`) are down and opens that outage itself
 (`fresh_downs`), with its Down callback, before the executor switches.
@@ -163,6 +166,7 @@ class FailoverConsumer:
             self._last_reconcile = time.monotonic()
             # Before the executor acts: its switch log goes to the outage opened here.
             touched |= set(await asyncio.to_thread(self.fresh_downs))
+            touched |= set(await asyncio.to_thread(self.late_downs))
             touched |= set(await asyncio.to_thread(self.active_monitors))
             for d_monitor_id in await asyncio.to_thread(self.backups_due):
                 try:
@@ -334,8 +338,9 @@ class FailoverConsumer:
                     )
                 )
         elif change.kind == "recovered":
-            row.status = "Warn" if change.to_status == "warning" else "Ok"
-            callback_status = row.status
+            was, row.status = row.status, "Warn" if change.to_status == "warning" else "Ok"
+            # Told only as a change: a failure the points never confirmed was never told.
+            callback_status = row.status if row.status != was else None
             down = latest_down(session, row.id)
             if down is not None and down.recovered_at is None:
                 down.recovered_at = change.created_at
@@ -434,6 +439,72 @@ class FailoverConsumer:
         at = max(run[0], row.ip_since) if run is not None else row.ip_since
         if not self._points_agree(session, row, check[0], at):
             return False
+        if not self._open_outage(session, row, at, run):
+            return False
+        log.info("D-Monitor %s: its new IP %s is down; outage opened", row.id, row.ip)
+        return True
+
+    # -- 2b. a failure the points confirm after it was made ---------------------------------
+
+    def late_downs(self) -> list[int]:
+        """D-Monitors whose check went down while most of their points did not (yet) find
+        the IP down, so its `failed` change opened no outage: the check stays down without
+        another change, and each round asks the points again, opening the outage once they
+        agree (a point location whose runs came in after the change)."""
+        with self._sessions() as session:
+            watched = select(DMonitor.monitor_id).where(DMonitor.enabled.is_(True), DMonitor.status != "Down")
+            rows = session.execute(
+                select(DMonitor.id)
+                .join(Check, (Check.monitor_id == DMonitor.monitor_id) & (Check.type == "uptime"))
+                .join(CheckState, CheckState.check_id == Check.id)
+                .where(
+                    DMonitor.enabled.is_(True),
+                    DMonitor.status != "Down",
+                    CheckState.status == "down",
+                    Check.monitor_id.in_(watched),  # led to the D-Monitors' checks, as above
+                )
+            ).all()
+        opened = []
+        for (d_monitor_id,) in rows:
+            with transaction(self._sessions) as session:
+                if self._open_late_down(session, d_monitor_id):
+                    opened.append(d_monitor_id)
+        return opened
+
+    def _open_late_down(self, session: Session, d_monitor_id: int) -> bool:
+        row = session.scalars(select(DMonitor).where(DMonitor.id == d_monitor_id).with_for_update()).first()
+        if row is None or row.monitor_id is None or not row.enabled or row.status == "Down":
+            return False
+        check = session.execute(
+            select(Check.id, CheckState.status, CheckState.changed_at)
+            .join(CheckState, CheckState.check_id == Check.id)
+            .where(Check.monitor_id == row.monitor_id, Check.type == "uptime")
+        ).first()
+        if check is None or check[1] != "down" or check[2] is None:
+            return False
+        if row.ip_since is not None and check[2] < row.ip_since:
+            return False  # down since before Record.Modify: fresh_downs' case
+        down = latest_down(session, row.id)
+        if down is not None and down.recovered_at is None:
+            return False
+        # The latest run dates the outage: the one that made the points agree, or after it.
+        run = session.execute(
+            select(CheckRun.started_at, CheckRun.summary, CheckRun.details)
+            .where(CheckRun.check_id == check[0])
+            .order_by(CheckRun.started_at.desc())
+            .limit(1)
+        ).first()
+        at = run[0] if run is not None else self._clock()
+        if not self._points_agree(session, row, check[0], at):
+            return False
+        if not self._open_outage(session, row, at, run):
+            return False
+        log.info("D-Monitor %s: most of its points now find %s down; outage opened", row.id, row.ip)
+        return True
+
+    def _open_outage(self, session: Session, row: DMonitor, at: datetime, run: Any) -> bool:
+        """Mark the D-Monitor down, open its outage at `at` and owe its Down callback; `run`
+        (started_at, summary, details) gives the reason, None: "Down"."""
         record = session.get(DnsRecord, row.record_id)
         domain = session.get(DnsDomain, row.domain_id)
         if record is None or domain is None:
@@ -471,7 +542,6 @@ class FailoverConsumer:
             )
             self._owe_callback(session, row, None, event, now)
         session.flush()
-        log.info("D-Monitor %s: its new IP %s is down; outage opened", row.id, row.ip)
         return True
 
     @staticmethod
