@@ -180,6 +180,21 @@ async def test_two_of_three_points_down_is_a_down(fresh_world: World) -> None:
     assert world.record().value == BACKUP
 
 
+async def test_a_late_majority_read_before_its_change_is_told_once(fresh_world: World) -> None:
+    """A round may find the points agreeing before it reads the `failed` change that made
+    the check down (committed after its read): one outage and one Down callback."""
+    world = fresh_world  # the consumer takes every state change in its database
+    set_points(world, "ctc,cuc,cmc")
+    set_callback(world, "http://127.0.0.1:1/callback", "key")
+    run_at(world, "paris", failed=True)
+    taker = consumer(world, THREE)
+    change(world, "failed", "down")
+    assert taker.late_downs() == [world.d_monitor_id]
+    assert await taker.run_once() == 1  # now the change
+    assert len(downs(world)) == 1
+    assert [c.form["status"] for c in callbacks(world)] == ["Down"]
+
+
 FIVE = PointMap("local", {"cuc": "paris", "cmc": "tokyo", "edu": "sydney", "hk": "lima"})
 
 

@@ -321,7 +321,9 @@ class FailoverConsumer:
             row.updated_at = now
             return row.id
         if change.kind == "failed":
-            row.status, callback_status = "Down", "Down"
+            # Already Down: a late majority (late_downs) told it before this change was read.
+            callback_status = None if row.status == "Down" else "Down"
+            row.status = "Down"
             down = latest_down(session, row.id)
             if down is None or down.recovered_at is not None:
                 session.add(
